@@ -1,0 +1,728 @@
+/**
+ * SECTION:element-persiantranscribe
+ * @title: persiantranscribe
+ *
+ * Transcribes Persian speech with the Harf service.  Raw audio of any common
+ * format goes in (it is converted and resampled inside); text/x-raw comes
+ * out, one buffer per final segment, with PTS and duration on the input
+ * timeline; and every result is also posted as an element message named
+ * "transcription" (see transcription_message.h for its fields).
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 filesrc location=speech.wav ! wavparse ! persiantranscribe ! fakesink dump=true
+ * ]|
+ */
+#include "gstpersiantranscribe.h"
+
+#include <gst/audio/audio.h>
+
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+
+#include "engine.h"
+#include "transcribe_common.h"
+#include "transcription_message.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_persian_transcribe_debug);
+#define GST_CAT_DEFAULT gst_persian_transcribe_debug
+
+#define SINK_CAPS \
+  "audio/x-raw, format = (string) { S8, U8, S16LE, S16BE, U16LE, U16BE, S24LE, S24BE, " \
+  "S24_32LE, S24_32BE, S32LE, S32BE, F32LE, F32BE, F64LE, F64BE }, " \
+  "rate = (int) [ 8000, 192000 ], channels = (int) [ 1, 8 ], layout = (string) interleaved"
+#define SRC_CAPS "text/x-raw, format = (string) { pango-markup, utf8 }"
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (SINK_CAPS));
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS (SRC_CAPS));
+
+namespace {
+
+/* Results waiting for the src task; when full, the backend stops sending
+ * audio (and so reading replies) until the task catches up. */
+constexpr size_t kMaxQueuedResults = 64;
+/* GAP events go out once this much text time is owed. */
+constexpr guint64 kMinGap = 100 * GST_MSECOND;
+
+struct PersianTranscribePrivate final : public pt::EngineListener
+{
+  explicit PersianTranscribePrivate (GstPersianTranscribe * s) : self (s)
+  {
+    gst_segment_init (&in_segment, GST_FORMAT_TIME);
+  }
+
+  void reset_stream_locked ()
+  {
+    results.clear ();
+    input_eos = false;
+    engine_finished = false;
+    eos_sent = false;
+    src_flow = GST_FLOW_OK;
+    audio_position = GST_CLOCK_TIME_NONE;
+    out_position = GST_CLOCK_TIME_NONE;
+    last_partial_id = -1;
+    last_pts = GST_CLOCK_TIME_NONE;
+  }
+
+  bool gap_due_locked () const
+  {
+    if (!live || !GST_CLOCK_TIME_IS_VALID (audio_position) ||
+        !GST_CLOCK_TIME_IS_VALID (out_position))
+      return false;
+    guint64 latency = active.latency_ns;
+    return audio_position > latency && audio_position - latency > out_position + kMinGap;
+  }
+
+  bool has_work_locked () const
+  {
+    if (!have_segment)
+      return false;
+    return stream_start_pending || segment_pending || !results.empty () || gap_due_locked ()
+        || (input_eos && engine_finished && !eos_sent);
+  }
+
+  /* EngineListener: I/O thread */
+  void on_result (const pt::Result & r) override
+  {
+    GstSegment seg;
+    {
+      std::lock_guard < std::mutex > lk (lock);
+      seg = in_segment;
+    }
+    gst_element_post_message (GST_ELEMENT (self),
+        pt_transcription_message_new (GST_ELEMENT (self), r, &seg));
+    if (r.late_revision)
+      GST_INFO_OBJECT (self, "segment %" G_GINT64_FORMAT " revised after it was final",
+          r.segment.id);
+    std::lock_guard < std::mutex > lk (lock);
+    results.push_back (r);
+    cond.notify_all ();
+  }
+
+  void on_warning (const pt::Error & e) override
+  {
+    pt_post_engine_error (GST_ELEMENT (self), e, TRUE);
+  }
+
+  void on_error (const pt::Error & e) override
+  {
+    pt_post_engine_error (GST_ELEMENT (self), e, FALSE);
+    std::lock_guard < std::mutex > lk (lock);
+    cond.notify_all ();
+  }
+
+  void on_finished () override
+  {
+    std::lock_guard < std::mutex > lk (lock);
+    engine_finished = true;
+    cond.notify_all ();
+  }
+
+  bool can_accept_results () override
+  {
+    std::lock_guard < std::mutex > lk (lock);
+    return results.size () < kMaxQueuedResults;
+  }
+
+  GstPersianTranscribe *self;
+
+  /* Properties: protected by the object lock */
+  pt::Settings props;
+
+  /* Created in READY->PAUSED before the pads activate, destroyed in
+   * PAUSED->READY after they are deactivated (so no thread uses it then). */
+  std::unique_ptr < pt::Engine > engine;
+  pt::Settings active;          /* snapshot the engine runs with */
+
+  /* Sink streaming thread only */
+  bool latency_checked = false;
+
+  /* Src task only */
+  bool markup = true;
+  gint64 last_partial_id = -1;
+  guint64 last_pts = GST_CLOCK_TIME_NONE;
+
+  /* Protected by lock: shared by the sink streaming thread, the I/O thread
+   * (results) and the src task */
+  std::mutex lock;
+  std::condition_variable cond;
+  std::deque < pt::Result > results;
+  bool flushing = true;
+  bool input_eos = false;
+  bool engine_finished = false;
+  bool eos_sent = false;
+  bool have_segment = false;
+  bool segment_pending = false;
+  bool stream_start_pending = false;
+  bool live = false;
+  GstSegment in_segment;
+  guint group_id = 0;
+  bool have_group_id = false;
+  guint64 audio_position = GST_CLOCK_TIME_NONE;   /* end of audio received */
+  guint64 out_position = GST_CLOCK_TIME_NONE;     /* end of text or gap pushed */
+  GstFlowReturn src_flow = GST_FLOW_OK;
+};
+
+inline PersianTranscribePrivate &
+priv (GstPersianTranscribe * self)
+{
+  return *static_cast < PersianTranscribePrivate * >(self->priv);
+}
+
+}  // namespace
+
+#define gst_persian_transcribe_parent_class parent_class
+G_DEFINE_TYPE_WITH_CODE (GstPersianTranscribe, gst_persian_transcribe, GST_TYPE_ELEMENT,
+    GST_DEBUG_CATEGORY_INIT (gst_persian_transcribe_debug, "persiantranscribe", 0,
+        "Persian speech-to-text element"));
+GST_ELEMENT_REGISTER_DEFINE (persiantranscribe, "persiantranscribe", GST_RANK_NONE,
+    GST_TYPE_PERSIAN_TRANSCRIBE);
+
+static void gst_persian_transcribe_src_loop (GstPersianTranscribe * self);
+
+static gboolean
+negotiate_src (GstPersianTranscribe * self)
+{
+  PersianTranscribePrivate & p = priv (self);
+  GstCaps *tmpl = gst_pad_get_pad_template_caps (self->srcpad);
+  GstCaps *caps = gst_pad_peer_query_caps (self->srcpad, tmpl);
+  gst_caps_unref (tmpl);
+  if (gst_caps_is_empty (caps)) {
+    gst_caps_unref (caps);
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (nullptr),
+        ("downstream accepts neither text/x-raw,format=pango-markup nor format=utf8"));
+    return FALSE;
+  }
+  caps = gst_caps_fixate (caps);
+  const gchar *fmt = gst_structure_get_string (gst_caps_get_structure (caps, 0), "format");
+  p.markup = g_strcmp0 (fmt, "utf8") != 0;
+  GST_DEBUG_OBJECT (self, "output caps %" GST_PTR_FORMAT, caps);
+  gboolean ok = gst_pad_set_caps (self->srcpad, caps);
+  gst_caps_unref (caps);
+  return ok;
+}
+
+/* Records a push result; true when the task should keep going. */
+static gboolean
+handle_push_result (GstPersianTranscribe * self, GstFlowReturn ret)
+{
+  PersianTranscribePrivate & p = priv (self);
+  if (ret == GST_FLOW_OK)
+    return TRUE;
+  {
+    std::lock_guard < std::mutex > lk (p.lock);
+    p.src_flow = ret;
+  }
+  GST_DEBUG_OBJECT (self, "pausing task: %s", gst_flow_get_name (ret));
+  if (ret == GST_FLOW_NOT_LINKED || ret < GST_FLOW_EOS) {
+    GST_ELEMENT_FLOW_ERROR (self, ret);
+    gst_pad_push_event (self->srcpad, gst_event_new_eos ());
+  }
+  gst_pad_pause_task (self->srcpad);
+  return FALSE;
+}
+
+static gboolean
+push_gap (GstPersianTranscribe * self, guint64 from, guint64 to)
+{
+  if (!GST_CLOCK_TIME_IS_VALID (from) || to <= from)
+    return TRUE;
+  GST_LOG_OBJECT (self, "gap %" GST_TIME_FORMAT " - %" GST_TIME_FORMAT,
+      GST_TIME_ARGS (from), GST_TIME_ARGS (to));
+  if (!gst_pad_push_event (self->srcpad, gst_event_new_gap (from, to - from)))
+    GST_DEBUG_OBJECT (self, "gap event not handled downstream");
+  return TRUE;
+}
+
+static void
+gst_persian_transcribe_src_loop (GstPersianTranscribe * self)
+{
+  PersianTranscribePrivate & p = priv (self);
+  std::unique_lock < std::mutex > lk (p.lock);
+  p.cond.wait (lk,[&p] {
+        return p.flushing || p.has_work_locked ();
+      });
+  if (p.flushing) {
+    lk.unlock ();
+    gst_pad_pause_task (self->srcpad);
+    return;
+  }
+
+  /* 1. stream-start, caps and segment, before anything else */
+  if (p.stream_start_pending || p.segment_pending) {
+    bool send_start = p.stream_start_pending;
+    p.stream_start_pending = false;
+    p.segment_pending = false;
+    GstSegment seg = p.in_segment;
+    guint group_id = p.group_id;
+    bool have_group = p.have_group_id;
+    lk.unlock ();
+    if (send_start) {
+      gchar *id = gst_pad_create_stream_id (self->srcpad, GST_ELEMENT (self), "text");
+      GstEvent *ev = gst_event_new_stream_start (id);
+      g_free (id);
+      if (have_group)
+        gst_event_set_group_id (ev, group_id);
+      gst_pad_push_event (self->srcpad, ev);
+    }
+    if (!gst_pad_has_current_caps (self->srcpad) || gst_pad_check_reconfigure (self->srcpad)) {
+      if (!negotiate_src (self)) {
+        handle_push_result (self, GST_FLOW_NOT_NEGOTIATED);
+        return;
+      }
+    }
+    gst_pad_push_event (self->srcpad, gst_event_new_segment (&seg));
+    return;
+  }
+
+  /* 2. results, in order */
+  if (!p.results.empty ()) {
+    bool was_full = p.results.size () >= kMaxQueuedResults;
+    pt::Result r = std::move (p.results.front ());
+    p.results.pop_front ();
+
+    guint64 pts = r.pts;
+    guint64 gap_from = p.out_position;
+    if (p.last_partial_id >= 0 && r.segment.id == p.last_partial_id &&
+        GST_CLOCK_TIME_IS_VALID (p.last_pts)) {
+      /* A revision of the partial pushed last replaces it where it stood. */
+      pts = MAX (pts, p.last_pts);
+      gap_from = GST_CLOCK_TIME_NONE;
+    } else if (GST_CLOCK_TIME_IS_VALID (p.out_position) && pts < p.out_position) {
+      GST_WARNING_OBJECT (self, "result for %" GST_TIME_FORMAT " arrived after the text "
+          "stream had passed it; shown from %" GST_TIME_FORMAT " (raise \"latency\")",
+          GST_TIME_ARGS (pts), GST_TIME_ARGS (p.out_position));
+      pts = p.out_position;
+    }
+    guint64 end = pts + r.duration;
+    p.last_partial_id = r.segment.final ? -1 : r.segment.id;
+    p.last_pts = pts;
+    if (!GST_CLOCK_TIME_IS_VALID (p.out_position) || end > p.out_position)
+      p.out_position = end;
+    bool markup = p.markup;
+    lk.unlock ();
+
+    if (was_full && p.engine)
+      p.engine->resume_output ();
+    if (gst_pad_check_reconfigure (self->srcpad) && !negotiate_src (self)) {
+      handle_push_result (self, GST_FLOW_NOT_NEGOTIATED);
+      return;
+    }
+    push_gap (self, gap_from, pts);
+    std::string text = markup ? pt::to_pango_markup (r.segment) : r.segment.text;
+    if (text.empty ())
+      return;
+    GstBuffer *buf = gst_buffer_new_memdup (text.data (), text.size ());
+    GST_BUFFER_PTS (buf) = pts;
+    GST_BUFFER_DURATION (buf) = r.duration;
+    GST_DEBUG_OBJECT (self, "pushing %s text %" GST_TIME_FORMAT " + %" GST_TIME_FORMAT,
+        r.segment.final ? "final" : "partial", GST_TIME_ARGS (pts),
+        GST_TIME_ARGS (r.duration));
+    handle_push_result (self, gst_pad_push (self->srcpad, buf));
+    return;
+  }
+
+  /* 3. keep a live text stream moving */
+  if (p.gap_due_locked ()) {
+    guint64 from = p.out_position;
+    guint64 to = p.audio_position - p.active.latency_ns;
+    p.out_position = to;
+    lk.unlock ();
+    push_gap (self, from, to);
+    return;
+  }
+
+  /* 4. everything delivered after the input ended */
+  if (p.input_eos && p.engine_finished && !p.eos_sent) {
+    p.eos_sent = true;
+    lk.unlock ();
+    GST_DEBUG_OBJECT (self, "all results pushed, forwarding EOS");
+    gst_pad_push_event (self->srcpad, gst_event_new_eos ());
+    return;
+  }
+}
+
+static gboolean
+gst_persian_transcribe_src_activate_mode (GstPad * pad, GstObject * parent, GstPadMode mode,
+    gboolean active)
+{
+  GstPersianTranscribe *self = GST_PERSIAN_TRANSCRIBE (parent);
+  PersianTranscribePrivate & p = priv (self);
+  if (mode != GST_PAD_MODE_PUSH)
+    return FALSE;
+  if (active) {
+    {
+      std::lock_guard < std::mutex > lk (p.lock);
+      p.flushing = false;
+    }
+    return gst_pad_start_task (pad, (GstTaskFunction) gst_persian_transcribe_src_loop, self,
+        nullptr);
+  }
+  {
+    std::lock_guard < std::mutex > lk (p.lock);
+    p.flushing = true;
+    p.cond.notify_all ();
+  }
+  return gst_pad_stop_task (pad);
+}
+
+static gboolean
+gst_persian_transcribe_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
+{
+  GstPersianTranscribe *self = GST_PERSIAN_TRANSCRIBE (parent);
+  PersianTranscribePrivate & p = priv (self);
+
+  GST_LOG_OBJECT (self, "sink event %" GST_PTR_FORMAT, event);
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_STREAM_START:{
+      guint group_id;
+      std::lock_guard < std::mutex > lk (p.lock);
+      p.have_group_id = gst_event_parse_group_id (event, &group_id);
+      p.group_id = group_id;
+      p.stream_start_pending = true;
+      gst_event_unref (event);
+      return TRUE;
+    }
+    case GST_EVENT_CAPS:{
+      GstCaps *caps;
+      GstAudioInfo info;
+      gst_event_parse_caps (event, &caps);
+      if (!pt_audio_info_from_caps (&info, caps)) {
+        GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("Cannot read the audio format"),
+            ("caps %" GST_PTR_FORMAT, caps));
+        gst_event_unref (event);
+        return FALSE;
+      }
+      std::string err;
+      gboolean ok = p.engine && p.engine->set_format (info, &err);
+      if (!ok)
+        GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("%s", err.c_str ()), (nullptr));
+      gst_event_unref (event);
+      return ok;
+    }
+    case GST_EVENT_SEGMENT:{
+      const GstSegment *seg;
+      gst_event_parse_segment (event, &seg);
+      if (seg->format != GST_FORMAT_TIME) {
+        GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("persiantranscribe needs time-stamped audio "
+                "(a TIME segment), got a %s segment", gst_format_get_name (seg->format)),
+            (nullptr));
+        gst_event_unref (event);
+        return FALSE;
+      }
+      std::lock_guard < std::mutex > lk (p.lock);
+      gst_segment_copy_into (seg, &p.in_segment);
+      p.have_segment = true;
+      p.segment_pending = true;
+      p.cond.notify_all ();
+      gst_event_unref (event);
+      return TRUE;
+    }
+    case GST_EVENT_GAP:{
+      GstClockTime ts, dur;
+      gst_event_parse_gap (event, &ts, &dur);
+      gst_event_unref (event);
+      if (!p.engine)
+        return FALSE;
+      pt::Engine::Flow f = p.engine->push_gap (ts, dur);
+      std::lock_guard < std::mutex > lk (p.lock);
+      guint64 pos = p.engine->input_position ();
+      if (GST_CLOCK_TIME_IS_VALID (pos))
+        p.audio_position = pos;
+      p.cond.notify_all ();
+      return f == pt::Engine::Flow::Ok;
+    }
+    case GST_EVENT_EOS:{
+      gst_event_unref (event);
+      if (p.engine)
+        p.engine->finish ();
+      std::lock_guard < std::mutex > lk (p.lock);
+      p.input_eos = true;
+      if (!p.have_segment) {
+        gst_segment_init (&p.in_segment, GST_FORMAT_TIME);
+        p.have_segment = true;
+        p.segment_pending = true;
+      }
+      if (!p.engine)
+        p.engine_finished = true;
+      p.cond.notify_all ();
+      return TRUE;
+    }
+    case GST_EVENT_FLUSH_START:{
+      {
+        std::lock_guard < std::mutex > lk (p.lock);
+        p.flushing = true;
+        p.cond.notify_all ();
+      }
+      if (p.engine)
+        p.engine->set_flushing (true);
+      gboolean ret = gst_pad_push_event (self->srcpad, event);
+      gst_pad_pause_task (self->srcpad);
+      return ret;
+    }
+    case GST_EVENT_FLUSH_STOP:{
+      if (p.engine) {
+        p.engine->reset ();
+        p.engine->set_flushing (false);
+      }
+      {
+        std::lock_guard < std::mutex > lk (p.lock);
+        p.reset_stream_locked ();
+        p.flushing = false;
+      }
+      gboolean ret = gst_pad_push_event (self->srcpad, event);
+      gst_pad_start_task (self->srcpad, (GstTaskFunction) gst_persian_transcribe_src_loop, self,
+          nullptr);
+      return ret;
+    }
+    case GST_EVENT_TAG:
+      /* Tags describe the audio, not the text. */
+      gst_event_unref (event);
+      return TRUE;
+    default:
+      return gst_pad_event_default (pad, parent, event);
+  }
+}
+
+static gboolean
+gst_persian_transcribe_sink_query (GstPad * pad, GstObject * parent, GstQuery * query)
+{
+  switch (GST_QUERY_TYPE (query)) {
+    case GST_QUERY_ALLOCATION:
+      return FALSE;
+    case GST_QUERY_DRAIN:
+      return TRUE;
+    default:
+      return gst_pad_query_default (pad, parent, query);
+  }
+}
+
+static gboolean
+gst_persian_transcribe_src_query (GstPad * pad, GstObject * parent, GstQuery * query)
+{
+  GstPersianTranscribe *self = GST_PERSIAN_TRANSCRIBE (parent);
+  PersianTranscribePrivate & p = priv (self);
+
+  if (GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
+    if (!gst_pad_peer_query (self->sinkpad, query))
+      return FALSE;
+    gboolean live;
+    GstClockTime min, max;
+    gst_query_parse_latency (query, &live, &min, &max);
+    GST_OBJECT_LOCK (self);
+    guint64 ours = p.props.latency_ns;
+    GST_OBJECT_UNLOCK (self);
+    {
+      std::lock_guard < std::mutex > lk (p.lock);
+      if (p.engine)
+        ours = p.active.latency_ns;
+      p.live = live;
+    }
+    min += ours;
+    if (GST_CLOCK_TIME_IS_VALID (max))
+      max += ours;
+    GST_DEBUG_OBJECT (self, "latency: live %d, min %" GST_TIME_FORMAT ", max %" GST_TIME_FORMAT,
+        live, GST_TIME_ARGS (min), GST_TIME_ARGS (max));
+    gst_query_set_latency (query, live, min, max);
+    return TRUE;
+  }
+  return gst_pad_query_default (pad, parent, query);
+}
+
+static GstFlowReturn
+gst_persian_transcribe_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
+{
+  GstPersianTranscribe *self = GST_PERSIAN_TRANSCRIBE (parent);
+  PersianTranscribePrivate & p = priv (self);
+
+  if (!p.latency_checked) {
+    /* Live input decides whether GAP events keep the text stream moving. */
+    GstQuery *q = gst_query_new_latency ();
+    gboolean live = FALSE;
+    if (gst_pad_peer_query (self->sinkpad, q))
+      gst_query_parse_latency (q, &live, nullptr, nullptr);
+    gst_query_unref (q);
+    std::lock_guard < std::mutex > lk (p.lock);
+    p.live = p.live || live;
+    p.latency_checked = true;
+  }
+
+  GstClockTime pts = GST_BUFFER_PTS (buf);
+  {
+    std::lock_guard < std::mutex > lk (p.lock);
+    if (p.flushing || !p.engine) {
+      gst_buffer_unref (buf);
+      return GST_FLOW_FLUSHING;
+    }
+    if (p.src_flow != GST_FLOW_OK) {
+      gst_buffer_unref (buf);
+      return p.src_flow;
+    }
+    if (!GST_CLOCK_TIME_IS_VALID (p.out_position))
+      p.out_position = GST_CLOCK_TIME_IS_VALID (pts) ? pts : p.in_segment.start;
+  }
+
+  GstMapInfo map;
+  if (!gst_buffer_map (buf, &map, GST_MAP_READ)) {
+    gst_buffer_unref (buf);
+    GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Could not read an input buffer"), (nullptr));
+    return GST_FLOW_ERROR;
+  }
+  pt::Engine::Flow f = p.engine->push_audio (pts, map.data, map.size);
+  gst_buffer_unmap (buf, &map);
+  gst_buffer_unref (buf);
+
+  switch (f) {
+    case pt::Engine::Flow::Flushing:
+      return GST_FLOW_FLUSHING;
+    case pt::Engine::Flow::Error:
+      return GST_FLOW_ERROR;
+    case pt::Engine::Flow::Ok:
+      break;
+  }
+  std::lock_guard < std::mutex > lk (p.lock);
+  p.audio_position = p.engine->input_position ();
+  p.cond.notify_all ();
+  return GST_FLOW_OK;
+}
+
+static GstStateChangeReturn
+gst_persian_transcribe_change_state (GstElement * element, GstStateChange transition)
+{
+  GstPersianTranscribe *self = GST_PERSIAN_TRANSCRIBE (element);
+  PersianTranscribePrivate & p = priv (self);
+
+  switch (transition) {
+    case GST_STATE_CHANGE_READY_TO_PAUSED:{
+      pt::Settings s = pt_snapshot_settings (element, p.props);
+      if (auto problem = pt::validate_settings (s)) {
+        GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("%s", problem->c_str ()), (nullptr));
+        return GST_STATE_CHANGE_FAILURE;
+      }
+      {
+        std::lock_guard < std::mutex > lk (p.lock);
+        p.active = s;
+        p.reset_stream_locked ();
+        p.have_segment = false;
+        p.segment_pending = false;
+        p.stream_start_pending = true;
+        p.live = false;
+      }
+      p.latency_checked = false;
+      p.engine = std::make_unique < pt::Engine > (s, &p);
+      break;
+    }
+    case GST_STATE_CHANGE_PAUSED_TO_READY:{
+      {
+        std::lock_guard < std::mutex > lk (p.lock);
+        p.flushing = true;
+        p.cond.notify_all ();
+      }
+      if (p.engine)
+        p.engine->set_flushing (true);
+      break;
+    }
+    default:
+      break;
+  }
+
+  GstStateChangeReturn ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+
+  switch (transition) {
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      if (ret == GST_STATE_CHANGE_FAILURE)
+        p.engine.reset ();
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      p.engine.reset ();
+      {
+        std::lock_guard < std::mutex > lk (p.lock);
+        p.reset_stream_locked ();
+      }
+      break;
+    default:
+      break;
+  }
+  return ret;
+}
+
+static void
+gst_persian_transcribe_set_property (GObject * object, guint prop_id, const GValue * value,
+    GParamSpec * pspec)
+{
+  GstPersianTranscribe *self = GST_PERSIAN_TRANSCRIBE (object);
+  GST_OBJECT_LOCK (self);
+  gboolean ok = pt_set_common_property (priv (self).props, prop_id, value);
+  GST_OBJECT_UNLOCK (self);
+  if (!ok)
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+}
+
+static void
+gst_persian_transcribe_get_property (GObject * object, guint prop_id, GValue * value,
+    GParamSpec * pspec)
+{
+  GstPersianTranscribe *self = GST_PERSIAN_TRANSCRIBE (object);
+  GST_OBJECT_LOCK (self);
+  gboolean ok = pt_get_common_property (priv (self).props, prop_id, value);
+  GST_OBJECT_UNLOCK (self);
+  if (!ok)
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+}
+
+static void
+gst_persian_transcribe_finalize (GObject * object)
+{
+  GstPersianTranscribe *self = GST_PERSIAN_TRANSCRIBE (object);
+  delete static_cast < PersianTranscribePrivate * >(self->priv);
+  self->priv = nullptr;
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+gst_persian_transcribe_class_init (GstPersianTranscribeClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+
+  gobject_class->set_property = gst_persian_transcribe_set_property;
+  gobject_class->get_property = gst_persian_transcribe_get_property;
+  gobject_class->finalize = gst_persian_transcribe_finalize;
+  pt_install_common_properties (gobject_class);
+
+  element_class->change_state = GST_DEBUG_FUNCPTR (gst_persian_transcribe_change_state);
+
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_set_static_metadata (element_class,
+      "Persian speech to text", "Filter/Audio/Text",
+      "Transcribes Persian speech with the Harf service: raw audio in, timed text out "
+      "(for textoverlay, srtenc, webvttenc), and a \"transcription\" element message "
+      "for every result", "persiantranscribe developers");
+}
+
+static void
+gst_persian_transcribe_init (GstPersianTranscribe * self)
+{
+  self->priv = new PersianTranscribePrivate (self);
+
+  self->sinkpad = gst_pad_new_from_static_template (&sink_template, "sink");
+  gst_pad_set_chain_function (self->sinkpad, GST_DEBUG_FUNCPTR (gst_persian_transcribe_chain));
+  gst_pad_set_event_function (self->sinkpad,
+      GST_DEBUG_FUNCPTR (gst_persian_transcribe_sink_event));
+  gst_pad_set_query_function (self->sinkpad,
+      GST_DEBUG_FUNCPTR (gst_persian_transcribe_sink_query));
+  gst_element_add_pad (GST_ELEMENT (self), self->sinkpad);
+
+  self->srcpad = gst_pad_new_from_static_template (&src_template, "src");
+  gst_pad_set_activatemode_function (self->srcpad,
+      GST_DEBUG_FUNCPTR (gst_persian_transcribe_src_activate_mode));
+  gst_pad_set_query_function (self->srcpad,
+      GST_DEBUG_FUNCPTR (gst_persian_transcribe_src_query));
+  gst_pad_use_fixed_caps (self->srcpad);
+  gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
+}

@@ -1,0 +1,34 @@
+#include "gstpersiantranscribeenums.h"
+
+GType
+gst_persian_transcribe_backend_get_type (void)
+{
+  static gsize type = 0;
+  static const GEnumValue values[] = {
+    {GST_PERSIAN_TRANSCRIBE_BACKEND_HARF_LIVE,
+     "Harf live: 16 kHz mono WAV windows over a WebSocket, results while audio flows",
+     "harf-live"},
+    {0, nullptr, nullptr},
+  };
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstPersianTranscribeBackend", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+GType
+gst_persian_transcribe_auth_scheme_get_type (void)
+{
+  static gsize type = 0;
+  static const GEnumValue values[] = {
+    {GST_PERSIAN_TRANSCRIBE_AUTH_TOKEN, "Authorization: Token <token> (documented)", "token"},
+    {GST_PERSIAN_TRANSCRIBE_AUTH_BEARER, "Authorization: Bearer <token> (newer logins)", "bearer"},
+    {0, nullptr, nullptr},
+  };
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstPersianTranscribeAuthScheme", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}

@@ -1,0 +1,23 @@
+/* Enum types shown in gst-inspect-1.0 and settable from gst-launch-1.0. */
+#pragma once
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+  GST_PERSIAN_TRANSCRIBE_BACKEND_HARF_LIVE = 0,
+} GstPersianTranscribeBackend;
+
+typedef enum {
+  GST_PERSIAN_TRANSCRIBE_AUTH_TOKEN = 0,
+  GST_PERSIAN_TRANSCRIBE_AUTH_BEARER = 1,
+} GstPersianTranscribeAuthScheme;
+
+#define GST_TYPE_PERSIAN_TRANSCRIBE_BACKEND (gst_persian_transcribe_backend_get_type ())
+GType gst_persian_transcribe_backend_get_type (void);
+
+#define GST_TYPE_PERSIAN_TRANSCRIBE_AUTH_SCHEME (gst_persian_transcribe_auth_scheme_get_type ())
+GType gst_persian_transcribe_auth_scheme_get_type (void);
+
+G_END_DECLS

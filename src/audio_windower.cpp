@@ -1,0 +1,161 @@
+#include "audio_windower.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace pt {
+
+namespace {
+
+/* Every input channel weighs the same in the mono mix.  An explicit matrix
+ * also lets unpositioned layouts (channel-mask=0) be mixed. */
+GstStructure *make_config(int in_channels)
+{
+  GstStructure *config = gst_structure_new(
+      "config", GST_AUDIO_CONVERTER_OPT_DITHER_METHOD, GST_TYPE_AUDIO_DITHER_METHOD,
+      GST_AUDIO_DITHER_NONE, GST_AUDIO_CONVERTER_OPT_NOISE_SHAPING_METHOD,
+      GST_TYPE_AUDIO_NOISE_SHAPING_METHOD, GST_AUDIO_NOISE_SHAPING_NONE,
+      GST_AUDIO_CONVERTER_OPT_RESAMPLER_METHOD, GST_TYPE_AUDIO_RESAMPLER_METHOD,
+      GST_AUDIO_RESAMPLER_METHOD_KAISER, nullptr);
+  if (in_channels > 1) {
+    GValue matrix = G_VALUE_INIT, row = G_VALUE_INIT, v = G_VALUE_INIT;
+    g_value_init(&matrix, GST_TYPE_ARRAY);
+    g_value_init(&row, GST_TYPE_ARRAY);
+    g_value_init(&v, G_TYPE_FLOAT);
+    g_value_set_float(&v, 1.0f / static_cast<float>(in_channels));
+    for (int i = 0; i < in_channels; ++i)
+      gst_value_array_append_value(&row, &v);
+    gst_value_array_append_and_take_value(&matrix, &row);
+    gst_structure_take_value(config, GST_AUDIO_CONVERTER_OPT_MIX_MATRIX, &matrix);
+    g_value_unset(&v);
+  }
+  return config;
+}
+
+}  // namespace
+
+AudioWindower::AudioWindower(int out_rate, unsigned window_ms) : out_rate_(out_rate)
+{
+  window_bytes_ = static_cast<size_t>(out_rate) * 2u * window_ms / 1000u;
+  if (window_bytes_ < 2)
+    window_bytes_ = 2;
+  window_bytes_ &= ~static_cast<size_t>(1);
+  gst_audio_info_set_format(&out_info_, GST_AUDIO_FORMAT_S16LE, out_rate, 1, nullptr);
+}
+
+AudioWindower::~AudioWindower()
+{
+  if (converter_)
+    gst_audio_converter_free(converter_);
+}
+
+bool AudioWindower::set_input(const GstAudioInfo &in, std::vector<Window> &out, std::string *err)
+{
+  if (converter_ && gst_audio_info_is_equal(&in, &in_))
+    return true;
+  if (converter_) {
+    /* Drain the old converter's tail, keep the partial window. */
+    gsize latency = gst_audio_converter_get_max_latency(converter_);
+    if (latency > 0)
+      convert(nullptr, latency, out);
+    gst_audio_converter_free(converter_);
+    converter_ = nullptr;
+  }
+  GstAudioInfo in_copy = in;
+  converter_ = gst_audio_converter_new(GST_AUDIO_CONVERTER_FLAG_NONE, &in_copy, &out_info_,
+                                       make_config(GST_AUDIO_INFO_CHANNELS(&in)));
+  if (!converter_) {
+    gchar *caps = nullptr;
+    GstCaps *c = gst_audio_info_to_caps(&in_copy);
+    if (c) {
+      caps = gst_caps_to_string(c);
+      gst_caps_unref(c);
+    }
+    *err = std::string("cannot convert ") + (caps ? caps : "this audio format") +
+           " to S16LE mono at " + std::to_string(out_rate_) + " Hz";
+    g_free(caps);
+    return false;
+  }
+  in_ = in;
+  return true;
+}
+
+void AudioWindower::convert(const uint8_t *data, size_t frames, std::vector<Window> &out)
+{
+  gsize out_frames = gst_audio_converter_get_out_frames(converter_, frames);
+  scratch_.resize(out_frames * 2 + 2);
+  gpointer in_planes[1] = {const_cast<uint8_t *>(data)};
+  gpointer out_planes[1] = {scratch_.data()};
+  if (!gst_audio_converter_samples(converter_, GST_AUDIO_CONVERTER_FLAG_NONE,
+                                   data ? in_planes : nullptr, frames, out_planes, out_frames))
+    return;
+  append(scratch_.data(), out_frames * 2, out);
+}
+
+void AudioWindower::push(const uint8_t *data, size_t bytes, std::vector<Window> &out)
+{
+  if (!converter_)
+    return;
+  size_t bpf = GST_AUDIO_INFO_BPF(&in_);
+  size_t frames = bpf ? bytes / bpf : 0;
+  /* Large buffers are converted in pieces to bound the scratch memory. */
+  const size_t chunk = 65536;
+  for (size_t done = 0; done < frames;) {
+    size_t n = std::min(chunk, frames - done);
+    convert(data + done * bpf, n, out);
+    done += n;
+  }
+}
+
+void AudioWindower::push_silence(uint64_t duration_ns, std::vector<Window> &out)
+{
+  uint64_t samples = gst_util_uint64_scale(duration_ns, out_rate_, GST_SECOND);
+  std::vector<uint8_t> zeros(std::min<uint64_t>(samples * 2, 65536), 0);
+  uint64_t left = samples * 2;
+  while (left > 0) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(left, zeros.size()));
+    append(zeros.data(), n, out);
+    left -= n;
+  }
+}
+
+void AudioWindower::drain(std::vector<Window> &out)
+{
+  if (converter_) {
+    gsize latency = gst_audio_converter_get_max_latency(converter_);
+    if (latency > 0)
+      convert(nullptr, latency, out);
+    gst_audio_converter_reset(converter_);
+  }
+  if (!pending_.empty()) {
+    out.push_back(std::move(pending_));
+    pending_.clear();
+  }
+}
+
+void AudioWindower::reset()
+{
+  if (converter_)
+    gst_audio_converter_reset(converter_);
+  pending_.clear();
+  produced_ = 0;
+}
+
+void AudioWindower::append(const uint8_t *pcm, size_t bytes, std::vector<Window> &out)
+{
+  produced_ += bytes;
+  while (bytes > 0) {
+    if (pending_.capacity() < window_bytes_)
+      pending_.reserve(window_bytes_);
+    size_t n = std::min(bytes, window_bytes_ - pending_.size());
+    pending_.insert(pending_.end(), pcm, pcm + n);
+    pcm += n;
+    bytes -= n;
+    if (pending_.size() == window_bytes_) {
+      out.push_back(std::move(pending_));
+      pending_ = Window();
+    }
+  }
+}
+
+}  // namespace pt

@@ -1,0 +1,73 @@
+/* The seam between the engine and one service protocol.
+ *
+ * A Backend lives on the I/O thread: it is created, driven and destroyed
+ * there, and it owns its libsoup objects.  It pulls windows of converted
+ * audio from its BackendHost and hands back Results already placed on the
+ * input timeline.  It knows nothing of pads or elements. */
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "audio_windower.h"
+#include "settings.h"
+#include "transcript.h"
+
+namespace pt {
+
+class IoThread;
+
+enum class ErrorKind {
+  Settings,       /* GST_RESOURCE_ERROR_SETTINGS */
+  NotAuthorized,  /* GST_RESOURCE_ERROR_NOT_AUTHORIZED */
+  OpenReadWrite,  /* GST_RESOURCE_ERROR_OPEN_READ_WRITE: unreachable, TLS, refused */
+  Read,           /* GST_RESOURCE_ERROR_READ: the service stopped answering or hung up */
+  Write,          /* GST_RESOURCE_ERROR_WRITE */
+  Format,         /* GST_STREAM_ERROR_FORMAT: bad input */
+  Failed,         /* GST_RESOURCE_ERROR_FAILED */
+};
+
+struct Error {
+  ErrorKind kind = ErrorKind::Failed;
+  std::string message;  /* for a person */
+  std::string debug;    /* details; never a secret */
+};
+
+struct Result {
+  Segment segment;            /* service offsets in segment.start/end, word times likewise */
+  uint64_t pts = 0;           /* the segment's start on the input timeline */
+  uint64_t duration = 0;
+  std::string backend;        /* "harf-live" */
+  bool late_revision = false; /* revises a segment already published as final */
+};
+
+/* What the engine offers a backend.  Called on the I/O thread only. */
+class BackendHost {
+ public:
+  virtual ~BackendHost() = default;
+  /* Takes the next window.  False when none is queued; then *input_done says
+   * whether the input has ended (no window will ever come again). */
+  virtual bool pop_window(Window &w, bool *input_done) = 0;
+  /* False while the consumer of results is full: stop sending until a kick. */
+  virtual bool can_accept_results() = 0;
+  virtual void deliver(Result r) = 0;
+  virtual void warn(const Error &e) = 0;
+  virtual void fail(const Error &e) = 0;      /* terminal; the backend stops */
+  virtual void finished() = 0;                /* all results delivered after input_done */
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual void start() = 0;   /* connect / prepare */
+  virtual void kick() = 0;    /* windows were queued, input ended, or output has room */
+  virtual void shutdown() = 0;/* cancel everything; no host call after this returns */
+};
+
+/* Creates the backend the settings name.  time_base is the input time (ns)
+ * of the first byte of audio the backend will receive. */
+std::unique_ptr<Backend> make_backend(const Settings &s, BackendHost *host, IoThread *io,
+                                      uint64_t time_base);
+
+}  // namespace pt

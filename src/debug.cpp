@@ -1,0 +1,22 @@
+#include "debug.h"
+
+#include <gst/gst.h>
+
+GST_DEBUG_CATEGORY(pt_engine_debug);
+GST_DEBUG_CATEGORY(pt_harf_live_debug);
+
+namespace pt {
+
+void init_debug()
+{
+  static gsize once = 0;
+  if (g_once_init_enter(&once)) {
+    GST_DEBUG_CATEGORY_INIT(pt_engine_debug, "persiantranscribe-engine", 0,
+                            "Persian transcription engine: conversion, queues, backends");
+    GST_DEBUG_CATEGORY_INIT(pt_harf_live_debug, "persiantranscribe-harf-live", 0,
+                            "Harf live WebSocket client");
+    g_once_init_leave(&once, 1);
+  }
+}
+
+}  // namespace pt

@@ -1,0 +1,281 @@
+#include "engine.h"
+
+#include <gst/gst.h>
+
+#include "io_thread.h"
+
+GST_DEBUG_CATEGORY_EXTERN(pt_engine_debug);
+#define GST_CAT_DEFAULT pt_engine_debug
+
+namespace pt {
+
+namespace {
+/* Holes in input timestamps larger than this are filled with silence so that
+ * the service's offsets stay on the input timeline. */
+constexpr uint64_t kHoleTolerance = 40 * kMsecond;
+/* Audio the queue may hold ahead of the network: enough for a slow
+ * handshake on a live input, small enough to bound memory (1 MB at 16 kHz). */
+constexpr uint64_t kQueueDuration = 30 * kSecond;
+}  // namespace
+
+Engine::Engine(const Settings &s, EngineListener *listener, std::shared_ptr<IoThread> io)
+    : settings_(s),
+      listener_(listener),
+      io_(io ? std::move(io) : std::make_shared<IoThread>("pt-io")),
+      windower_(s.sample_rate, s.window_ms),
+      alive_(std::make_shared<bool>(true))
+{
+  size_t by_time = static_cast<size_t>(kQueueDuration / (static_cast<uint64_t>(s.window_ms) * kMsecond));
+  capacity_ = std::max<size_t>(by_time, s.max_inflight + 2);
+}
+
+Engine::~Engine()
+{
+  set_flushing(true);
+  io_->run_sync([this] {
+    *alive_ = false;
+    destroy_backend();
+  });
+  io_.reset();
+}
+
+bool Engine::set_format(const GstAudioInfo &info, std::string *err)
+{
+  std::vector<Window> out;
+  if (!windower_.set_input(info, out, err))
+    return false;
+  if (!out.empty()) {
+    std::unique_lock<std::mutex> lk(mutex_);
+    enqueue(out, lk);
+  }
+  return true;
+}
+
+Engine::Flow Engine::push_audio(uint64_t pts, const uint8_t *data, size_t size)
+{
+  if (!windower_.has_input()) {
+    fail({ErrorKind::Format, "received audio before its format (no caps)", ""});
+    return Flow::Error;
+  }
+  std::vector<Window> out;
+  const GstAudioInfo &in = windower_.input();
+  if (pts != kNoTime && next_pts_ != kNoTime && pts > next_pts_ + kHoleTolerance) {
+    GST_DEBUG("filling a %" GST_TIME_FORMAT " hole in the input with silence",
+              GST_TIME_ARGS(pts - next_pts_));
+    windower_.push_silence(pts - next_pts_, out);
+  }
+  windower_.push(data, size, out);
+  uint64_t frames = GST_AUDIO_INFO_BPF(&in) ? size / GST_AUDIO_INFO_BPF(&in) : 0;
+  uint64_t dur = gst_util_uint64_scale(frames, GST_SECOND, GST_AUDIO_INFO_RATE(&in));
+  uint64_t start = pts != kNoTime ? pts : (next_pts_ != kNoTime ? next_pts_ : 0);
+  next_pts_ = start + dur;
+
+  std::unique_lock<std::mutex> lk(mutex_);
+  if (time_base_ == kNoTime)
+    time_base_ = start;
+  position_ = next_pts_;
+  /* Connect on the first audio, not the first full window: the handshake
+   * overlaps the first window's worth of audio. */
+  ensure_backend_locked();
+  return enqueue(out, lk);
+}
+
+Engine::Flow Engine::push_gap(uint64_t pts, uint64_t duration)
+{
+  {
+    std::lock_guard<std::mutex> lk(mutex_);
+    if (failed_)
+      return Flow::Error;
+    /* Before the first audio there is no timeline to keep aligned. */
+    if (time_base_ == kNoTime || !windower_.has_input() || duration == kNoTime)
+      return Flow::Ok;
+  }
+  std::vector<Window> out;
+  uint64_t start = pts != kNoTime ? pts : next_pts_;
+  if (start != kNoTime && next_pts_ != kNoTime && start + duration <= next_pts_)
+    return Flow::Ok;
+  if (start != kNoTime && next_pts_ != kNoTime && start < next_pts_) {
+    duration -= next_pts_ - start;
+    start = next_pts_;
+  }
+  windower_.push_silence(duration, out);
+  next_pts_ = start + duration;
+  std::unique_lock<std::mutex> lk(mutex_);
+  position_ = next_pts_;
+  return enqueue(out, lk);
+}
+
+void Engine::finish()
+{
+  std::vector<Window> out;
+  windower_.drain(out);
+  bool no_backend;
+  {
+    std::unique_lock<std::mutex> lk(mutex_);
+    if (enqueue(out, lk) != Flow::Ok)
+      return;
+    input_done_ = true;
+    no_backend = !backend_requested_;
+  }
+  if (no_backend)
+    listener_->on_finished();
+  else
+    kick_backend();
+}
+
+Engine::Flow Engine::enqueue(std::vector<Window> &windows, std::unique_lock<std::mutex> &lk)
+{
+  for (auto &w : windows) {
+    room_.wait(lk, [this] { return flushing_ || failed_ || queue_.size() < capacity_; });
+    if (flushing_)
+      return Flow::Flushing;
+    if (failed_)
+      return Flow::Error;
+    queue_.push_back(std::move(w));
+    ensure_backend_locked();
+    lk.unlock();
+    kick_backend();
+    lk.lock();
+  }
+  if (flushing_)
+    return Flow::Flushing;
+  return failed_ ? Flow::Error : Flow::Ok;
+}
+
+void Engine::ensure_backend_locked()
+{
+  if (backend_requested_)
+    return;
+  backend_requested_ = true;
+  uint64_t base = time_base_ == kNoTime ? 0 : time_base_;
+  std::shared_ptr<bool> alive = alive_;
+  io_->post([this, alive, base] {
+    if (!*alive || backend_)
+      return;
+    {
+      std::lock_guard<std::mutex> lk(mutex_);
+      if (!backend_requested_ || flushing_)
+        return;
+    }
+    GST_DEBUG("creating the %s backend, time base %" GST_TIME_FORMAT,
+              backend_name(settings_.backend), GST_TIME_ARGS(base));
+    backend_ = make_backend(settings_, this, io_.get(), base);
+    backend_->start();
+  });
+}
+
+void Engine::kick_backend()
+{
+  {
+    std::lock_guard<std::mutex> lk(mutex_);
+    if (kick_pending_)
+      return;
+    kick_pending_ = true;
+  }
+  std::shared_ptr<bool> alive = alive_;
+  io_->post([this, alive] {
+    if (!*alive)
+      return;
+    {
+      std::lock_guard<std::mutex> lk(mutex_);
+      kick_pending_ = false;
+    }
+    if (backend_)
+      backend_->kick();
+  });
+}
+
+void Engine::destroy_backend()
+{
+  if (backend_) {
+    backend_->shutdown();
+    backend_.reset();
+  }
+}
+
+void Engine::set_flushing(bool flushing)
+{
+  std::lock_guard<std::mutex> lk(mutex_);
+  flushing_ = flushing;
+  room_.notify_all();
+}
+
+void Engine::reset()
+{
+  io_->run_sync([this] { destroy_backend(); });
+  windower_.reset();
+  next_pts_ = kNoTime;
+  std::lock_guard<std::mutex> lk(mutex_);
+  queue_.clear();
+  input_done_ = false;
+  failed_ = false;
+  backend_requested_ = false;
+  time_base_ = kNoTime;
+  position_ = kNoTime;
+  room_.notify_all();
+}
+
+void Engine::resume_output()
+{
+  kick_backend();
+}
+
+bool Engine::has_failed() const
+{
+  std::lock_guard<std::mutex> lk(mutex_);
+  return failed_;
+}
+
+uint64_t Engine::input_position() const
+{
+  std::lock_guard<std::mutex> lk(mutex_);
+  return position_;
+}
+
+bool Engine::pop_window(Window &w, bool *input_done)
+{
+  std::lock_guard<std::mutex> lk(mutex_);
+  if (queue_.empty()) {
+    *input_done = input_done_;
+    return false;
+  }
+  w = std::move(queue_.front());
+  queue_.pop_front();
+  *input_done = false;
+  room_.notify_all();
+  return true;
+}
+
+bool Engine::can_accept_results()
+{
+  return listener_->can_accept_results();
+}
+
+void Engine::deliver(Result r)
+{
+  listener_->on_result(r);
+}
+
+void Engine::warn(const Error &e)
+{
+  listener_->on_warning(e);
+}
+
+void Engine::fail(const Error &e)
+{
+  {
+    std::lock_guard<std::mutex> lk(mutex_);
+    if (failed_)
+      return;
+    failed_ = true;
+    room_.notify_all();
+  }
+  listener_->on_error(e);
+}
+
+void Engine::finished()
+{
+  listener_->on_finished();
+}
+
+}  // namespace pt

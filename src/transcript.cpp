@@ -1,0 +1,94 @@
+#include "transcript.h"
+
+#include <glib.h>
+
+namespace pt {
+
+namespace {
+
+bool is_space_at(const std::string &s, size_t i, size_t *len)
+{
+  /* ASCII white space, NBSP (U+00A0) is not a break; U+200C (ZWNJ) is part of words. */
+  unsigned char c = static_cast<unsigned char>(s[i]);
+  if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
+    *len = 1;
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+void parse_uncertainty(Segment &seg)
+{
+  seg.words.clear();
+  seg.text.clear();
+  const std::string &raw = seg.raw_text;
+  bool in_bracket = false;
+  Word cur;
+  bool cur_has_uncertain = false;
+  auto flush = [&]() {
+    if (!cur.text.empty()) {
+      cur.uncertain = cur_has_uncertain;
+      if (!seg.text.empty())
+        seg.text += ' ';
+      seg.text += cur.text;
+      seg.words.push_back(cur);
+    }
+    cur = Word{};
+    cur_has_uncertain = false;
+  };
+  for (size_t i = 0; i < raw.size();) {
+    size_t len = 0;
+    if (is_space_at(raw, i, &len)) {
+      flush();
+      i += len;
+      continue;
+    }
+    char c = raw[i];
+    if (c == '[') {
+      in_bracket = true;
+      cur_has_uncertain = true;
+      ++i;
+      continue;
+    }
+    if (c == ']') {
+      in_bracket = false;
+      ++i;
+      continue;
+    }
+    if (in_bracket)
+      cur_has_uncertain = true;
+    cur.text += c;
+    ++i;
+  }
+  flush();
+}
+
+std::string to_pango_markup(const Segment &seg)
+{
+  std::string out;
+  bool open = false;
+  for (size_t i = 0; i < seg.words.size(); ++i) {
+    const Word &w = seg.words[i];
+    if (w.uncertain && !open) {
+      if (i > 0)
+        out += ' ';
+      out += "<i>";
+      open = true;
+    } else if (!w.uncertain && open) {
+      out += "</i> ";
+      open = false;
+    } else if (i > 0) {
+      out += ' ';
+    }
+    gchar *esc = g_markup_escape_text(w.text.c_str(), static_cast<gssize>(w.text.size()));
+    out += esc;
+    g_free(esc);
+  }
+  if (open)
+    out += "</i>";
+  return out;
+}
+
+}  // namespace pt

@@ -1,0 +1,38 @@
+/* The transcript model shared by every backend: segments made of words,
+ * with the service's uncertainty marks, times and confidences. */
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "time_value.h"
+
+namespace pt {
+
+struct Word {
+  std::string text;            /* without brackets */
+  uint64_t start = kNoTime;    /* ns from the start of the audio the service received */
+  uint64_t end = kNoTime;
+  double confidence = -1.0;    /* 0..1, or -1 when unknown */
+  bool uncertain = false;      /* the service put it in [brackets] */
+};
+
+struct Segment {
+  int64_t id = -1;             /* the service's segment_id, -1 if none */
+  std::string raw_text;        /* exactly as the service sent it */
+  std::string text;            /* brackets removed */
+  uint64_t start = 0;          /* service offsets, ns */
+  uint64_t end = 0;
+  bool final = true;
+  std::vector<Word> words;
+};
+
+/* Splits a Harf text into words; words inside [ ] (a bracket may span several
+ * words) are uncertain.  Fills seg.text and seg.words from seg.raw_text. */
+void parse_uncertainty(Segment &seg);
+
+/* Pango markup for the segment: escaped, uncertain runs in <i>...</i>. */
+std::string to_pango_markup(const Segment &seg);
+
+}  // namespace pt
