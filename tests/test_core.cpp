@@ -1,0 +1,291 @@
+/* Unit tests of src/: no pads, no network. */
+#include <gst/check/gstcheck.h>
+
+#include <cstring>
+
+#include "audio_windower.h"
+#include "harf_reply.h"
+#include "segment_tracker.h"
+#include "settings.h"
+#include "time_value.h"
+#include "transcript.h"
+#include "wav_header.h"
+
+using pt::kMsecond;
+using pt::kSecond;
+
+GST_START_TEST (test_time_values)
+{
+  fail_unless_equals_uint64 (*pt::parse_time_value ("0:00:05"), 5 * kSecond);
+  fail_unless_equals_uint64 (*pt::parse_time_value ("0:00:00.240000"), 240 * kMsecond);
+  fail_unless_equals_uint64 (*pt::parse_time_value ("1:02:03.5"), (3723 * kSecond) + 500 * kMsecond);
+  fail_unless_equals_uint64 (*pt::parse_time_value ("01:00:00"), 3600 * kSecond);
+  fail_unless_equals_uint64 (*pt::parse_time_value ("1 day, 0:00:01"), 86401 * kSecond);
+  fail_unless_equals_uint64 (*pt::parse_time_value ("2 days, 1:00:00"), (2 * 86400 + 3600) * kSecond);
+  fail_unless_equals_uint64 (*pt::parse_time_value ("12.5"), 12500 * kMsecond);
+  fail_unless_equals_uint64 (*pt::parse_time_value ("7"), 7 * kSecond);
+  fail_unless_equals_uint64 (*pt::parse_time_value ("0:00:00.000001"), 1000);
+  fail_if (pt::parse_time_value ("").has_value ());
+  fail_if (pt::parse_time_value ("abc").has_value ());
+  fail_if (pt::parse_time_value ("-1").has_value ());
+  fail_if (pt::parse_time_value ("0:60:00").has_value ());
+  fail_if (pt::parse_time_value ("0:0:5").has_value ());
+  fail_if (pt::parse_time_value ("0:00:05x").has_value ());
+  fail_unless_equals_uint64 (*pt::seconds_to_ns (1.25), 1250 * kMsecond);
+  fail_if (pt::seconds_to_ns (-0.5).has_value ());
+}
+GST_END_TEST;
+
+GST_START_TEST (test_wav_header)
+{
+  auto h = pt::make_streaming_wav_header (16000, 1, 16);
+  fail_unless (memcmp (h.data (), "RIFF", 4) == 0);
+  fail_unless (memcmp (h.data () + 8, "WAVEfmt ", 8) == 0);
+  fail_unless (memcmp (h.data () + 36, "data", 4) == 0);
+  auto le32 =[&](int o) {
+    return (guint32) h[o] | ((guint32) h[o + 1] << 8) | ((guint32) h[o + 2] << 16) |
+        ((guint32) h[o + 3] << 24);
+  };
+  auto le16 =[&](int o) {
+    return (guint16) (h[o] | (h[o + 1] << 8));
+  };
+  fail_unless_equals_int (le16 (20), 1);
+  fail_unless_equals_int (le16 (22), 1);
+  fail_unless_equals_int (le32 (24), 16000);
+  fail_unless_equals_int (le32 (28), 32000);
+  fail_unless_equals_int (le16 (32), 2);
+  fail_unless_equals_int (le16 (34), 16);
+  fail_unless_equals_uint64 (le32 (4), 0xFFFFFFFFu);
+  fail_unless_equals_uint64 (le32 (40), 0xFFFFFFFFu - 36);
+  auto f = pt::make_wav_header (16000, 1, 16, 1000);
+  fail_unless_equals_int (f[40] | (f[41] << 8), 1000);
+  fail_unless_equals_int (f[4] | (f[5] << 8), 1036);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_uncertainty_and_markup)
+{
+  pt::Segment s;
+  s.raw_text = "سخن را سر از [ای] خردمند و بن";
+  pt::parse_uncertainty (s);
+  fail_unless_equals_string (s.text.c_str (), "سخن را سر از ای خردمند و بن");
+  fail_unless_equals_int (s.words.size (), 8);
+  for (size_t i = 0; i < s.words.size (); ++i)
+    fail_unless_equals_int (s.words[i].uncertain, i == 4);
+  fail_unless_equals_string (s.words[4].text.c_str (), "ای");
+  std::string mk = pt::to_pango_markup (s);
+  fail_unless_equals_string (mk.c_str (),
+      "سخن را سر از <i>ای</i> خردمند و بن");
+
+  /* A bracket spanning words, and text that needs escaping */
+  pt::Segment m;
+  m.raw_text = "[حکایت کوتاه] <b> & \"نقل\" [پایان]";
+  pt::parse_uncertainty (m);
+  fail_unless_equals_int (m.words.size (), 6);
+  fail_unless (m.words[0].uncertain && m.words[1].uncertain);
+  fail_if (m.words[2].uncertain);
+  fail_unless (m.words[5].uncertain);
+  mk = pt::to_pango_markup (m);
+  fail_unless_equals_string (mk.c_str (),
+      "<i>حکایت کوتاه</i> &lt;b&gt; &amp; &quot;نقل&quot; <i>پایان</i>");
+
+  /* ZWNJ stays inside its word */
+  pt::Segment z;
+  z.raw_text = "می\u200cروم";
+  pt::parse_uncertainty (z);
+  fail_unless_equals_int (z.words.size (), 1);
+  fail_unless_equals_string (z.text.c_str (), "می\u200cروم");
+  fail_unless_equals_uint64 (z.words[0].start, GST_CLOCK_TIME_NONE);
+  fail_unless (z.words[0].confidence == -1.0);
+}
+GST_END_TEST;
+
+static pt::HarfReply
+reply (const char *json)
+{
+  return pt::parse_harf_reply (json, strlen (json));
+}
+
+GST_START_TEST (test_harf_replies)
+{
+  fail_unless (reply ("{\"state\":\"PENDING\"}").kind == pt::HarfReply::Kind::Pending);
+  auto r = reply ("{\"segment_id\": 3, \"text\": \"سازمان بهداشت جهانی\", \"start\": \"0:00:01.500000\", "
+      "\"end\": \"0:00:05\"}");
+  fail_unless (r.kind == pt::HarfReply::Kind::Segment);
+  fail_unless_equals_int (r.segment.id, 3);
+  fail_unless_equals_uint64 (r.segment.start, 1500 * kMsecond);
+  fail_unless_equals_uint64 (r.segment.end, 5 * kSecond);
+  fail_unless_equals_string (r.segment.text.c_str (), "سازمان بهداشت جهانی");
+
+  /* Tolerated variants: numbers for times, a string id, no times at all */
+  r = reply ("{\"segment_id\": \"7\", \"text\": \"الف\", \"start\": 2.25, \"end\": 3}");
+  fail_unless (r.kind == pt::HarfReply::Kind::Segment);
+  fail_unless_equals_int (r.segment.id, 7);
+  fail_unless_equals_uint64 (r.segment.start, 2250 * kMsecond);
+  fail_unless_equals_uint64 (r.segment.end, 3 * kSecond);
+  r = reply ("{\"text\": \"ب\"}");
+  fail_unless (r.kind == pt::HarfReply::Kind::Segment);
+  fail_unless_equals_int (r.segment.id, -1);
+  /* end before start is clamped, not negative */
+  r = reply ("{\"text\": \"ب\", \"start\": \"0:00:04\", \"end\": \"0:00:03\"}");
+  fail_unless_equals_uint64 (r.segment.end, 4 * kSecond);
+
+  /* Malformed: not JSON, not an object, wrong types, bad time */
+  fail_unless (reply ("{\"state\": PEND").kind == pt::HarfReply::Kind::Malformed);
+  fail_unless (reply ("[1,2]").kind == pt::HarfReply::Kind::Malformed);
+  fail_unless (reply ("{\"text\": 5}").kind == pt::HarfReply::Kind::Malformed);
+  r = reply ("{\"text\": \"x\", \"start\": \"soon\"}");
+  fail_unless (r.kind == pt::HarfReply::Kind::Malformed);
+  fail_unless (r.error.find ("start") != std::string::npos);
+
+  /* Excerpts are bounded and valid UTF-8 even when cut inside a character */
+  std::string big (300, 'x');
+  big += "سلام";
+  std::string ex = pt::quote_excerpt (big.data (), big.size (), 200);
+  fail_unless (ex.size () <= 200 + strlen ("…"));
+  std::string fa = "سلام";
+  ex = pt::quote_excerpt (fa.data (), fa.size (), 3);
+  fail_unless (g_utf8_validate (ex.c_str (), -1, nullptr));
+}
+GST_END_TEST;
+
+static pt::Segment
+seg (int id, const char *text)
+{
+  pt::Segment s;
+  s.id = id;
+  s.raw_text = text;
+  pt::parse_uncertainty (s);
+  return s;
+}
+
+GST_START_TEST (test_segment_tracker)
+{
+  pt::SegmentTracker t (false);
+  fail_unless (t.on_segment (seg (1, "سلام")).empty ());
+  fail_unless (t.on_segment (seg (1, "سلام دنیا")).empty ());
+  auto out = t.on_other_reply ();
+  fail_unless_equals_int (out.size (), 1);
+  fail_unless_equals_string (out[0].text.c_str (), "سلام دنیا");
+  fail_unless (out[0].final);
+  fail_unless (t.on_other_reply ().empty ());
+  /* A new id closes the open one */
+  fail_unless (t.on_segment (seg (2, "دو")).empty ());
+  out = t.on_segment (seg (3, "سه"));
+  fail_unless_equals_int (out.size (), 1);
+  fail_unless_equals_int (out[0].id, 2);
+  out = t.on_end ();
+  fail_unless_equals_int (out.size (), 1);
+  fail_unless_equals_int (out[0].id, 3);
+  /* A revision of a final segment is published again as final */
+  out = t.on_segment (seg (2, "دوم"));
+  fail_unless_equals_int (out.size (), 1);
+  fail_unless (out[0].final);
+  fail_unless (t.last_was_late_revision ());
+
+  pt::SegmentTracker p (true);
+  out = p.on_segment (seg (1, "سلام"));
+  fail_unless_equals_int (out.size (), 1);
+  fail_if (out[0].final);
+  out = p.on_segment (seg (1, "سلام دنیا"));
+  fail_unless_equals_int (out.size (), 1);
+  fail_if (out[0].final);
+  out = p.on_other_reply ();
+  fail_unless_equals_int (out.size (), 1);
+  fail_unless (out[0].final);
+  fail_unless_equals_string (out[0].text.c_str (), "سلام دنیا");
+}
+GST_END_TEST;
+
+static size_t
+windows_total (const std::vector<pt::Window> &w)
+{
+  size_t n = 0;
+  for (auto &x : w)
+    n += x.size ();
+  return n;
+}
+
+GST_START_TEST (test_windower)
+{
+  /* 3.3 s of 44.1 kHz stereo F32 -> 16 kHz mono S16, 1000 ms windows */
+  pt::AudioWindower win (16000, 1000);
+  GstAudioInfo in;
+  gst_audio_info_set_format (&in, GST_AUDIO_FORMAT_F32LE, 44100, 2, nullptr);
+  std::vector<pt::Window> out;
+  std::string err;
+  fail_unless (win.set_input (in, out, &err));
+  std::vector<float> buf (4410 * 2, 0.25f);
+  for (int i = 0; i < 33; ++i)
+    win.push ((const uint8_t *) buf.data (), buf.size () * sizeof (float), out);
+  fail_unless_equals_int (out.size (), 3);
+  for (auto &w : out)
+    fail_unless_equals_int (w.size (), 32000);
+  win.drain (out);
+  fail_unless_equals_int (out.size (), 4);
+  size_t total = windows_total (out);
+  /* 3.3 s = 105600 bytes; the resampler's tail is drained, not lost */
+  fail_unless (total >= 105600 - 64 && total <= 105600 + 64, "total %zu", total);
+  /* The mono mix of two equal channels keeps the level: 0.25 * 32767 */
+  const int16_t *s = (const int16_t *) out[1].data ();
+  fail_unless (std::abs (s[100] - 8192) < 40, "sample %d", s[100]);
+
+  /* Silence insertion and a format change mid-stream */
+  pt::AudioWindower w2 (16000, 250);
+  std::vector<pt::Window> o2;
+  GstAudioInfo mono;
+  gst_audio_info_set_format (&mono, GST_AUDIO_FORMAT_S16LE, 16000, 1, nullptr);
+  fail_unless (w2.set_input (mono, o2, &err));
+  w2.push_silence (GST_SECOND, o2);
+  fail_unless_equals_int (o2.size (), 4);
+  fail_unless_equals_int (o2[0].size (), 8000);
+  GstAudioInfo six;
+  gst_audio_info_set_format (&six, GST_AUDIO_FORMAT_S16LE, 48000, 6, nullptr);
+  fail_unless (w2.set_input (six, o2, &err));
+  std::vector<int16_t> b6 (4800 * 6, 1000);
+  w2.push ((const uint8_t *) b6.data (), b6.size () * 2, o2);
+  w2.drain (o2);
+  size_t t2 = windows_total (o2);
+  fail_unless (t2 >= 32000 + 3200 - 64 && t2 <= 32000 + 3200 + 64, "total %zu", t2);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_settings_validation)
+{
+  pt::Settings s;
+  auto p = pt::validate_settings (s);
+  fail_unless (p.has_value ());
+  fail_unless (p->find ("HARF_TOKEN") != std::string::npos);
+  s.token = "abc";
+  fail_if (pt::validate_settings (s).has_value ());
+  s.harf_url = "http://example.invalid/";
+  fail_unless (pt::validate_settings (s).has_value ());
+  s.harf_url = "ws://127.0.0.1:1/x";
+  fail_if (pt::validate_settings (s).has_value ());
+  std::string auth = pt::authorization_value (s);
+  fail_unless_equals_string (auth.c_str (), "Token abc");
+  s.auth_scheme = pt::AuthScheme::Bearer;
+  auth = pt::authorization_value (s);
+  fail_unless_equals_string (auth.c_str (), "Bearer abc");
+  s.token = "a\nb";
+  fail_unless (pt::validate_settings (s).has_value ());
+}
+GST_END_TEST;
+
+static Suite *
+core_suite (void)
+{
+  Suite *s = suite_create ("core");
+  TCase *tc = tcase_create ("general");
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_time_values);
+  tcase_add_test (tc, test_wav_header);
+  tcase_add_test (tc, test_uncertainty_and_markup);
+  tcase_add_test (tc, test_harf_replies);
+  tcase_add_test (tc, test_segment_tracker);
+  tcase_add_test (tc, test_windower);
+  tcase_add_test (tc, test_settings_validation);
+  return s;
+}
+
+GST_CHECK_MAIN (core);
