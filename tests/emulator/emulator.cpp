@@ -17,6 +17,7 @@
 #include <libsoup/soup.h>
 
 #include <algorithm>
+#include <functional>
 #include <cmath>
 #include <cstring>
 #include <deque>
@@ -307,15 +308,13 @@ class Core {
     Locker l(&mu_);
     return records_;
   }
-  bool wait_closed(size_t n, unsigned timeout_ms) const {
+  // Waits (on cond_) until pred(records) holds; false on timeout.
+  bool wait_until(const std::function<bool(const std::vector<SessionRecord> &)> &pred,
+                  unsigned timeout_ms) const {
     const gint64 deadline = g_get_monotonic_time() + gint64(timeout_ms) * 1000;
     Locker l(&mu_);
-    auto done = [&] {
-      return records_.size() >= n &&
-             std::all_of(records_.begin(), records_.end(), [](const SessionRecord &r) { return r.closed; });
-    };
-    while (!done())
-      if (!g_cond_wait_until(&cond_, &mu_, deadline)) return done();
+    while (!pred(records_))
+      if (!g_cond_wait_until(&cond_, &mu_, deadline)) return pred(records_);
     return true;
   }
 
@@ -806,7 +805,16 @@ std::string Emulator::harf_live_url() const {
 int Emulator::handshake_count() const { return core_->handshakes(); }
 std::vector<SessionRecord> Emulator::sessions() const { return core_->records(); }
 bool Emulator::wait_closed(size_t n_sessions, unsigned timeout_ms) const {
-  return core_->wait_closed(n_sessions, timeout_ms);
+  return core_->wait_until(
+      [n_sessions](const std::vector<SessionRecord> &records) {
+        return records.size() >= n_sessions &&
+               std::all_of(records.begin(), records.end(), [](const SessionRecord &r) { return r.closed; });
+      },
+      timeout_ms);
+}
+bool Emulator::wait_until(const std::function<bool(const std::vector<SessionRecord> &)> &pred,
+                          unsigned timeout_ms) const {
+  return core_->wait_until(pred, timeout_ms);
 }
 
 std::string format_timedelta(uint64_t ns) {

@@ -12,6 +12,7 @@
 #include <glib.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -82,6 +83,9 @@ class Emulator {
   std::vector<SessionRecord> sessions() const;
   // Waits until at least n sessions exist and all of them are closed; false on timeout.
   bool wait_closed(size_t n_sessions, unsigned timeout_ms) const;
+  // Waits until pred(sessions) is true (checked whenever a record changes); false on timeout.
+  bool wait_until(const std::function<bool(const std::vector<SessionRecord> &)> &pred,
+                  unsigned timeout_ms) const;
 
  private:
   std::unique_ptr<detail::Core> core_;
