@@ -314,8 +314,11 @@ gst_persian_transcribe_src_loop (GstPersianTranscribe * self)
     }
     push_gap (self, gap_from, pts);
     std::string text = markup ? pt::to_pango_markup (r.segment) : r.segment.text;
-    if (text.empty ())
+    if (text.empty ()) {
+      /* Nothing to show: the time is still accounted for. */
+      push_gap (self, pts, end);
       return;
+    }
     GstBuffer *buf = gst_buffer_new_memdup (text.data (), text.size ());
     GST_BUFFER_PTS (buf) = pts;
     GST_BUFFER_DURATION (buf) = r.duration;

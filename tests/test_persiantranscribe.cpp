@@ -705,6 +705,92 @@ GST_START_TEST (test_live_latency_and_gaps)
 }
 GST_END_TEST;
 
+/* ---- late results on live input are clamped, never dropped ---- */
+
+GST_START_TEST (test_late_results_clamped)
+{
+  /* Replies are delayed while the (live) input races ahead: the text stream
+   * has already been advanced by GAP events past the segments. */
+  emu::Options o = default_options ();
+  o.delay_ms = 100;
+  emu::Emulator e (o);
+  start_emulator (e);
+  GstBus *bus;
+  GstElement *el = make_element ("persiantranscribe", e, &bus);
+  g_object_set (el, "latency", 200u, "window-duration", 500u, nullptr);
+  GstHarness *h = gst_harness_new_with_element (el, "sink", "src");
+  gst_harness_set_live (h, TRUE);
+  gst_harness_play (h);
+  gst_harness_set_src_caps (h, audio_caps (GST_AUDIO_FORMAT_S16LE, 16000, 1));
+  push_audio (h, GST_AUDIO_FORMAT_S16LE, 16000, 1,
+      make_audio (GST_AUDIO_FORMAT_S16LE, 16000, 1, three_sentences ()), 0);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  auto events = pull_events_until_eos (h);
+  auto buffers = pull_all_buffers (h);
+  auto msgs = pop_transcriptions (bus);
+
+  /* all three segments arrived as buffers, none dropped */
+  fail_unless_equals_int (msgs.size (), 3);
+  fail_unless_equals_int (buffers.size (), 3);
+  /* GAP events went out, and no buffer starts before the end of a gap that
+   * preceded it: late text is moved forward, with its duration kept */
+  guint64 gap_end = 0;
+  size_t gaps = 0, bi = 0, clamped = 0;
+  for (auto *ev : events) {
+    if (GST_EVENT_TYPE (ev) == GST_EVENT_GAP) {
+      GstClockTime ts, dur;
+      gst_event_parse_gap (ev, &ts, &dur);
+      gap_end = MAX (gap_end, ts + dur);
+      gaps++;
+    }
+  }
+  fail_unless (gaps > 0);
+  for (bi = 0; bi < buffers.size (); ++bi) {
+    guint64 ts, dur;
+    gst_structure_get_uint64 (msgs[bi], "timestamp", &ts);
+    gst_structure_get_uint64 (msgs[bi], "duration", &dur);
+    fail_unless (GST_BUFFER_PTS (buffers[bi]) >= ts);
+    fail_unless_equals_uint64 (GST_BUFFER_DURATION (buffers[bi]), dur);
+    clamped += GST_BUFFER_PTS (buffers[bi]) > ts;
+    if (bi > 0)
+      fail_unless (GST_BUFFER_PTS (buffers[bi]) >=
+          GST_BUFFER_PTS (buffers[bi - 1]) + GST_BUFFER_DURATION (buffers[bi - 1]));
+  }
+  fail_unless (clamped > 0, "no result was late: the test did not test clamping");
+  free_events (events);
+  for (auto *b : buffers)
+    gst_buffer_unref (b);
+  free_structures (msgs);
+  gst_harness_teardown (h);
+  gst_object_unref (el);
+  gst_bus_set_flushing (bus, TRUE);
+  gst_object_unref (bus);
+}
+GST_END_TEST;
+
+/* ---- max-inflight pipelines windows on non-live input ---- */
+
+static void
+set_inflight_4 (GstElement * el)
+{
+  g_object_set (el, "max-inflight", 4u, "window-duration", 500u, nullptr);
+}
+
+GST_START_TEST (test_max_inflight)
+{
+  emu::Emulator e (default_options ());
+  start_emulator (e);
+  Run run;
+  run_stream (e, Input (), run, set_inflight_4);
+  fail_unless_equals_int (run.messages.size (), 3);
+  fail_unless (e.wait_closed (1, 10000));
+  auto s = e.sessions ();
+  check_wire (s[0], total_seconds (three_sentences ()), 16000);
+  /* one reply per window, and finalize only after the last window */
+  fail_unless (s[0].replies.size () >= s[0].binary_sizes.size ());
+}
+GST_END_TEST;
+
 /* ---- flushing seek: a new connection, results still come ---- */
 
 GST_START_TEST (test_flushing_seek)
@@ -773,6 +859,8 @@ persiantranscribe_suite (void)
   tcase_add_test (tc, test_malformed_json_is_a_warning);
   tcase_add_test (tc, test_token_never_logged);
   tcase_add_test (tc, test_live_latency_and_gaps);
+  tcase_add_test (tc, test_late_results_clamped);
+  tcase_add_test (tc, test_max_inflight);
   tcase_add_test (tc, test_flushing_seek);
   return s;
 }
