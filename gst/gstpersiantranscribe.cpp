@@ -21,7 +21,9 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 
+#include "cue_shaper.h"
 #include "engine.h"
 #include "transcribe_common.h"
 #include "transcription_message.h"
@@ -39,6 +41,14 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
     GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (SINK_CAPS));
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
     GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS (SRC_CAPS));
+
+enum {
+  PROP_MAX_LINE_CHARS = PT_PROP_LAST_COMMON,
+  PROP_MAX_LINES,
+  PROP_MAX_CUE_DURATION,
+  PROP_MIN_CUE_DURATION,
+  PROP_MAX_OBSERVED_DELAY,
+};
 
 namespace {
 
@@ -66,15 +76,26 @@ struct PersianTranscribePrivate final : public pt::EngineListener
     out_position = GST_CLOCK_TIME_NONE;
     last_partial_id = -1;
     last_pts = GST_CLOCK_TIME_NONE;
+    held.reset ();
+    max_observed_delay = 0;
+  }
+
+  /* Where GAP events may advance the text stream to on live input: the audio
+   * received, less the latency; never past a cue still held back. */
+  guint64 gap_target_locked () const
+  {
+    guint64 latency = active.latency_ns;
+    if (!live || !GST_CLOCK_TIME_IS_VALID (audio_position) || audio_position <= latency)
+      return GST_CLOCK_TIME_NONE;
+    return audio_position - latency;
   }
 
   bool gap_due_locked () const
   {
-    if (!live || !GST_CLOCK_TIME_IS_VALID (audio_position) ||
-        !GST_CLOCK_TIME_IS_VALID (out_position))
+    guint64 target = gap_target_locked ();
+    if (!GST_CLOCK_TIME_IS_VALID (target) || !GST_CLOCK_TIME_IS_VALID (out_position))
       return false;
-    guint64 latency = active.latency_ns;
-    return audio_position > latency && audio_position - latency > out_position + kMinGap;
+    return target > out_position + kMinGap;
   }
 
   bool has_work_locked () const
@@ -89,12 +110,28 @@ struct PersianTranscribePrivate final : public pt::EngineListener
   void on_result (const pt::Result & r) override
   {
     GstSegment seg;
+    guint64 delay = 0;
+    bool late = false;
     {
       std::lock_guard < std::mutex > lk (lock);
       seg = in_segment;
+      /* On live input the audio received so far is "now": the delay is how
+       * far past the start of its audio the result came. */
+      if (live && GST_CLOCK_TIME_IS_VALID (audio_position) && audio_position > r.pts) {
+        delay = audio_position - r.pts;
+        max_observed_delay = MAX (max_observed_delay, delay);
+        late = delay > active.latency_ns;
+      }
     }
     gst_element_post_message (GST_ELEMENT (self),
         pt_transcription_message_new (GST_ELEMENT (self), r, &seg));
+    if (late) {
+      GST_ELEMENT_WARNING (self, RESOURCE, READ,
+          ("A result came %" G_GUINT64_FORMAT " ms after its audio, later than the latency "
+              "of %" G_GUINT64_FORMAT " ms allows; raise the \"latency\" property",
+              delay / GST_MSECOND, active.latency_ns / GST_MSECOND),
+          ("segment at %" GST_TIME_FORMAT, GST_TIME_ARGS (r.pts)));
+    }
     if (r.late_revision)
       GST_INFO_OBJECT (self, "segment %" G_GINT64_FORMAT " revised after it was final",
           r.segment.id);
@@ -132,19 +169,24 @@ struct PersianTranscribePrivate final : public pt::EngineListener
 
   /* Properties: protected by the object lock */
   pt::Settings props;
+  pt::CueSettings cue_props;
 
   /* Created in READY->PAUSED before the pads activate, destroyed in
    * PAUSED->READY after they are deactivated (so no thread uses it then). */
   std::unique_ptr < pt::Engine > engine;
   pt::Settings active;          /* snapshot the engine runs with */
+  pt::CueSettings cues;         /* snapshot of the cue properties */
 
   /* Sink streaming thread only */
   bool latency_checked = false;
 
-  /* Src task only */
+  /* Src task only (and reset while it is stopped) */
   bool markup = true;
   gint64 last_partial_id = -1;
   guint64 last_pts = GST_CLOCK_TIME_NONE;
+  /* The last final cue, held back until the next cue is known so its end
+   * can stop where the next one starts (or until EOS or the live deadline). */
+  std::optional < pt::Cue > held;
 
   /* Protected by lock: shared by the sink streaming thread, the I/O thread
    * (results) and the src task */
@@ -164,6 +206,7 @@ struct PersianTranscribePrivate final : public pt::EngineListener
   bool have_group_id = false;
   guint64 audio_position = GST_CLOCK_TIME_NONE;   /* end of audio received */
   guint64 out_position = GST_CLOCK_TIME_NONE;     /* end of text or gap pushed */
+  guint64 max_observed_delay = 0;
   GstFlowReturn src_flow = GST_FLOW_OK;
 };
 
@@ -238,6 +281,65 @@ push_gap (GstPersianTranscribe * self, guint64 from, guint64 to)
   return TRUE;
 }
 
+/* Pushes one cue as a text buffer (src task).  partial_id >= 0 marks a
+ * partial revision; a later revision of the same segment replaces it where
+ * it stood.  Anything that would start before text already pushed (or a GAP
+ * already sent) is moved forward with its duration kept: late, never
+ * dropped.  False when the task must stop. */
+static gboolean
+push_cue (GstPersianTranscribe * self, const pt::Cue & cue, gint64 partial_id)
+{
+  PersianTranscribePrivate & p = priv (self);
+  guint64 pts = cue.start;
+  guint64 duration = cue.end > cue.start ? cue.end - cue.start : 0;
+  guint64 gap_from;
+  bool markup;
+  {
+    std::lock_guard < std::mutex > lk (p.lock);
+    gap_from = p.out_position;
+    if (p.last_partial_id >= 0 && GST_CLOCK_TIME_IS_VALID (p.last_pts)) {
+      /* This replaces the partial text pushed last. */
+      pts = MAX (pts, p.last_pts);
+      gap_from = GST_CLOCK_TIME_NONE;
+    } else if (GST_CLOCK_TIME_IS_VALID (p.out_position) && pts < p.out_position) {
+      GST_WARNING_OBJECT (self, "text for %" GST_TIME_FORMAT " came after the text stream "
+          "had passed it; shown from %" GST_TIME_FORMAT " (raise \"latency\")",
+          GST_TIME_ARGS (pts), GST_TIME_ARGS (p.out_position));
+      pts = p.out_position;
+    }
+    p.last_partial_id = partial_id;
+    p.last_pts = pts;
+    if (!GST_CLOCK_TIME_IS_VALID (p.out_position) || pts + duration > p.out_position)
+      p.out_position = pts + duration;
+    markup = p.markup;
+  }
+  push_gap (self, gap_from, pts);
+  std::string text = cue.text (markup);
+  if (text.empty ()) {
+    push_gap (self, pts, pts + duration);
+    return TRUE;
+  }
+  GstBuffer *buf = gst_buffer_new_memdup (text.data (), text.size ());
+  GST_BUFFER_PTS (buf) = pts;
+  GST_BUFFER_DURATION (buf) = duration;
+  GST_DEBUG_OBJECT (self, "pushing %s cue %" GST_TIME_FORMAT " + %" GST_TIME_FORMAT,
+      partial_id >= 0 ? "partial" : "final", GST_TIME_ARGS (pts), GST_TIME_ARGS (duration));
+  return handle_push_result (self, gst_pad_push (self->srcpad, buf));
+}
+
+/* Pushes the held cue, ending it where the next cue starts (limit) when
+ * that comes first. */
+static gboolean
+push_held (GstPersianTranscribe * self, guint64 limit)
+{
+  PersianTranscribePrivate & p = priv (self);
+  pt::Cue cue = std::move (*p.held);
+  p.held.reset ();
+  if (GST_CLOCK_TIME_IS_VALID (limit) && limit > cue.start && cue.end > limit)
+    cue.end = limit;
+  return push_cue (self, cue, -1);
+}
+
 static void
 gst_persian_transcribe_src_loop (GstPersianTranscribe * self)
 {
@@ -279,31 +381,12 @@ gst_persian_transcribe_src_loop (GstPersianTranscribe * self)
     return;
   }
 
-  /* 2. results, in order */
+  /* 2. results, in order, shaped into cues */
   if (!p.results.empty ()) {
     bool was_full = p.results.size () >= kMaxQueuedResults;
     pt::Result r = std::move (p.results.front ());
     p.results.pop_front ();
-
-    guint64 pts = r.pts;
-    guint64 gap_from = p.out_position;
-    if (p.last_partial_id >= 0 && r.segment.id == p.last_partial_id &&
-        GST_CLOCK_TIME_IS_VALID (p.last_pts)) {
-      /* A revision of the partial pushed last replaces it where it stood. */
-      pts = MAX (pts, p.last_pts);
-      gap_from = GST_CLOCK_TIME_NONE;
-    } else if (GST_CLOCK_TIME_IS_VALID (p.out_position) && pts < p.out_position) {
-      GST_WARNING_OBJECT (self, "result for %" GST_TIME_FORMAT " arrived after the text "
-          "stream had passed it; shown from %" GST_TIME_FORMAT " (raise \"latency\")",
-          GST_TIME_ARGS (pts), GST_TIME_ARGS (p.out_position));
-      pts = p.out_position;
-    }
-    guint64 end = pts + r.duration;
-    p.last_partial_id = r.segment.final ? -1 : r.segment.id;
-    p.last_pts = pts;
-    if (!GST_CLOCK_TIME_IS_VALID (p.out_position) || end > p.out_position)
-      p.out_position = end;
-    bool markup = p.markup;
+    pt::CueSettings cs = p.cues;
     lk.unlock ();
 
     if (was_full && p.engine)
@@ -312,27 +395,37 @@ gst_persian_transcribe_src_loop (GstPersianTranscribe * self)
       handle_push_result (self, GST_FLOW_NOT_NEGOTIATED);
       return;
     }
-    push_gap (self, gap_from, pts);
-    std::string text = markup ? pt::to_pango_markup (r.segment) : r.segment.text;
-    if (text.empty ()) {
-      /* Nothing to show: the time is still accounted for. */
-      push_gap (self, pts, end);
+    std::vector < pt::Cue > cues = pt::shape_cues (r.segment, r.pts, r.pts + r.duration, cs);
+    if (!r.segment.final) {
+      /* A partial revision: show where the speech is now (its last cue);
+       * the next revision of the same segment replaces it. */
+      if (cues.empty ())
+        return;
+      if (p.held && !push_held (self, cues.back ().start))
+        return;
+      push_cue (self, cues.back (), r.segment.id);
       return;
     }
-    GstBuffer *buf = gst_buffer_new_memdup (text.data (), text.size ());
-    GST_BUFFER_PTS (buf) = pts;
-    GST_BUFFER_DURATION (buf) = r.duration;
-    GST_DEBUG_OBJECT (self, "pushing %s text %" GST_TIME_FORMAT " + %" GST_TIME_FORMAT,
-        r.segment.final ? "final" : "partial", GST_TIME_ARGS (pts),
-        GST_TIME_ARGS (r.duration));
-    handle_push_result (self, gst_pad_push (self->srcpad, buf));
+    for (pt::Cue & c : cues) {
+      if (p.held && !push_held (self, c.start))
+        return;
+      p.held = std::move (c);
+    }
+    if (cues.empty () && p.last_partial_id == r.segment.id)
+      p.last_partial_id = -1;
     return;
   }
 
   /* 3. keep a live text stream moving */
   if (p.gap_due_locked ()) {
     guint64 from = p.out_position;
-    guint64 to = p.audio_position - p.active.latency_ns;
+    guint64 to = p.gap_target_locked ();
+    if (p.held && p.held->start < to) {
+      /* The deadline reached the held cue: it goes out with the end it has. */
+      lk.unlock ();
+      push_held (self, GST_CLOCK_TIME_NONE);
+      return;
+    }
     p.out_position = to;
     lk.unlock ();
     push_gap (self, from, to);
@@ -341,6 +434,11 @@ gst_persian_transcribe_src_loop (GstPersianTranscribe * self)
 
   /* 4. everything delivered after the input ended */
   if (p.input_eos && p.engine_finished && !p.eos_sent) {
+    if (p.held) {
+      lk.unlock ();
+      push_held (self, GST_CLOCK_TIME_NONE);
+      return;
+    }
     p.eos_sent = true;
     lk.unlock ();
     GST_DEBUG_OBJECT (self, "all results pushed, forwarding EOS");
@@ -609,6 +707,9 @@ gst_persian_transcribe_change_state (GstElement * element, GstStateChange transi
       {
         std::lock_guard < std::mutex > lk (p.lock);
         p.active = s;
+        GST_OBJECT_LOCK (self);
+        p.cues = p.cue_props;
+        GST_OBJECT_UNLOCK (self);
         p.reset_stream_locked ();
         p.have_segment = false;
         p.segment_pending = false;
@@ -658,8 +759,28 @@ gst_persian_transcribe_set_property (GObject * object, guint prop_id, const GVal
     GParamSpec * pspec)
 {
   GstPersianTranscribe *self = GST_PERSIAN_TRANSCRIBE (object);
+  PersianTranscribePrivate & p = priv (self);
   GST_OBJECT_LOCK (self);
-  gboolean ok = pt_set_common_property (priv (self).props, prop_id, value);
+  gboolean ok = pt_set_common_property (p.props, prop_id, value);
+  if (!ok) {
+    ok = TRUE;
+    switch (prop_id) {
+      case PROP_MAX_LINE_CHARS:
+        p.cue_props.max_line_chars = g_value_get_uint (value);
+        break;
+      case PROP_MAX_LINES:
+        p.cue_props.max_lines = g_value_get_uint (value);
+        break;
+      case PROP_MAX_CUE_DURATION:
+        p.cue_props.max_duration = (guint64) g_value_get_uint (value) * GST_MSECOND;
+        break;
+      case PROP_MIN_CUE_DURATION:
+        p.cue_props.min_duration = (guint64) g_value_get_uint (value) * GST_MSECOND;
+        break;
+      default:
+        ok = FALSE;
+    }
+  }
   GST_OBJECT_UNLOCK (self);
   if (!ok)
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -670,8 +791,33 @@ gst_persian_transcribe_get_property (GObject * object, guint prop_id, GValue * v
     GParamSpec * pspec)
 {
   GstPersianTranscribe *self = GST_PERSIAN_TRANSCRIBE (object);
+  PersianTranscribePrivate & p = priv (self);
+  if (prop_id == PROP_MAX_OBSERVED_DELAY) {
+    std::lock_guard < std::mutex > lk (p.lock);
+    g_value_set_uint (value, (guint) MIN (p.max_observed_delay / GST_MSECOND, G_MAXUINT));
+    return;
+  }
   GST_OBJECT_LOCK (self);
-  gboolean ok = pt_get_common_property (priv (self).props, prop_id, value);
+  gboolean ok = pt_get_common_property (p.props, prop_id, value);
+  if (!ok) {
+    ok = TRUE;
+    switch (prop_id) {
+      case PROP_MAX_LINE_CHARS:
+        g_value_set_uint (value, p.cue_props.max_line_chars);
+        break;
+      case PROP_MAX_LINES:
+        g_value_set_uint (value, p.cue_props.max_lines);
+        break;
+      case PROP_MAX_CUE_DURATION:
+        g_value_set_uint (value, (guint) (p.cue_props.max_duration / GST_MSECOND));
+        break;
+      case PROP_MIN_CUE_DURATION:
+        g_value_set_uint (value, (guint) (p.cue_props.min_duration / GST_MSECOND));
+        break;
+      default:
+        ok = FALSE;
+    }
+  }
   GST_OBJECT_UNLOCK (self);
   if (!ok)
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -696,6 +842,31 @@ gst_persian_transcribe_class_init (GstPersianTranscribeClass * klass)
   gobject_class->get_property = gst_persian_transcribe_get_property;
   gobject_class->finalize = gst_persian_transcribe_finalize;
   pt_install_common_properties (gobject_class);
+
+  const GParamFlags rw = (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+      GST_PARAM_MUTABLE_READY);
+  /* Defaults follow common subtitle guidelines (BBC, Netflix): two lines of
+   * 42 characters are read comfortably; cues longer than 7 s are re-read,
+   * shorter than about 1 s are missed. */
+  g_object_class_install_property (gobject_class, PROP_MAX_LINE_CHARS,
+      g_param_spec_uint ("max-line-chars", "Max line characters",
+          "Most characters (not bytes) in one line of a cue; lines break between words",
+          8, 200, 42, rw));
+  g_object_class_install_property (gobject_class, PROP_MAX_LINES,
+      g_param_spec_uint ("max-lines", "Max lines", "Most lines in one cue", 1, 10, 2, rw));
+  g_object_class_install_property (gobject_class, PROP_MAX_CUE_DURATION,
+      g_param_spec_uint ("max-cue-duration", "Max cue duration",
+          "Longest a cue stays on screen (ms); longer speech is split at word boundaries",
+          500, 60000, 7000, rw));
+  g_object_class_install_property (gobject_class, PROP_MIN_CUE_DURATION,
+      g_param_spec_uint ("min-cue-duration", "Min cue duration",
+          "Shortest a cue stays on screen (ms), when the next cue leaves room",
+          0, 10000, 1000, rw));
+  g_object_class_install_property (gobject_class, PROP_MAX_OBSERVED_DELAY,
+      g_param_spec_uint ("max-observed-delay", "Max observed delay",
+          "On live input: the largest delay seen (ms) from the start of a segment's audio "
+          "to the arrival of its result. Keep \"latency\" above it",
+          0, G_MAXUINT, 0, (GParamFlags) (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
 
   element_class->change_state = GST_DEBUG_FUNCPTR (gst_persian_transcribe_change_state);
 

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "audio_windower.h"
+#include "cue_shaper.h"
 #include "harf_reply.h"
 #include "segment_tracker.h"
 #include "settings.h"
@@ -12,6 +13,12 @@
 #include "wav_header.h"
 
 using pt::kMsecond;
+
+#define assert_text(a, b) \
+  do { \
+    std::string _a = (a), _b = (b); \
+    fail_unless (_a == _b, "'%s' != '%s'", _a.c_str (), _b.c_str ()); \
+  } while (0)
 using pt::kSecond;
 
 GST_START_TEST (test_time_values)
@@ -272,6 +279,143 @@ GST_START_TEST (test_settings_validation)
 }
 GST_END_TEST;
 
+static pt::Segment
+words_segment (const char *raw)
+{
+  pt::Segment s;
+  s.raw_text = raw;
+  pt::parse_uncertainty (s);
+  return s;
+}
+
+static std::string
+join_cues (const std::vector<pt::Cue> &cues)
+{
+  std::string all;
+  for (auto &c : cues)
+    for (auto &l : c.lines)
+      all += (all.empty () ? "" : " ") + l;
+  return all;
+}
+
+GST_START_TEST (test_cues_short_and_min_duration)
+{
+  pt::CueSettings cs;
+  pt::Segment s = words_segment ("بله");
+  auto cues = pt::shape_cues (s, 10 * kSecond, 10 * kSecond + 400 * kMsecond, cs);
+  fail_unless_equals_int (cues.size (), 1);
+  fail_unless_equals_uint64 (cues[0].start, 10 * kSecond);
+  /* 0.4 s of speech is shown for the minimum 1 s */
+  fail_unless_equals_uint64 (cues[0].end, 11 * kSecond);
+  assert_text (cues[0].text (false), "بله");
+
+  /* Two lines, balanced, for a 46-character sentence */
+  s = words_segment ("سلام، به آزمایش رونویسی گفتار فارسی خوش آمدید.");
+  cues = pt::shape_cues (s, 0, 4 * kSecond, cs);
+  fail_unless_equals_int (cues.size (), 1);
+  fail_unless_equals_int (cues[0].lines.size (), 2);
+  size_t a = pt::utf8_chars (cues[0].lines[0]), b = pt::utf8_chars (cues[0].lines[1]);
+  fail_unless (a <= 42 && b <= 42);
+  fail_unless (a > b ? a - b <= 10 : b - a <= 10, "unbalanced: %zu / %zu", a, b);
+  assert_text (join_cues (cues), s.text);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_cues_long_segment_by_characters)
+{
+  pt::CueSettings cs;
+  std::string raw;
+  const char *words[] = { "امروز", "هوا", "آفتابی", "است", "و", "ما", "در", "پارک", "قدم",
+    "می‌زنیم،", "سپس", "به", "خانه", "برمی‌گردیم", "و", "شام", "می‌خوریم." };
+  for (int r = 0; r < 3; ++r)
+    for (const char *w : words)
+      raw += (raw.empty () ? "" : " ") + std::string (w);
+  pt::Segment s = words_segment (raw.c_str ());
+  uint64_t start = 3 * kSecond, end = start + 20 * kSecond;
+  auto cues = pt::shape_cues (s, start, end, cs);
+  fail_unless (cues.size () >= 3, "%zu cues", cues.size ());
+  fail_unless_equals_uint64 (cues.front ().start, start);
+  fail_unless_equals_uint64 (cues.back ().end, end);
+  for (size_t i = 0; i < cues.size (); ++i) {
+    fail_unless (cues[i].lines.size () <= 2);
+    for (auto &l : cues[i].lines)
+      fail_unless (pt::utf8_chars (l) <= 42, "line of %zu chars", pt::utf8_chars (l));
+    fail_unless (cues[i].end - cues[i].start <= 7 * kSecond);
+    fail_unless (cues[i].end - cues[i].start >= 1 * kSecond);
+    if (i > 0)
+      fail_unless (cues[i].start >= cues[i - 1].end, "cues overlap");
+  }
+  /* every word, in logical order, with the ZWNJ inside its word */
+  assert_text (join_cues (cues), s.text);
+  fail_unless (join_cues (cues).find ("می\u200cزنیم") != std::string::npos);
+  /* no bidi control characters were added */
+  for (const char *bidi : { "\u200e", "\u200f", "\u202a", "\u202b", "\u2066", "\u2067" })
+    fail_unless (join_cues (cues).find (bidi) == std::string::npos);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_cues_word_times_and_limits)
+{
+  /* Nevisa-like word times: cue boundaries follow them */
+  pt::Segment s = words_segment ("یک دو سه چهار پنج شش");
+  for (size_t i = 0; i < s.words.size (); ++i) {
+    s.words[i].start = i * 2 * kSecond;
+    s.words[i].end = i * 2 * kSecond + 1500 * kMsecond;
+  }
+  pt::CueSettings cs;
+  auto cues = pt::shape_cues (s, 100 * kSecond, 100 * kSecond + 11500 * kMsecond, cs);
+  /* 7 s at most: "یک دو سه چهار" spans 0..7.5 s, so it splits */
+  fail_unless (cues.size () >= 2);
+  fail_unless_equals_uint64 (cues[0].start, 100 * kSecond);
+  for (auto &c : cues)
+    fail_unless (c.end - c.start <= 7 * kSecond);
+  fail_unless_equals_uint64 (cues[1].start % kSecond, 0);
+  /* the end of the last cue is its last word's end */
+  fail_unless_equals_uint64 (cues.back ().end, 100 * kSecond + 11500 * kMsecond);
+
+  /* Property limits: 1 line of 10 characters */
+  cs.max_lines = 1;
+  cs.max_line_chars = 10;
+  pt::Segment t = words_segment ("این یک جمله نسبتا طولانی برای آزمایش است");
+  cues = pt::shape_cues (t, 0, 10 * kSecond, cs);
+  for (auto &c : cues) {
+    fail_unless_equals_int (c.lines.size (), 1);
+    fail_unless (pt::utf8_chars (c.lines[0]) <= 10 || c.lines[0].find (' ') == std::string::npos);
+  }
+  assert_text (join_cues (cues), t.text);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_cues_punctuation_and_mixed_text)
+{
+  pt::CueSettings cs;
+  cs.max_line_chars = 12;
+  /* Punctuation the service spaced out stays with its word */
+  pt::Segment s = words_segment ("او گفت « سلام » ، و رفت ؟ نسخه 3.2 از GStreamer");
+  auto cues = pt::shape_cues (s, 0, 6 * kSecond, cs);
+  std::string all;
+  for (auto &c : cues)
+    for (auto &l : c.lines) {
+      /* no line starts with a closing mark or ends with an opening one */
+      fail_if (g_str_has_prefix (l.c_str (), "»") || g_str_has_prefix (l.c_str (), "،") ||
+          g_str_has_prefix (l.c_str (), "؟"), "line starts with punctuation: %s", l.c_str ());
+      fail_if (g_str_has_suffix (l.c_str (), "«"), "line ends with «: %s", l.c_str ());
+      all += (all.empty () ? "" : " ") + l;
+    }
+  fail_unless (all.find ("«سلام»،") != std::string::npos, "%s", all.c_str ());
+  fail_unless (all.find ("رفت؟") != std::string::npos, "%s", all.c_str ());
+  /* Latin and digits keep their logical place */
+  fail_unless (all.find ("نسخه 3.2 از GStreamer") != std::string::npos ||
+      all.find ("3.2 از GStreamer") != std::string::npos, "%s", all.c_str ());
+
+  /* Markup per line: escaped, uncertain words in italics */
+  pt::Segment m = words_segment ("[حکایت] <b> & نقل");
+  auto mc = pt::shape_cues (m, 0, 2 * kSecond, pt::CueSettings ());
+  assert_text (mc[0].text (true), "<i>حکایت</i> &lt;b&gt; &amp; نقل");
+  assert_text (mc[0].text (false), "حکایت <b> & نقل");
+}
+GST_END_TEST;
+
 static Suite *
 core_suite (void)
 {
@@ -285,6 +429,10 @@ core_suite (void)
   tcase_add_test (tc, test_segment_tracker);
   tcase_add_test (tc, test_windower);
   tcase_add_test (tc, test_settings_validation);
+  tcase_add_test (tc, test_cues_short_and_min_duration);
+  tcase_add_test (tc, test_cues_long_segment_by_characters);
+  tcase_add_test (tc, test_cues_word_times_and_limits);
+  tcase_add_test (tc, test_cues_punctuation_and_mixed_text);
   return s;
 }
 

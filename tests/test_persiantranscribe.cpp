@@ -1,6 +1,8 @@
 /* persiantranscribe against the in-process emulator, through GstHarness. */
 #include "test_helpers.h"
 
+#include <algorithm>
+
 using namespace testutil;
 
 namespace {
@@ -309,6 +311,13 @@ GST_START_TEST (test_utf8_output)
   for (size_t i = 0; i < 3; ++i) {
     std::string t = buffer_text (run.buffers[i]);
     fail_unless (g_utf8_validate (t.c_str (), t.size (), nullptr));
+    /* a cue of at most two lines of at most 42 characters */
+    gchar **lines = g_strsplit (t.c_str (), "\n", -1);
+    fail_unless (g_strv_length (lines) <= 2);
+    for (gchar **l = lines; *l; ++l)
+      fail_unless (g_utf8_strlen (*l, -1) <= 42, "line too long: %s", *l);
+    g_strfreev (lines);
+    std::replace (t.begin (), t.end (), '\n', ' ');
     assert_equals_std_string (t.c_str (), unbracket (script[i]).c_str ());
   }
 }
