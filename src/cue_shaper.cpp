@@ -49,17 +49,9 @@ bool all_of_chars(const std::string &s, bool (*pred)(gunichar))
   return true;
 }
 
-std::string escape(const std::string &s)
-{
-  gchar *e = g_markup_escape_text(s.c_str(), static_cast<gssize>(s.size()));
-  std::string out(e);
-  g_free(e);
-  return out;
-}
-
 std::string word_markup(const Word &w)
 {
-  return w.uncertain ? "<i>" + escape(w.text) + "</i>" : escape(w.text);
+  return w.uncertain ? "<i>" + markup_escape(w.text) + "</i>" : markup_escape(w.text);
 }
 
 /* Words -> tokens, with standalone punctuation glued to its neighbour. */

@@ -65,6 +65,28 @@ void parse_uncertainty(Segment &seg)
   flush();
 }
 
+std::string markup_escape(const std::string &text)
+{
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
 std::string to_pango_markup(const Segment &seg)
 {
   std::string out;
@@ -82,9 +104,7 @@ std::string to_pango_markup(const Segment &seg)
     } else if (i > 0) {
       out += ' ';
     }
-    gchar *esc = g_markup_escape_text(w.text.c_str(), static_cast<gssize>(w.text.size()));
-    out += esc;
-    g_free(esc);
+    out += markup_escape(w.text);
   }
   if (open)
     out += "</i>";

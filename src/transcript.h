@@ -32,6 +32,10 @@ struct Segment {
  * words) are uncertain.  Fills seg.text and seg.words from seg.raw_text. */
 void parse_uncertainty(Segment &seg);
 
+/* Escapes &, < and > (all that Pango markup and WebVTT need; quotes stay
+ * as they are, so SRT files stay readable). */
+std::string markup_escape(const std::string &text);
+
 /* Pango markup for the segment: escaped, uncertain runs in <i>...</i>. */
 std::string to_pango_markup(const Segment &seg);
 

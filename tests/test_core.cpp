@@ -94,7 +94,7 @@ GST_START_TEST (test_uncertainty_and_markup)
   fail_unless (m.words[5].uncertain);
   mk = pt::to_pango_markup (m);
   fail_unless_equals_string (mk.c_str (),
-      "<i>حکایت کوتاه</i> &lt;b&gt; &amp; &quot;نقل&quot; <i>پایان</i>");
+      "<i>حکایت کوتاه</i> &lt;b&gt; &amp; \"نقل\" <i>پایان</i>");
 
   /* ZWNJ stays inside its word */
   pt::Segment z;

@@ -273,7 +273,7 @@ GST_START_TEST (test_uncertain_words_and_markup)
   assert_equals_std_string (second.c_str (), "سخن را سر از <i>ای</i> خردمند و بن");
   std::string third = buffer_text (run.buffers[2]);
   fail_unless (markup_is_valid (third), "invalid markup: %s", third.c_str ());
-  fail_unless (third.find ("&lt;b&gt; &amp; &quot;نقل") != std::string::npos, "%s",
+  fail_unless (third.find ("&lt;b&gt; &amp; \"نقل") != std::string::npos, "%s",
       third.c_str ());
   for (auto *b : run.buffers)
     fail_unless (markup_is_valid (buffer_text (b)));
@@ -736,7 +736,26 @@ GST_START_TEST (test_late_results_clamped)
   fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
   auto events = pull_events_until_eos (h);
   auto buffers = pull_all_buffers (h);
-  auto msgs = pop_transcriptions (bus);
+  std::vector<GstMessage *> others;
+  auto msgs = pop_transcriptions (bus, &others);
+
+  /* The user is told: a warning names "latency", and max-observed-delay
+   * shows how much would have been enough */
+  size_t warnings = 0;
+  for (auto *m : others) {
+    if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_WARNING) {
+      GError *err = nullptr;
+      gst_message_parse_warning (m, &err, nullptr);
+      fail_unless (strstr (err->message, "latency") != nullptr, "%s", err->message);
+      g_clear_error (&err);
+      warnings++;
+    }
+    gst_message_unref (m);
+  }
+  fail_unless (warnings >= 1);
+  guint max_delay = 0;
+  g_object_get (el, "max-observed-delay", &max_delay, nullptr);
+  fail_unless (max_delay > 200, "max-observed-delay %u ms", max_delay);
 
   /* all three segments arrived as buffers, none dropped */
   fail_unless_equals_int (msgs.size (), 3);
