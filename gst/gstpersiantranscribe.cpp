@@ -95,7 +95,19 @@ struct PersianTranscribePrivate final : public pt::EngineListener
     guint64 target = gap_target_locked ();
     if (!GST_CLOCK_TIME_IS_VALID (target) || !GST_CLOCK_TIME_IS_VALID (out_position))
       return false;
+    if (held)
+      target = MIN (target, held->start);
     return target > out_position + kMinGap;
+  }
+
+  /* On live input a held cue waits for the next one only until shortly
+   * before the text stream must reach it: min(1 s, latency / 2) early. */
+  bool held_due_locked () const
+  {
+    if (!held || !live || !GST_CLOCK_TIME_IS_VALID (audio_position))
+      return false;
+    guint64 margin = MIN (GST_SECOND, active.latency_ns / 2);
+    return audio_position + margin >= held->start + active.latency_ns;
   }
 
   bool has_work_locked () const
@@ -103,7 +115,7 @@ struct PersianTranscribePrivate final : public pt::EngineListener
     if (!have_segment)
       return false;
     return stream_start_pending || segment_pending || !results.empty () || gap_due_locked ()
-        || (input_eos && engine_finished && !eos_sent);
+        || held_due_locked () || (input_eos && engine_finished && !eos_sent);
   }
 
   /* EngineListener: I/O thread */
@@ -417,15 +429,18 @@ gst_persian_transcribe_src_loop (GstPersianTranscribe * self)
   }
 
   /* 3. keep a live text stream moving */
+  if (p.held_due_locked ()) {
+    /* The deadline is near the held cue: it goes out with the end it has,
+     * early enough for textoverlay to show it on time. */
+    lk.unlock ();
+    push_held (self, GST_CLOCK_TIME_NONE);
+    return;
+  }
   if (p.gap_due_locked ()) {
     guint64 from = p.out_position;
     guint64 to = p.gap_target_locked ();
-    if (p.held && p.held->start < to) {
-      /* The deadline reached the held cue: it goes out with the end it has. */
-      lk.unlock ();
-      push_held (self, GST_CLOCK_TIME_NONE);
-      return;
-    }
+    if (p.held)
+      to = MIN (to, p.held->start);
     p.out_position = to;
     lk.unlock ();
     push_gap (self, from, to);

@@ -4,6 +4,7 @@
 
 #include <gio/gio.h>
 #include <gst/audio/audio.h>
+#include <gst/video/video.h>
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
 
