@@ -94,28 +94,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_harfsink_errors)
 {
-  /* missing token: SETTINGS, no connection */
-  {
-    emu::Emulator e (default_options ());
-    start_emulator (e);
-    g_unsetenv ("HARF_TOKEN");
-    GstBus *bus;
-    GstElement *el = make_element ("harfsink", e, &bus);
-    g_object_set (el, "token", nullptr, nullptr);
-    fail_unless_equals_int (gst_element_set_state (el, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
-    GstMessage *m = wait_for (bus, GST_MESSAGE_ERROR, 0);
-    fail_unless (m != nullptr);
-    GError *err = nullptr;
-    gst_message_parse_error (m, &err, nullptr);
-    fail_unless (g_error_matches (err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS));
-    g_clear_error (&err);
-    gst_message_unref (m);
-    fail_unless_equals_int (e.handshake_count (), 0);
-    gst_element_set_state (el, GST_STATE_NULL);
-    gst_object_unref (el);
-    gst_bus_set_flushing (bus, TRUE);
-    gst_object_unref (bus);
-  }
+  check_missing_token ("harfsink");
   /* rejected token: NOT_AUTHORIZED, and EOS does not hang */
   {
     emu::Options o = default_options ();

@@ -214,6 +214,37 @@ inline GstMessage *wait_for (GstBus * bus, GstMessageType types, GstClockTime ti
   return gst_bus_timed_pop_filtered (bus, timeout, types);
 }
 
+/* No token anywhere: the state change fails with RESOURCE SETTINGS naming
+ * HARF_TOKEN, before any connection; with HARF_TOKEN set it goes through. */
+inline void check_missing_token (const char *factory)
+{
+  emu::Emulator e (default_options ());
+  start_emulator (e);
+  g_unsetenv ("HARF_TOKEN");
+  GstBus *bus;
+  GstElement *el = make_element (factory, e, &bus);
+  g_object_set (el, "token", nullptr, nullptr);
+  fail_unless_equals_int (gst_element_set_state (el, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
+  GstMessage *m = wait_for (bus, GST_MESSAGE_ERROR, 0);
+  fail_unless (m != nullptr);
+  GError *err = nullptr;
+  gst_message_parse_error (m, &err, nullptr);
+  fail_unless (g_error_matches (err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS));
+  fail_unless (strstr (err->message, "HARF_TOKEN") != nullptr, "%s", err->message);
+  g_clear_error (&err);
+  gst_message_unref (m);
+  fail_unless_equals_int (e.handshake_count (), 0);
+  gst_element_set_state (el, GST_STATE_NULL);
+
+  g_setenv ("HARF_TOKEN", kToken, TRUE);
+  fail_unless (gst_element_set_state (el, GST_STATE_PAUSED) != GST_STATE_CHANGE_FAILURE);
+  gst_element_set_state (el, GST_STATE_NULL);
+  g_unsetenv ("HARF_TOKEN");
+  gst_object_unref (el);
+  gst_bus_set_flushing (bus, TRUE);
+  gst_object_unref (bus);
+}
+
 }  // namespace testutil
 
 /* Compares as std::string: safe with temporaries (fail_unless_equals_string
