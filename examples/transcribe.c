@@ -14,7 +14,8 @@
  * default wss://harf.roshan-ai.ir/ws_api/transcribe_files/wav/sync/.
  *
  * Exit status: 0 at end of stream, 1 on an error message, 2 on bad usage.
- * Ctrl-C sends EOS, so the results for the audio already sent still arrive.
+ * Ctrl-C sends EOS, so the results for the audio already sent still arrive;
+ * a second Ctrl-C stops at once (exit status 130).
  */
 #include <gst/gst.h>
 #include <glib-unix.h>
@@ -28,6 +29,7 @@ typedef struct
   GMainLoop *loop;
   GstElement *pipeline;
   int status;
+  gboolean interrupted;
 } App;
 
 /* H:MM:SS.mmm */
@@ -119,11 +121,18 @@ on_bus_message (GstBus * bus, GstMessage * msg, gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* The first Ctrl-C ends the stream cleanly; a second one stops at once. */
 static gboolean
 on_sigint (gpointer data)
 {
   App *app = data;
-  fprintf (stderr, "interrupted: finishing the stream\n");
+  if (app->interrupted) {
+    app->status = 130;
+    g_main_loop_quit (app->loop);
+    return G_SOURCE_CONTINUE;
+  }
+  app->interrupted = TRUE;
+  fprintf (stderr, "interrupted: finishing the stream (Ctrl-C again to stop now)\n");
   gst_element_send_event (app->pipeline, gst_event_new_eos ());
   return G_SOURCE_CONTINUE;
 }
@@ -131,7 +140,7 @@ on_sigint (gpointer data)
 int
 main (int argc, char **argv)
 {
-  App app = { NULL, NULL, 0 };
+  App app = { NULL, NULL, 0, FALSE };
   GError *err = NULL;
 
   gst_init (&argc, &argv);
@@ -142,9 +151,13 @@ main (int argc, char **argv)
 
   app.pipeline = gst_parse_launch ("filesrc name=src ! decodebin ! audioconvert "
       "! persiantranscribe name=asr ! fakesink", &err);
-  if (!app.pipeline) {
+  /* A missing element is a "recoverable" parse error: a pipeline comes back
+   * together with the error, without that element. */
+  if (err) {
     fprintf (stderr, "cannot build the pipeline: %s\n", err->message);
     g_clear_error (&err);
+    if (app.pipeline)
+      gst_object_unref (app.pipeline);
     return 1;
   }
 

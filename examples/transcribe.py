@@ -17,7 +17,7 @@ default wss://harf.roshan-ai.ir/ws_api/transcribe_files/wav/sync/.
 Needs python3-gi and gir1.2-gstreamer-1.0; python3-gst-1.0 is recommended
 (see word_structures()).  Exit status: 0 at end of stream, 1 on an error
 message, 2 on bad usage.  Ctrl-C sends EOS, so the results for the audio
-already sent still arrive.
+already sent still arrive; a second Ctrl-C stops at once (exit status 130).
 """
 import signal
 import sys
@@ -125,8 +125,17 @@ def main(argv):
         elif t == Gst.MessageType.EOS:
             loop.quit()
 
+    interrupted = False
+
     def on_sigint():
-        print("interrupted: finishing the stream", file=sys.stderr)
+        # The first Ctrl-C ends the stream cleanly; a second one stops at once.
+        nonlocal status, interrupted
+        if interrupted:
+            status = 130
+            loop.quit()
+            return GLib.SOURCE_CONTINUE
+        interrupted = True
+        print("interrupted: finishing the stream (Ctrl-C again to stop now)", file=sys.stderr)
         pipeline.send_event(Gst.Event.new_eos())
         return GLib.SOURCE_CONTINUE
 

@@ -311,7 +311,7 @@ gst_harf_sink_class_init (GstHarfSinkClass * klass)
   gobject_class->set_property = gst_harf_sink_set_property;
   gobject_class->get_property = gst_harf_sink_get_property;
   gobject_class->finalize = gst_harf_sink_finalize;
-  pt_install_common_properties (gobject_class);
+  pt_install_common_properties (gobject_class, FALSE);
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_set_static_metadata (element_class,

@@ -78,6 +78,7 @@ struct PersianTranscribePrivate final : public pt::EngineListener
     last_pts = GST_CLOCK_TIME_NONE;
     held.reset ();
     max_observed_delay = 0;
+    warned_delay = 0;
   }
 
   /* Where GAP events may advance the text stream to on live input: the audio
@@ -132,7 +133,10 @@ struct PersianTranscribePrivate final : public pt::EngineListener
       if (live && GST_CLOCK_TIME_IS_VALID (audio_position) && audio_position > r.pts) {
         delay = audio_position - r.pts;
         max_observed_delay = MAX (max_observed_delay, delay);
-        late = delay > active.latency_ns;
+        /* One warning per new worst delay, not one per late result */
+        late = delay > active.latency_ns && delay > warned_delay;
+        if (late)
+          warned_delay = delay + 500 * GST_MSECOND;
       }
     }
     gst_element_post_message (GST_ELEMENT (self),
@@ -196,8 +200,10 @@ struct PersianTranscribePrivate final : public pt::EngineListener
   bool markup = true;
   gint64 last_partial_id = -1;
   guint64 last_pts = GST_CLOCK_TIME_NONE;
-  /* The last final cue, held back until the next cue is known so its end
-   * can stop where the next one starts (or until EOS or the live deadline). */
+  /* A final cue lengthened to min-cue-duration, held back until the next
+   * cue is known so that its end can stop where the next one starts (or
+   * until EOS or the live deadline).  Cues at their natural length go out
+   * at once: segments do not overlap, so nothing can cut them short. */
   std::optional < pt::Cue > held;
 
   /* Protected by lock: shared by the sink streaming thread, the I/O thread
@@ -219,6 +225,7 @@ struct PersianTranscribePrivate final : public pt::EngineListener
   guint64 audio_position = GST_CLOCK_TIME_NONE;   /* end of audio received */
   guint64 out_position = GST_CLOCK_TIME_NONE;     /* end of text or gap pushed */
   guint64 max_observed_delay = 0;
+  guint64 warned_delay = 0;
   GstFlowReturn src_flow = GST_FLOW_OK;
 };
 
@@ -421,7 +428,10 @@ gst_persian_transcribe_src_loop (GstPersianTranscribe * self)
     for (pt::Cue & c : cues) {
       if (p.held && !push_held (self, c.start))
         return;
-      p.held = std::move (c);
+      if (c.extended)
+        p.held = std::move (c);
+      else if (!push_cue (self, c, -1))
+        return;
     }
     if (cues.empty () && p.last_partial_id == r.segment.id)
       p.last_partial_id = -1;
@@ -856,7 +866,7 @@ gst_persian_transcribe_class_init (GstPersianTranscribeClass * klass)
   gobject_class->set_property = gst_persian_transcribe_set_property;
   gobject_class->get_property = gst_persian_transcribe_get_property;
   gobject_class->finalize = gst_persian_transcribe_finalize;
-  pt_install_common_properties (gobject_class);
+  pt_install_common_properties (gobject_class, TRUE);
 
   const GParamFlags rw = (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
       GST_PARAM_MUTABLE_READY);

@@ -11,7 +11,7 @@
 #define DEFAULT_TIMEOUT 30
 
 void
-pt_install_common_properties (GObjectClass * klass)
+pt_install_common_properties (GObjectClass * klass, gboolean with_latency)
 {
   const GParamFlags rw = (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
       GST_PARAM_MUTABLE_READY);
@@ -23,7 +23,8 @@ pt_install_common_properties (GObjectClass * klass)
   g_object_class_install_property (klass, PT_PROP_TOKEN,
       g_param_spec_string ("token", "Token",
           "Harf API token (TOKEN_KEY). When unset, the HARF_TOKEN environment variable "
-          "is used. It is sent only in the Authorization header and never logged",
+          "is used. It is sent only in the Authorization header, never logged, and reads "
+          "back as \"********\" when set (so graph dumps do not show it)",
           nullptr, rw));
   g_object_class_install_property (klass, PT_PROP_AUTH_SCHEME,
       g_param_spec_enum ("auth-scheme", "Authorization scheme",
@@ -48,7 +49,8 @@ pt_install_common_properties (GObjectClass * klass)
           "How many windows may be sent before the reply to the first is read. "
           "1 is the documented lock-step; more pipelines sending on non-live input",
           1, 64, DEFAULT_MAX_INFLIGHT, rw));
-  g_object_class_install_property (klass, PT_PROP_LATENCY,
+  if (with_latency)
+    g_object_class_install_property (klass, PT_PROP_LATENCY,
       g_param_spec_uint ("latency", "Latency",
           "Milliseconds added to the upstream latency in the LATENCY query, and the deadline "
           "after which GAP events advance the text stream on live input",
@@ -119,7 +121,9 @@ pt_get_common_property (const pt::Settings & s, guint prop_id, GValue * value)
       g_value_set_enum (value, GST_PERSIAN_TRANSCRIBE_BACKEND_HARF_LIVE);
       break;
     case PT_PROP_TOKEN:
-      g_value_set_string (value, s.token.empty () ? nullptr : s.token.c_str ());
+      /* A secret: readable only as "set" or not, so that .dot graph dumps
+       * and property dumps never carry it. */
+      g_value_set_string (value, s.token.empty () ? nullptr : "********");
       break;
     case PT_PROP_AUTH_SCHEME:
       g_value_set_enum (value, s.auth_scheme == pt::AuthScheme::Bearer ?

@@ -24,7 +24,8 @@ enum {
   PT_PROP_LAST_COMMON
 };
 
-void pt_install_common_properties (GObjectClass * klass);
+/* with_latency: the element has a text output that latency and GAPs apply to. */
+void pt_install_common_properties (GObjectClass * klass, gboolean with_latency);
 /* Under the object lock, by the caller.  False for ids not common. */
 gboolean pt_set_common_property (pt::Settings & s, guint prop_id, const GValue * value);
 gboolean pt_get_common_property (const pt::Settings & s, guint prop_id, GValue * value);

@@ -214,8 +214,10 @@ std::vector<Cue> shape_cues(const Segment &seg, uint64_t seg_start, uint64_t seg
   /* 3. At least min_duration where the next cue leaves room; never overlap. */
   for (size_t k = 0; k < cues.size(); ++k) {
     uint64_t want = cues[k].start + cs.min_duration;
-    if (cues[k].end < want)
+    if (cues[k].end < want) {
       cues[k].end = k + 1 < cues.size() ? std::min(want, cues[k + 1].start) : want;
+      cues[k].extended = k + 1 == cues.size();
+    }
     if (k + 1 < cues.size() && cues[k].end > cues[k + 1].start)
       cues[k].end = cues[k + 1].start;
   }

@@ -34,6 +34,8 @@ struct Cue {
   uint64_t end = 0;
   std::vector<std::string> lines;         /* plain text */
   std::vector<std::string> markup_lines;  /* pango markup: escaped, uncertain in <i> */
+  bool extended = false;  /* lengthened to min_duration past its speech; the next
+                           * segment's first cue may need to cut it short */
 
   std::string text(bool markup) const;    /* lines joined with '\n' */
 };

@@ -209,6 +209,7 @@ void Engine::reset()
   queue_.clear();
   input_done_ = false;
   failed_ = false;
+  failing_ = false;
   backend_requested_ = false;
   time_base_ = kNoTime;
   position_ = kNoTime;
@@ -265,12 +266,16 @@ void Engine::fail(const Error &e)
 {
   {
     std::lock_guard<std::mutex> lk(mutex_);
-    if (failed_)
+    if (failing_)
       return;
-    failed_ = true;
-    room_.notify_all();
+    failing_ = true;
   }
+  /* Our error reaches the bus before the streaming thread can return
+   * GST_FLOW_ERROR and make upstream post its generic one. */
   listener_->on_error(e);
+  std::lock_guard<std::mutex> lk(mutex_);
+  failed_ = true;
+  room_.notify_all();
 }
 
 void Engine::finished()

@@ -95,7 +95,8 @@ class Engine : private BackendHost {
   std::deque<Window> queue_;
   size_t capacity_;
   bool flushing_ = false;
-  bool failed_ = false;
+  bool failing_ = false;   /* an error is being reported */
+  bool failed_ = false;    /* reported: the streaming thread gets Flow::Error */
   bool input_done_ = false;
   bool finished_ = false;
   bool kick_pending_ = false;

@@ -307,6 +307,7 @@ GST_START_TEST (test_cues_short_and_min_duration)
   fail_unless_equals_uint64 (cues[0].start, 10 * kSecond);
   /* 0.4 s of speech is shown for the minimum 1 s */
   fail_unless_equals_uint64 (cues[0].end, 11 * kSecond);
+  fail_unless (cues[0].extended);
   assert_text (cues[0].text (false), "بله");
 
   /* Two lines, balanced, for a 46-character sentence */
@@ -314,6 +315,7 @@ GST_START_TEST (test_cues_short_and_min_duration)
   cues = pt::shape_cues (s, 0, 4 * kSecond, cs);
   fail_unless_equals_int (cues.size (), 1);
   fail_unless_equals_int (cues[0].lines.size (), 2);
+  fail_if (cues[0].extended);
   size_t a = pt::utf8_chars (cues[0].lines[0]), b = pt::utf8_chars (cues[0].lines[1]);
   fail_unless (a <= 42 && b <= 42);
   fail_unless (a > b ? a - b <= 10 : b - a <= 10, "unbalanced: %zu / %zu", a, b);

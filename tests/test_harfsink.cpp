@@ -94,6 +94,12 @@ GST_END_TEST;
 
 GST_START_TEST (test_harfsink_errors)
 {
+  /* no text output, so no latency to add */
+  GstElement *sink = gst_element_factory_make ("harfsink", nullptr);
+  fail_unless (g_object_class_find_property (G_OBJECT_GET_CLASS (sink), "latency") == nullptr);
+  fail_unless (g_object_class_find_property (G_OBJECT_GET_CLASS (sink), "partial-results"));
+  gst_object_unref (sink);
+
   check_missing_token ("harfsink");
   /* rejected token: NOT_AUTHORIZED, and EOS does not hang */
   {

@@ -592,6 +592,21 @@ GST_START_TEST (test_token_never_logged)
   }
   gst_debug_set_default_threshold (GST_LEVEL_NONE);
   gst_debug_remove_log_function (scan_log);
+
+  /* Reading the property back, or dumping the pipeline graph, shows that a
+   * token is set, never the token */
+  GstElement *pipe = gst_parse_launch ("audiotestsrc ! persiantranscribe name=t ! fakesink", nullptr);
+  GstElement *t = gst_bin_get_by_name (GST_BIN (pipe), "t");
+  g_object_set (t, "token", kToken, nullptr);
+  gchar *read_back = nullptr;
+  g_object_get (t, "token", &read_back, nullptr);
+  assert_equals_std_string (read_back, "********");
+  g_free (read_back);
+  gchar *dot = gst_debug_bin_to_dot_data (GST_BIN (pipe), GST_DEBUG_GRAPH_SHOW_ALL);
+  fail_unless (strstr (dot, kToken) == nullptr);
+  g_free (dot);
+  gst_object_unref (t);
+  gst_object_unref (pipe);
   g_mutex_lock (&log_lock);
   fail_unless (log_lines > 1000, "only %" G_GUINT64_FORMAT " log lines", log_lines);
   fail_unless_equals_int (token_seen_in_logs, 0);
