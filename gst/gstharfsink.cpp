@@ -57,6 +57,11 @@ struct HarfSinkPrivate final : public pt::EngineListener
         pt_transcription_message_new (GST_ELEMENT (self), r, &seg));
   }
 
+  void on_progress (const pt::Progress & pr) override
+  {
+    pt_post_progress (GST_ELEMENT (self), pr);
+  }
+
   void on_warning (const pt::Error & e) override
   {
     pt_post_engine_error (GST_ELEMENT (self), e, TRUE);

@@ -156,6 +156,11 @@ struct PersianTranscribePrivate final : public pt::EngineListener
     cond.notify_all ();
   }
 
+  void on_progress (const pt::Progress & pr) override
+  {
+    pt_post_progress (GST_ELEMENT (self), pr);
+  }
+
   void on_warning (const pt::Error & e) override
   {
     pt_post_engine_error (GST_ELEMENT (self), e, TRUE);

@@ -8,6 +8,12 @@ gst_persian_transcribe_backend_get_type (void)
     {GST_PERSIAN_TRANSCRIBE_BACKEND_HARF_LIVE,
      "Harf live: 16 kHz mono WAV windows over a WebSocket, results while audio flows",
      "harf-live"},
+    {GST_PERSIAN_TRANSCRIBE_BACKEND_HARF_FILE,
+     "Harf files: the recording is uploaded at the end of the stream (REST API)",
+     "harf-file"},
+    {GST_PERSIAN_TRANSCRIBE_BACKEND_NEVISA,
+     "Nevisa: the recording is uploaded at the end, progress is polled; words with times "
+     "and confidences", "nevisa"},
     {0, nullptr, nullptr},
   };
   if (g_once_init_enter (&type)) {

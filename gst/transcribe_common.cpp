@@ -1,6 +1,7 @@
 #include "transcribe_common.h"
 
 #include <cstdlib>
+#include <string>
 
 #include "gstpersiantranscribeenums.h"
 
@@ -10,6 +11,21 @@
 #define DEFAULT_LATENCY 8000
 #define DEFAULT_TIMEOUT 30
 
+static std::string
+str_or (const GValue * value, const char *fallback)
+{
+  const gchar *v = g_value_get_string (value);
+  return v ? v : fallback;
+}
+
+/* Secrets read back only as "set" or not, so that .dot graph dumps and
+ * property dumps never carry them. */
+static const gchar *
+masked (const std::string & secret)
+{
+  return secret.empty ()? nullptr : "********";
+}
+
 void
 pt_install_common_properties (GObjectClass * klass, gboolean with_latency)
 {
@@ -18,7 +34,8 @@ pt_install_common_properties (GObjectClass * klass, gboolean with_latency)
 
   g_object_class_install_property (klass, PT_PROP_BACKEND,
       g_param_spec_enum ("backend", "Backend",
-          "Which service transcribes the audio",
+          "Which service transcribes the audio: harf-live while it flows, harf-file or nevisa "
+          "after the end of the stream",
           GST_TYPE_PERSIAN_TRANSCRIBE_BACKEND, GST_PERSIAN_TRANSCRIBE_BACKEND_HARF_LIVE, rw));
   g_object_class_install_property (klass, PT_PROP_TOKEN,
       g_param_spec_string ("token", "Token",
@@ -64,6 +81,53 @@ pt_install_common_properties (GObjectClass * klass, gboolean with_latency)
           "Seconds allowed for connecting, for each reply, and for the server to close after "
           "'finalize'", 1, 3600, DEFAULT_TIMEOUT, rw));
 
+  /* Batch backends */
+  g_object_class_install_property (klass, PT_PROP_HARF_API_URL,
+      g_param_spec_string ("harf-api-url", "Harf file API URL",
+          "Harf's file transcription endpoint (backend=harf-file)", pt::kDefaultHarfApiUrl, rw));
+  g_object_class_install_property (klass, PT_PROP_HARF_WAIT,
+      g_param_spec_boolean ("harf-wait", "Harf wait",
+          "harf-file: upload with wait=true and hold the connection open (up to \"timeout\"); "
+          "false uploads with wait=false and polls the task id (some service versions only "
+          "support one of the two)", TRUE, rw));
+  g_object_class_install_property (klass, PT_PROP_NEVISA_USERNAME,
+      g_param_spec_string ("nevisa-username", "Nevisa username",
+          "Nevisa account (username, phone or e-mail); else NEVISA_USERNAME", nullptr, rw));
+  g_object_class_install_property (klass, PT_PROP_NEVISA_PASSWORD,
+      g_param_spec_string ("nevisa-password", "Nevisa password",
+          "Nevisa password; else NEVISA_PASSWORD. Never logged; reads back as \"********\"",
+          nullptr, rw));
+  g_object_class_install_property (klass, PT_PROP_NEVISA_AUTH_TOKEN,
+      g_param_spec_string ("nevisa-auth-token", "Nevisa auth token",
+          "Nevisa auth token (with nevisa-api-key: no login); else NEVISA_AUTH_TOKEN. "
+          "Never logged; reads back as \"********\"", nullptr, rw));
+  g_object_class_install_property (klass, PT_PROP_NEVISA_API_KEY,
+      g_param_spec_string ("nevisa-api-key", "Nevisa API key",
+          "Nevisa API key (with nevisa-auth-token); else NEVISA_API_KEY. Never logged; reads "
+          "back as \"********\"", nullptr, rw));
+  g_object_class_install_property (klass, PT_PROP_NEVISA_LOGIN_URL,
+      g_param_spec_string ("nevisa-login-url", "Nevisa login URL",
+          "Nevisa's login endpoint", pt::kDefaultNevisaLoginUrl, rw));
+  g_object_class_install_property (klass, PT_PROP_NEVISA_API_URL,
+      g_param_spec_string ("nevisa-api-url", "Nevisa API URL",
+          "Base URL that recognize-file, file/terminate-task and the progress_url the service "
+          "returns resolve against", pt::kDefaultNevisaApiUrl, rw));
+  g_object_class_install_property (klass, PT_PROP_POLL_INTERVAL,
+      g_param_spec_uint ("poll-interval", "Poll interval",
+          "First wait (ms) between progress polls; it grows 1.5x per poll up to 10 s, with "
+          "+-20 % jitter", 100, 60000, 1000, rw));
+  g_object_class_install_property (klass, PT_PROP_BATCH_TIMEOUT,
+      g_param_spec_uint ("batch-timeout", "Batch timeout",
+          "Seconds a batch job may take from the end of the upload to its result",
+          1, 7 * 24 * 3600, 3600, rw));
+  g_object_class_install_property (klass, PT_PROP_MIN_CONFIDENCE,
+      g_param_spec_double ("min-confidence", "Min confidence",
+          "Words below this confidence are marked uncertain (nevisa)", 0.0, 1.0, 0.5, rw));
+  g_object_class_install_property (klass, PT_PROP_UPLOAD_FILE,
+      g_param_spec_string ("upload-file", "Upload file",
+          "Batch backends: upload this file as it is (wav, mp3, ogg, flac, m4a) instead of "
+          "the recorded audio; the audio that flows in is then only counted", nullptr, rw));
+
   gst_type_mark_as_plugin_api (GST_TYPE_PERSIAN_TRANSCRIBE_BACKEND, (GstPluginAPIFlags) 0);
   gst_type_mark_as_plugin_api (GST_TYPE_PERSIAN_TRANSCRIBE_AUTH_SCHEME, (GstPluginAPIFlags) 0);
 }
@@ -73,7 +137,52 @@ pt_set_common_property (pt::Settings & s, guint prop_id, const GValue * value)
 {
   switch (prop_id) {
     case PT_PROP_BACKEND:
-      s.backend = pt::BackendKind::HarfLive;
+      switch (g_value_get_enum (value)) {
+        case GST_PERSIAN_TRANSCRIBE_BACKEND_HARF_FILE:
+          s.backend = pt::BackendKind::HarfFile;
+          break;
+        case GST_PERSIAN_TRANSCRIBE_BACKEND_NEVISA:
+          s.backend = pt::BackendKind::Nevisa;
+          break;
+        default:
+          s.backend = pt::BackendKind::HarfLive;
+      }
+      break;
+    case PT_PROP_HARF_API_URL:
+      s.harf_api_url = str_or (value, pt::kDefaultHarfApiUrl);
+      break;
+    case PT_PROP_HARF_WAIT:
+      s.harf_wait = g_value_get_boolean (value);
+      break;
+    case PT_PROP_NEVISA_USERNAME:
+      s.nevisa_username = str_or (value, "");
+      break;
+    case PT_PROP_NEVISA_PASSWORD:
+      s.nevisa_password = str_or (value, "");
+      break;
+    case PT_PROP_NEVISA_AUTH_TOKEN:
+      s.nevisa_auth_token = str_or (value, "");
+      break;
+    case PT_PROP_NEVISA_API_KEY:
+      s.nevisa_api_key = str_or (value, "");
+      break;
+    case PT_PROP_NEVISA_LOGIN_URL:
+      s.nevisa_login_url = str_or (value, pt::kDefaultNevisaLoginUrl);
+      break;
+    case PT_PROP_NEVISA_API_URL:
+      s.nevisa_api_url = str_or (value, pt::kDefaultNevisaApiUrl);
+      break;
+    case PT_PROP_POLL_INTERVAL:
+      s.poll_interval_ms = g_value_get_uint (value);
+      break;
+    case PT_PROP_BATCH_TIMEOUT:
+      s.batch_timeout_s = g_value_get_uint (value);
+      break;
+    case PT_PROP_MIN_CONFIDENCE:
+      s.min_confidence = g_value_get_double (value);
+      break;
+    case PT_PROP_UPLOAD_FILE:
+      s.upload_file = str_or (value, "");
       break;
     case PT_PROP_TOKEN:{
       const gchar *v = g_value_get_string (value);
@@ -118,12 +227,50 @@ pt_get_common_property (const pt::Settings & s, guint prop_id, GValue * value)
 {
   switch (prop_id) {
     case PT_PROP_BACKEND:
-      g_value_set_enum (value, GST_PERSIAN_TRANSCRIBE_BACKEND_HARF_LIVE);
+      g_value_set_enum (value, s.backend == pt::BackendKind::HarfFile ?
+          GST_PERSIAN_TRANSCRIBE_BACKEND_HARF_FILE : s.backend == pt::BackendKind::Nevisa ?
+          GST_PERSIAN_TRANSCRIBE_BACKEND_NEVISA : GST_PERSIAN_TRANSCRIBE_BACKEND_HARF_LIVE);
+      break;
+    case PT_PROP_HARF_API_URL:
+      g_value_set_string (value, s.harf_api_url.c_str ());
+      break;
+    case PT_PROP_HARF_WAIT:
+      g_value_set_boolean (value, s.harf_wait);
+      break;
+    case PT_PROP_NEVISA_USERNAME:
+      g_value_set_string (value, s.nevisa_username.empty ()? nullptr : s.nevisa_username.c_str ());
+      break;
+    case PT_PROP_NEVISA_PASSWORD:
+      g_value_set_string (value, masked (s.nevisa_password));
+      break;
+    case PT_PROP_NEVISA_AUTH_TOKEN:
+      g_value_set_string (value, masked (s.nevisa_auth_token));
+      break;
+    case PT_PROP_NEVISA_API_KEY:
+      g_value_set_string (value, masked (s.nevisa_api_key));
+      break;
+    case PT_PROP_NEVISA_LOGIN_URL:
+      g_value_set_string (value, s.nevisa_login_url.c_str ());
+      break;
+    case PT_PROP_NEVISA_API_URL:
+      g_value_set_string (value, s.nevisa_api_url.c_str ());
+      break;
+    case PT_PROP_POLL_INTERVAL:
+      g_value_set_uint (value, s.poll_interval_ms);
+      break;
+    case PT_PROP_BATCH_TIMEOUT:
+      g_value_set_uint (value, s.batch_timeout_s);
+      break;
+    case PT_PROP_MIN_CONFIDENCE:
+      g_value_set_double (value, s.min_confidence);
+      break;
+    case PT_PROP_UPLOAD_FILE:
+      g_value_set_string (value, s.upload_file.empty ()? nullptr : s.upload_file.c_str ());
       break;
     case PT_PROP_TOKEN:
       /* A secret: readable only as "set" or not, so that .dot graph dumps
        * and property dumps never carry it. */
-      g_value_set_string (value, s.token.empty () ? nullptr : "********");
+      g_value_set_string (value, masked (s.token));
       break;
     case PT_PROP_AUTH_SCHEME:
       g_value_set_enum (value, s.auth_scheme == pt::AuthScheme::Bearer ?
@@ -162,11 +309,16 @@ pt_snapshot_settings (GstElement * element, const pt::Settings & props)
   GST_OBJECT_LOCK (element);
   pt::Settings s = props;
   GST_OBJECT_UNLOCK (element);
-  if (s.token.empty ()) {
-    const gchar *env = g_getenv ("HARF_TOKEN");
-    if (env)
-      s.token = env;
-  }
+  auto from_env =[](std::string & field, const char *var) {
+    const gchar *env = g_getenv (var);
+    if (field.empty () && env)
+      field = env;
+  };
+  from_env (s.token, "HARF_TOKEN");
+  from_env (s.nevisa_username, "NEVISA_USERNAME");
+  from_env (s.nevisa_password, "NEVISA_PASSWORD");
+  from_env (s.nevisa_auth_token, "NEVISA_AUTH_TOKEN");
+  from_env (s.nevisa_api_key, "NEVISA_API_KEY");
   return s;
 }
 
@@ -203,6 +355,19 @@ pt_post_engine_error (GstElement * element, const pt::Error & e, gboolean warnin
       g_strdup (e.message.c_str ()),
       e.debug.empty ()? nullptr : g_strdup (e.debug.c_str ()),
       __FILE__, GST_FUNCTION, __LINE__);
+}
+
+void
+pt_post_progress (GstElement * element, const pt::Progress & p)
+{
+  GstStructure *s = gst_structure_new ("transcription-progress",
+      "backend", G_TYPE_STRING, p.backend.c_str (),
+      "task-id", G_TYPE_STRING, p.task_id.c_str (),
+      "state", G_TYPE_STRING, p.state.c_str (),
+      "percent", G_TYPE_DOUBLE, p.percent,
+      "bytes-sent", G_TYPE_UINT64, (guint64) p.bytes_sent,
+      "bytes-total", G_TYPE_UINT64, (guint64) p.bytes_total, NULL);
+  gst_element_post_message (element, gst_message_new_element (GST_OBJECT (element), s));
 }
 
 gboolean

@@ -21,6 +21,18 @@ enum {
   PT_PROP_LATENCY,
   PT_PROP_PARTIAL_RESULTS,
   PT_PROP_TIMEOUT,
+  PT_PROP_HARF_API_URL,
+  PT_PROP_HARF_WAIT,
+  PT_PROP_NEVISA_USERNAME,
+  PT_PROP_NEVISA_PASSWORD,
+  PT_PROP_NEVISA_AUTH_TOKEN,
+  PT_PROP_NEVISA_API_KEY,
+  PT_PROP_NEVISA_LOGIN_URL,
+  PT_PROP_NEVISA_API_URL,
+  PT_PROP_POLL_INTERVAL,
+  PT_PROP_BATCH_TIMEOUT,
+  PT_PROP_MIN_CONFIDENCE,
+  PT_PROP_UPLOAD_FILE,
   PT_PROP_LAST_COMMON
 };
 
@@ -33,6 +45,9 @@ gboolean pt_get_common_property (const pt::Settings & s, guint prop_id, GValue *
 /* The settings to stream with: a copy of the properties, the token falling
  * back to HARF_TOKEN.  Takes the object lock. */
 pt::Settings pt_snapshot_settings (GstElement * element, const pt::Settings & props);
+
+/* Posts a "transcription-progress" element message for a batch job. */
+void pt_post_progress (GstElement * element, const pt::Progress & p);
 
 /* Posts an error (or warning) message with the standard domain and code for
  * the engine's error kind. */

@@ -42,6 +42,10 @@ pt_transcription_structure_new (const pt::Result & r, const GstSegment * segment
     gst_value_array_append_and_take_value (&words, &v);
   }
   gst_structure_take_value (s, "words", &words);
+  if (r.total_words >= 0)
+    gst_structure_set (s, "total-words", G_TYPE_INT64, (gint64) r.total_words, NULL);
+  if (r.known_words >= 0)
+    gst_structure_set (s, "known-words", G_TYPE_INT64, (gint64) r.known_words, NULL);
   return s;
 }
 

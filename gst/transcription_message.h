@@ -14,6 +14,12 @@
  *   words        GstValueArray of GstStructure "word":
  *                  text (string), start, end (guint64 ns, GST_CLOCK_TIME_NONE when unknown),
  *                  confidence (double, -1 when unknown), uncertain (boolean)
+ *   total-words, known-words  gint64, harf-file only: the service's stats.words and
+ *                stats.known_words for the whole file
+ *
+ * Batch backends also post "transcription-progress": backend, task-id, state
+ * (UPLOADING, PENDING, STARTED, PROGRESS, SUCCESS, ...), percent (double, -1
+ * when unknown), bytes-sent and bytes-total (guint64, while uploading).
  */
 #pragma once
 

@@ -38,8 +38,20 @@ struct Result {
   Segment segment;            /* service offsets in segment.start/end, word times likewise */
   uint64_t pts = 0;           /* the segment's start on the input timeline */
   uint64_t duration = 0;
-  std::string backend;        /* "harf-live" */
+  std::string backend;        /* "harf-live", "harf-file", "nevisa" */
   bool late_revision = false; /* revises a segment already published as final */
+  int64_t total_words = -1;   /* Harf files: stats.words, -1 when not given */
+  int64_t known_words = -1;   /* Harf files: stats.known_words */
+};
+
+/* Where a batch job is: uploading, then the service's own states. */
+struct Progress {
+  std::string backend;
+  std::string task_id;        /* empty while uploading */
+  std::string state;          /* UPLOADING, PENDING, STARTED, PROGRESS, SUCCESS, ... */
+  double percent = -1;        /* -1 when the service does not say */
+  uint64_t bytes_sent = 0;    /* while uploading */
+  uint64_t bytes_total = 0;
 };
 
 /* What the engine offers a backend.  Called on the I/O thread only. */
@@ -52,6 +64,7 @@ class BackendHost {
   /* False while the consumer of results is full: stop sending until a kick. */
   virtual bool can_accept_results() = 0;
   virtual void deliver(Result r) = 0;
+  virtual void progress(const Progress &p) = 0;
   virtual void warn(const Error &e) = 0;
   virtual void fail(const Error &e) = 0;      /* terminal; the backend stops */
   virtual void finished() = 0;                /* all results delivered after input_done */

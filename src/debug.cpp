@@ -4,6 +4,7 @@
 
 GST_DEBUG_CATEGORY(pt_engine_debug);
 GST_DEBUG_CATEGORY(pt_harf_live_debug);
+GST_DEBUG_CATEGORY(pt_batch_debug);
 
 namespace pt {
 
@@ -15,6 +16,8 @@ void init_debug()
                             "Persian transcription engine: conversion, queues, backends");
     GST_DEBUG_CATEGORY_INIT(pt_harf_live_debug, "persiantranscribe-harf-live", 0,
                             "Harf live WebSocket client");
+    GST_DEBUG_CATEGORY_INIT(pt_batch_debug, "persiantranscribe-batch", 0,
+                            "Batch backends: recording, upload, polling (harf-file, nevisa)");
     g_once_init_leave(&once, 1);
   }
 }

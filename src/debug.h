@@ -1,6 +1,7 @@
 /* The core library's GST_DEBUG categories:
  *   persiantranscribe-engine     audio conversion, queues, backend life
  *   persiantranscribe-harf-live  the Harf WebSocket protocol
+ *   persiantranscribe-batch      recording, upload and polling (harf-file, nevisa)
  * No category ever prints a token, password or API key. */
 #pragma once
 

@@ -257,6 +257,11 @@ void Engine::deliver(Result r)
   listener_->on_result(r);
 }
 
+void Engine::progress(const Progress &p)
+{
+  listener_->on_progress(p);
+}
+
 void Engine::warn(const Error &e)
 {
   listener_->on_warning(e);

@@ -35,6 +35,7 @@ class EngineListener {
   virtual void on_warning(const Error &e) = 0;
   virtual void on_error(const Error &e) = 0;
   virtual void on_finished() = 0;
+  virtual void on_progress(const Progress &) {}
   /* Output back-pressure: false pauses the backend until resume_output(). */
   virtual bool can_accept_results() { return true; }
 };
@@ -72,6 +73,7 @@ class Engine : private BackendHost {
   bool pop_window(Window &w, bool *input_done) override;
   bool can_accept_results() override;
   void deliver(Result r) override;
+  void progress(const Progress &p) override;
   void warn(const Error &e) override;
   void fail(const Error &e) override;
   void finished() override;

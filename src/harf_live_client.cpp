@@ -2,6 +2,7 @@
 
 #include <gst/gst.h>
 
+#include "batch_client.h"
 #include "harf_reply.h"
 #include "io_thread.h"
 
@@ -362,6 +363,10 @@ std::unique_ptr<Backend> make_backend(const Settings &s, BackendHost *host, IoTh
   switch (s.backend) {
     case BackendKind::HarfLive:
       return std::make_unique<HarfLiveClient>(s, host, io, time_base);
+    case BackendKind::HarfFile:
+      return make_harf_file_client(s, host, io, time_base);
+    case BackendKind::Nevisa:
+      return make_nevisa_client(s, host, io, time_base);
   }
   return nullptr;
 }

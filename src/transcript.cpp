@@ -2,6 +2,8 @@
 
 #include <glib.h>
 
+#include <cstring>
+
 namespace pt {
 
 namespace {
@@ -63,6 +65,56 @@ void parse_uncertainty(Segment &seg)
     ++i;
   }
   flush();
+}
+
+namespace {
+
+bool ends_sentence(const std::string &w)
+{
+  static const char *marks[] = {".", "!", "?", "\u061F", "\u2026", "\u06D4"};
+  for (const char *m : marks) {
+    size_t n = strlen(m);
+    if (w.size() >= n && w.compare(w.size() - n, n, m) == 0)
+      return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::vector<Segment> segments_from_words(const std::vector<Word> &words, uint64_t max_pause,
+                                         double min_confidence)
+{
+  std::vector<Segment> out;
+  Segment cur;
+  auto close = [&]() {
+    if (cur.words.empty())
+      return;
+    cur.id = static_cast<int64_t>(out.size());
+    cur.start = cur.words.front().start;
+    cur.end = cur.words.back().end;
+    for (const Word &w : cur.words) {
+      if (!cur.text.empty())
+        cur.text += ' ';
+      cur.text += w.text;
+    }
+    cur.raw_text = cur.text;
+    cur.final = true;
+    out.push_back(std::move(cur));
+    cur = Segment();
+  };
+  for (const Word &in : words) {
+    Word w = in;
+    w.uncertain = w.confidence >= 0 && w.confidence < min_confidence;
+    if (!cur.words.empty()) {
+      const Word &prev = cur.words.back();
+      if ((w.start > prev.end && w.start - prev.end > max_pause) || ends_sentence(prev.text))
+        close();
+    }
+    cur.words.push_back(std::move(w));
+  }
+  close();
+  return out;
 }
 
 std::string markup_escape(const std::string &text)

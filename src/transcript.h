@@ -32,6 +32,12 @@ struct Segment {
  * words) are uncertain.  Fills seg.text and seg.words from seg.raw_text. */
 void parse_uncertainty(Segment &seg);
 
+/* Groups timed words (Nevisa) into segments: a new segment after a pause
+ * longer than max_pause or after sentence punctuation (. ! ? ؟ …).  Words
+ * whose confidence is below min_confidence are uncertain. */
+std::vector<Segment> segments_from_words(const std::vector<Word> &words, uint64_t max_pause,
+                                         double min_confidence);
+
 /* Escapes &, < and > (all that Pango markup and WebVTT need; quotes stay
  * as they are, so SRT files stay readable). */
 std::string markup_escape(const std::string &text);

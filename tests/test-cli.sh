@@ -250,11 +250,11 @@ run "unreachable-server" 6 --harf-url "$dead_url" "$wav" -o "$tmp/unreachable.sr
 HARF_TOKEN='' run "no-token" 5 --harf-url "$url" "$wav" -o "$tmp/notoken.srt"
 run "bad-format" 2 --harf-url "$url" --format xml "$wav"
 run "bad-extension" 2 --harf-url "$url" "$wav" -o "$tmp/out.xml"
-run "backend-not-available" 2 --harf-url "$url" --backend nevisa "$wav"
-if grep -q "not available yet" "$tmp/backend-not-available.err"; then
-  pass "backend-not-available: says the backend is not available yet"
+run "unknown-backend" 2 --harf-url "$url" --backend whisper "$wav"
+if grep -q "unknown backend" "$tmp/unknown-backend.err"; then
+  pass "unknown-backend: names the backends there are"
 else
-  fail "backend-not-available: message does not say so"
+  fail "unknown-backend: message does not say so"
 fi
 run "bad-option" 2 --no-such-option "$wav"
 run "out-of-range" 2 --harf-url "$url" --window-duration 1 "$wav"

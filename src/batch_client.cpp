@@ -1,0 +1,283 @@
+#include "batch_client.h"
+
+#include <glib/gstdio.h>
+#include <gst/gst.h>
+
+#include <cmath>
+
+#include "harf_reply.h"
+#include "io_thread.h"
+#include "wav_header.h"
+
+GST_DEBUG_CATEGORY_EXTERN(pt_batch_debug);
+#define GST_CAT_DEFAULT pt_batch_debug
+
+namespace pt {
+
+std::string upload_content_type(const std::string &path)
+{
+  std::string lower = path;
+  for (char &c : lower)
+    c = static_cast<char>(g_ascii_tolower(c));
+  auto ends = [&](const char *ext) { return g_str_has_suffix(lower.c_str(), ext); };
+  if (ends(".wav"))
+    return "audio/wav";
+  if (ends(".mp3"))
+    return "audio/mpeg";
+  if (ends(".ogg") || ends(".oga") || ends(".opus"))
+    return "audio/ogg";
+  if (ends(".flac"))
+    return "audio/flac";
+  if (ends(".m4a"))
+    return "audio/mp4";
+  return "";
+}
+
+BatchClient::BatchClient(const Settings &s, BackendHost *host, IoThread *io, uint64_t time_base)
+    : settings_(s), host_(host), io_(io), time_base_(time_base)
+{
+}
+
+BatchClient::~BatchClient()
+{
+  shutdown();
+}
+
+void BatchClient::start()
+{
+  http_ = std::make_unique<HttpClient>(io_, settings_.timeout_s);
+  deadline_us_ = 0;
+  if (!settings_.upload_file.empty())
+    return;  /* the file given is uploaded; the audio is only drained */
+  GError *err = nullptr;
+  gchar *path = nullptr;
+  int fd = g_file_open_tmp("persiantranscribe-XXXXXX.wav", &path, &err);
+  if (fd < 0) {
+    fail(ErrorKind::Write, "Cannot create a temporary file for the recording",
+         err ? err->message : "");
+    g_clear_error(&err);
+    return;
+  }
+  path_ = path;
+  g_free(path);
+  file_ = fdopen(fd, "wb");
+  auto header = make_wav_header(static_cast<uint32_t>(settings_.sample_rate), 1, 16, 0);
+  if (!file_ || fwrite(header.data(), 1, header.size(), file_) != header.size())
+    fail(ErrorKind::Write, "Cannot write the recording to " + path_, g_strerror(errno));
+  GST_INFO("recording to %s", path_.c_str());
+}
+
+void BatchClient::kick()
+{
+  if (finished_ || started_job_)
+    return;
+  Window w;
+  bool input_done = false;
+  while (host_->pop_window(w, &input_done)) {
+    if (!file_)
+      continue;
+    if (fwrite(w.data(), 1, w.size(), file_) != w.size()) {
+      fail(ErrorKind::Write, "Cannot write the recording to " + path_ + " (disk full?)",
+           g_strerror(errno));
+      return;
+    }
+    data_bytes_ += w.size();
+  }
+  if (!input_done)
+    return;
+  started_job_ = true;
+  deadline_us_ = g_get_monotonic_time() + gint64(settings_.batch_timeout_s) * G_TIME_SPAN_SECOND;
+  if (!settings_.upload_file.empty()) {
+    gchar *base = g_path_get_basename(settings_.upload_file.c_str());
+    std::string name = base;
+    g_free(base);
+    run(settings_.upload_file, name, upload_content_type(name));
+    return;
+  }
+  finish_recording();
+  if (!finished_)
+    run(path_, "recording.wav", "audio/wav");
+}
+
+void BatchClient::finish_recording()
+{
+  if (!file_)
+    return;
+  auto header = make_wav_header(static_cast<uint32_t>(settings_.sample_rate), 1, 16,
+                                static_cast<uint32_t>(std::min<uint64_t>(data_bytes_, 0xFFFFFFDBu)));
+  bool ok = fseek(file_, 0, SEEK_SET) == 0 &&
+            fwrite(header.data(), 1, header.size(), file_) == header.size();
+  ok = (fclose(file_) == 0) && ok;
+  file_ = nullptr;
+  if (!ok)
+    fail(ErrorKind::Write, "Cannot finish the recording " + path_, g_strerror(errno));
+  GST_INFO("recorded %" G_GUINT64_FORMAT " bytes of PCM to %s", data_bytes_, path_.c_str());
+}
+
+void BatchClient::remove_file()
+{
+  if (file_) {
+    fclose(file_);
+    file_ = nullptr;
+  }
+  if (!path_.empty()) {
+    g_unlink(path_.c_str());
+    path_.clear();
+  }
+}
+
+void BatchClient::shutdown()
+{
+  if (started_job_ && !finished_)
+    abort_job();
+  finished_ = true;
+  if (poll_timer_) {
+    g_source_destroy(poll_timer_);
+    g_source_unref(poll_timer_);
+    poll_timer_ = nullptr;
+  }
+  if (http_)
+    http_->cancel_all();
+  http_.reset();
+  remove_file();
+}
+
+void BatchClient::deliver_segments(std::vector<Segment> segs, int64_t total_words,
+                                   int64_t known_words)
+{
+  for (Segment &s : segs) {
+    Result r;
+    r.segment = std::move(s);
+    r.pts = time_base_ + r.segment.start;
+    r.duration = r.segment.end > r.segment.start ? r.segment.end - r.segment.start : 0;
+    r.backend = backend_name(settings_.backend);
+    r.total_words = total_words;
+    r.known_words = known_words;
+    host_->deliver(std::move(r));
+  }
+}
+
+void BatchClient::post_progress(const std::string &task, const std::string &state, double percent)
+{
+  Progress p;
+  p.backend = backend_name(settings_.backend);
+  p.task_id = task;
+  p.state = state;
+  p.percent = percent;
+  host_->progress(p);
+}
+
+void BatchClient::upload_progress(uint64_t sent, uint64_t total)
+{
+  Progress p;
+  p.backend = backend_name(settings_.backend);
+  p.state = "UPLOADING";
+  p.bytes_sent = sent;
+  p.bytes_total = total;
+  p.percent = total ? 100.0 * static_cast<double>(sent) / static_cast<double>(total) : -1;
+  host_->progress(p);
+}
+
+void BatchClient::fail(ErrorKind kind, const std::string &message, const std::string &debug)
+{
+  if (finished_)
+    return;
+  GST_WARNING("%s (%s)", message.c_str(), debug.c_str());
+  finished_ = true;
+  remove_file();
+  host_->fail({kind, message, debug});
+}
+
+void BatchClient::done()
+{
+  if (finished_)
+    return;
+  finished_ = true;
+  remove_file();
+  host_->finished();
+}
+
+bool BatchClient::fail_on_http(const HttpResponse &r, const std::string &what,
+                               const std::string &url)
+{
+  if (r.status >= 200 && r.status < 300)
+    return false;
+  if (r.status == 0) {
+    fail(ErrorKind::OpenReadWrite,
+         (r.tls_error ? "TLS failure with " : "Could not connect to ") + url + " (" + what +
+             "): " + r.error,
+         r.error);
+  } else if (r.status == 401 || r.status == 403) {
+    fail(ErrorKind::NotAuthorized,
+         what + " was refused (HTTP " + std::to_string(r.status) + " " +
+             soup_status_get_phrase(r.status) + "): check the credentials",
+         quote_excerpt(r.body.data(), r.body.size()));
+  } else {
+    std::string tries = r.attempts > 1 ? " after " + std::to_string(r.attempts) + " attempts" : "";
+    fail(ErrorKind::Read,
+         what + " failed: HTTP " + std::to_string(r.status) + " " +
+             soup_status_get_phrase(r.status) + " from " + url + tries + ": " +
+             quote_excerpt(r.body.data(), r.body.size()),
+         "");
+  }
+  return true;
+}
+
+JsonNode *BatchClient::parse_json(const HttpResponse &r, const std::string &what)
+{
+  JsonParser *parser = json_parser_new();
+  GError *err = nullptr;
+  JsonNode *root = nullptr;
+  if (json_parser_load_from_data(parser, r.body.data(), static_cast<gssize>(r.body.size()), &err) &&
+      json_parser_get_root(parser))
+    root = json_node_copy(json_parser_get_root(parser));
+  g_object_unref(parser);
+  if (!root) {
+    fail(ErrorKind::Failed,
+         what + " answered something that is not JSON: " +
+             quote_excerpt(r.body.data(), r.body.size()),
+         err ? err->message : "");
+    g_clear_error(&err);
+  }
+  return root;
+}
+
+void BatchClient::schedule_poll(std::function<void()> fn)
+{
+  if (finished_)
+    return;
+  if (deadline_us_ && g_get_monotonic_time() > deadline_us_) {
+    fail(ErrorKind::Read, std::string(backend_name(settings_.backend)) +
+                              ": the service did not finish within batch-timeout (" +
+                              std::to_string(settings_.batch_timeout_s) + " s)");
+    return;
+  }
+  double ms = settings_.poll_interval_ms * std::pow(1.5, std::min(polls_, 20u));
+  ms = std::min(ms, 10000.0);
+  ms *= g_random_double_range(0.8, 1.2);
+  polls_++;
+  poll_fn_ = std::move(fn);
+  poll_timer_ = g_timeout_source_new(static_cast<guint>(ms));
+  g_source_set_callback(poll_timer_, on_poll_timer, this, nullptr);
+  g_source_attach(poll_timer_, io_->context());
+}
+
+gboolean BatchClient::on_poll_timer(gpointer data)
+{
+  auto *self = static_cast<BatchClient *>(data);
+  g_source_unref(self->poll_timer_);
+  self->poll_timer_ = nullptr;
+  auto fn = std::move(self->poll_fn_);
+  fn();
+  return G_SOURCE_REMOVE;
+}
+
+std::string BatchClient::resolve(const std::string &base, const std::string &ref) const
+{
+  gchar *abs = g_uri_resolve_relative(base.c_str(), ref.c_str(), G_URI_FLAGS_NONE, nullptr);
+  std::string out = abs ? abs : ref;
+  g_free(abs);
+  return out;
+}
+
+}  // namespace pt

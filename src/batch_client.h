@@ -1,0 +1,90 @@
+/* The batch backends: record the audio to a temporary WAV file (16 kHz
+ * mono S16, never in memory), upload it at the end, poll until the service
+ * is done, hand back the results, remove the file.
+ *
+ * BatchClient holds what both services share: the recording, the HTTP
+ * client with its retries, polling with back-off and jitter bounded by
+ * batch-timeout, error reporting.  NevisaClient and HarfFileClient speak
+ * their protocol on top.  All of it runs on the I/O thread. */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "backend.h"
+#include "http_client.h"
+
+namespace pt {
+
+class BatchClient : public Backend {
+ public:
+  BatchClient(const Settings &s, BackendHost *host, IoThread *io, uint64_t time_base);
+  ~BatchClient() override;
+
+  void start() override;
+  void kick() override;
+  void shutdown() override;
+
+  const std::string &recording_path() const { return path_; }
+
+ protected:
+  /* The recording (or upload-file) is complete: do the job. */
+  virtual void run(const std::string &file, const std::string &filename,
+                   const std::string &content_type) = 0;
+  /* Called by shutdown() before anything is cancelled, while a job runs. */
+  virtual void abort_job() {}
+
+  /* Helpers for the protocols */
+  void deliver_segments(std::vector<Segment> segs, int64_t total_words = -1,
+                        int64_t known_words = -1);
+  void post_progress(const std::string &task, const std::string &state, double percent);
+  void upload_progress(uint64_t sent, uint64_t total);
+  /* A job step failed: report it, stop. */
+  void fail(ErrorKind kind, const std::string &message, const std::string &debug = "");
+  /* The job is done: remove the file, then tell the host. */
+  void done();
+  /* Maps an HTTP answer that is not a success to an error; true if it was
+   * one (and was reported). what: "Nevisa login", "Harf upload", ... */
+  bool fail_on_http(const HttpResponse &r, const std::string &what, const std::string &url);
+  /* Parses a JSON answer; reports a clear error and returns null if it is not JSON. */
+  JsonNode *parse_json(const HttpResponse &r, const std::string &what);
+  /* Runs fn after the next poll delay: poll-interval, growing 1.5x per poll up
+   * to 10 s, +-20 % jitter.  Fails the job once batch-timeout has passed. */
+  void schedule_poll(std::function<void()> fn);
+  std::string resolve(const std::string &base, const std::string &ref) const;
+
+  const Settings settings_;
+  BackendHost *host_;
+  IoThread *io_;
+  const uint64_t time_base_;
+  std::unique_ptr<HttpClient> http_;
+  bool finished_ = false;   /* done() or fail() happened */
+
+ private:
+  static gboolean on_poll_timer(gpointer data);
+  void finish_recording();
+  void remove_file();
+
+  FILE *file_ = nullptr;
+  std::string path_;
+  uint64_t data_bytes_ = 0;
+  bool started_job_ = false;
+  GSource *poll_timer_ = nullptr;
+  std::function<void()> poll_fn_;
+  unsigned polls_ = 0;
+  gint64 deadline_us_ = 0;
+};
+
+std::unique_ptr<Backend> make_nevisa_client(const Settings &s, BackendHost *host, IoThread *io,
+                                            uint64_t time_base);
+std::unique_ptr<Backend> make_harf_file_client(const Settings &s, BackendHost *host, IoThread *io,
+                                               uint64_t time_base);
+
+/* The MIME type a service expects for a file, by its extension
+ * (wav, mp3, ogg, flac, m4a); empty when it takes no such file as it is. */
+std::string upload_content_type(const std::string &path);
+
+}  // namespace pt

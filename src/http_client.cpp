@@ -1,0 +1,389 @@
+#include "http_client.h"
+
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <gst/gst.h>
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "io_thread.h"
+
+GST_DEBUG_CATEGORY_EXTERN(pt_batch_debug);
+#define GST_CAT_DEFAULT pt_batch_debug
+
+/* ---- a GInputStream over [bytes, file, bytes, file, ..., bytes] ---- */
+
+namespace {
+
+struct Piece {
+  std::string bytes;      /* used when path is empty */
+  std::string path;
+};
+
+}  // namespace
+
+extern "C" {
+
+typedef struct {
+  GInputStream parent;
+  std::vector<Piece> *pieces;
+  size_t index;
+  size_t offset;          /* within bytes */
+  GInputStream *file;     /* the open file of the current piece */
+} PtConcatStream;
+
+typedef struct {
+  GInputStreamClass parent_class;
+} PtConcatStreamClass;
+
+GType pt_concat_stream_get_type(void);
+G_DEFINE_TYPE(PtConcatStream, pt_concat_stream, G_TYPE_INPUT_STREAM)
+
+static gssize pt_concat_stream_read(GInputStream *stream, void *buffer, gsize count,
+                                    GCancellable *cancellable, GError **error)
+{
+  auto *self = reinterpret_cast<PtConcatStream *>(stream);
+  while (self->index < self->pieces->size()) {
+    Piece &p = (*self->pieces)[self->index];
+    if (p.path.empty()) {
+      if (self->offset < p.bytes.size()) {
+        gsize n = std::min<gsize>(count, p.bytes.size() - self->offset);
+        memcpy(buffer, p.bytes.data() + self->offset, n);
+        self->offset += n;
+        return static_cast<gssize>(n);
+      }
+    } else {
+      if (!self->file) {
+        GFile *f = g_file_new_for_path(p.path.c_str());
+        self->file = G_INPUT_STREAM(g_file_read(f, cancellable, error));
+        g_object_unref(f);
+        if (!self->file)
+          return -1;
+      }
+      gssize n = g_input_stream_read(self->file, buffer, count, cancellable, error);
+      if (n != 0)
+        return n;
+      g_input_stream_close(self->file, nullptr, nullptr);
+      g_clear_object(&self->file);
+    }
+    self->index++;
+    self->offset = 0;
+  }
+  return 0;
+}
+
+static gboolean pt_concat_stream_close(GInputStream *stream, GCancellable *, GError **)
+{
+  auto *self = reinterpret_cast<PtConcatStream *>(stream);
+  if (self->file) {
+    g_input_stream_close(self->file, nullptr, nullptr);
+    g_clear_object(&self->file);
+  }
+  return TRUE;
+}
+
+static void pt_concat_stream_finalize(GObject *object)
+{
+  auto *self = reinterpret_cast<PtConcatStream *>(object);
+  g_clear_object(&self->file);
+  delete self->pieces;
+  G_OBJECT_CLASS(pt_concat_stream_parent_class)->finalize(object);
+}
+
+static void pt_concat_stream_class_init(PtConcatStreamClass *klass)
+{
+  G_OBJECT_CLASS(klass)->finalize = pt_concat_stream_finalize;
+  G_INPUT_STREAM_CLASS(klass)->read_fn = pt_concat_stream_read;
+  G_INPUT_STREAM_CLASS(klass)->close_fn = pt_concat_stream_close;
+}
+
+static void pt_concat_stream_init(PtConcatStream *self)
+{
+  self->pieces = new std::vector<Piece>();
+  self->index = 0;
+  self->offset = 0;
+  self->file = nullptr;
+}
+
+}  // extern "C"
+
+namespace pt {
+
+/* ---- multipart ---- */
+
+namespace {
+
+std::string quoted(const std::string &s)
+{
+  std::string out;
+  for (char c : s)
+    out += (c == '"' || c == '\r' || c == '\n') ? '_' : c;
+  return out;
+}
+
+goffset file_size(const std::string &path)
+{
+  GStatBuf st;
+  return g_stat(path.c_str(), &st) == 0 ? static_cast<goffset>(st.st_size) : -1;
+}
+
+}  // namespace
+
+MultipartBody::MultipartBody(std::vector<MultipartPart> parts) : parts_(std::move(parts))
+{
+  gchar *uuid = g_uuid_string_random();
+  boundary_ = std::string("----persiantranscribe-") + uuid;
+  g_free(uuid);
+  content_type_ = "multipart/form-data; boundary=" + boundary_;
+  length_ = 0;
+  for (const MultipartPart &p : parts_) {
+    std::string head = "--" + boundary_ + "\r\nContent-Disposition: form-data; name=\"" +
+                       quoted(p.name) + "\"";
+    if (!p.file_path.empty()) {
+      head += "; filename=\"" + quoted(p.filename) + "\"\r\nContent-Type: " +
+              (p.content_type.empty() ? "application/octet-stream" : p.content_type);
+      goffset size = file_size(p.file_path);
+      length_ += size > 0 ? size : 0;
+    }
+    head += "\r\n\r\n";
+    if (p.file_path.empty())
+      length_ += static_cast<goffset>(p.value.size());
+    length_ += static_cast<goffset>(head.size()) + 2; /* CRLF after the content */
+    heads_.push_back(std::move(head));
+  }
+  tail_ = "--" + boundary_ + "--\r\n";
+  length_ += static_cast<goffset>(tail_.size());
+}
+
+GInputStream *MultipartBody::open(GError **error) const
+{
+  auto *s = static_cast<PtConcatStream *>(g_object_new(pt_concat_stream_get_type(), nullptr));
+  std::string pending;
+  for (size_t i = 0; i < parts_.size(); ++i) {
+    pending += heads_[i];
+    if (parts_[i].file_path.empty()) {
+      pending += parts_[i].value + "\r\n";
+      continue;
+    }
+    if (!g_file_test(parts_[i].file_path.c_str(), G_FILE_TEST_IS_REGULAR)) {
+      g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "cannot read %s",
+                  parts_[i].file_path.c_str());
+      g_object_unref(s);
+      return nullptr;
+    }
+    s->pieces->push_back({pending, ""});
+    s->pieces->push_back({"", parts_[i].file_path});
+    pending = "\r\n";
+  }
+  pending += tail_;
+  s->pieces->push_back({pending, ""});
+  return G_INPUT_STREAM(s);
+}
+
+std::string MultipartBody::to_string() const
+{
+  GInputStream *s = open(nullptr);
+  std::string out;
+  char buf[4096];
+  gssize n;
+  while (s && (n = g_input_stream_read(s, buf, sizeof buf, nullptr, nullptr)) > 0)
+    out.append(buf, static_cast<size_t>(n));
+  if (s)
+    g_object_unref(s);
+  return out;
+}
+
+/* ---- requests ---- */
+
+struct HttpClient::Op {
+  HttpClient *owner;
+  HttpRequest req;
+  std::function<void(const HttpResponse &)> done;
+  SoupMessage *msg = nullptr;
+  GCancellable *cancel = nullptr;
+  GSource *retry = nullptr;
+  unsigned attempts = 0;
+  uint64_t sent = 0;
+};
+
+HttpClient::HttpClient(IoThread *io, unsigned timeout_s) : io_(io)
+{
+  session_ = soup_session_new_with_options("user-agent", "persiantranscribe/" VERSION, "timeout",
+                                           timeout_s, nullptr);
+}
+
+HttpClient::~HttpClient()
+{
+  cancel_all();
+  soup_session_abort(session_);
+  g_object_unref(session_);
+}
+
+unsigned HttpClient::retry_after_seconds(const char *header)
+{
+  if (!header)
+    return 2;
+  char *end = nullptr;
+  long v = std::strtol(header, &end, 10);
+  if (end == header || v < 0)
+    return 2;  /* an HTTP date, or garbage: a short wait */
+  return static_cast<unsigned>(std::min<long>(v, 120));
+}
+
+void HttpClient::send(HttpRequest req, std::function<void(const HttpResponse &)> done)
+{
+  auto op = std::make_unique<Op>();
+  op->owner = this;
+  op->req = std::move(req);
+  op->done = std::move(done);
+  Op *raw = op.get();
+  ops_.push_back(std::move(op));
+  attempt(raw);
+}
+
+void HttpClient::attempt(Op *op)
+{
+  op->attempts++;
+  op->sent = 0;
+  HttpResponse fail;
+  fail.attempts = op->attempts;
+  SoupMessage *msg = soup_message_new(op->req.method.c_str(), op->req.url.c_str());
+  if (!msg) {
+    fail.error = "\"" + op->req.url + "\" is not a valid URL";
+    finish(op, fail);
+    return;
+  }
+  SoupMessageHeaders *h = soup_message_get_request_headers(msg);
+  for (auto &[k, v] : op->req.headers)
+    soup_message_headers_replace(h, k.c_str(), v.c_str());
+  if (op->req.multipart) {
+    GError *err = nullptr;
+    GInputStream *body = op->req.multipart->open(&err);
+    if (!body) {
+      fail.error = err ? err->message : "cannot open the upload";
+      g_clear_error(&err);
+      g_object_unref(msg);
+      finish(op, fail);
+      return;
+    }
+    soup_message_set_request_body(msg, op->req.multipart->content_type().c_str(), body,
+                                  op->req.multipart->length());
+    g_object_unref(body);
+    g_signal_connect(msg, "wrote-body-data", G_CALLBACK(on_wrote), op);
+  } else if (!op->req.body.empty() || op->req.method == "POST") {
+    GBytes *b = g_bytes_new(op->req.body.data(), op->req.body.size());
+    soup_message_set_request_body_from_bytes(
+        msg, op->req.content_type.empty() ? "application/json" : op->req.content_type.c_str(), b);
+    g_bytes_unref(b);
+  }
+  op->msg = msg;
+  op->cancel = g_cancellable_new();
+  GST_DEBUG("%s %s (attempt %u)", op->req.method.c_str(), op->req.url.c_str(), op->attempts);
+  soup_session_send_and_read_async(session_, msg, G_PRIORITY_DEFAULT, op->cancel, on_sent, op);
+}
+
+void HttpClient::on_wrote(SoupMessage *, guint chunk, gpointer data)
+{
+  auto *op = static_cast<Op *>(data);
+  op->sent += chunk;
+  if (op->owner && op->req.on_upload_progress && op->req.multipart)
+    op->req.on_upload_progress(op->sent, static_cast<uint64_t>(op->req.multipart->length()));
+}
+
+void HttpClient::on_sent(GObject *source, GAsyncResult *res, gpointer data)
+{
+  auto *op = static_cast<Op *>(data);
+  GError *err = nullptr;
+  GBytes *bytes = soup_session_send_and_read_finish(SOUP_SESSION(source), res, &err);
+  if (!op->owner) {
+    /* cancelled: the op was kept alive only for this callback */
+    if (bytes)
+      g_bytes_unref(bytes);
+    g_clear_error(&err);
+    g_signal_handlers_disconnect_by_data(op->msg, op);
+    g_clear_object(&op->msg);
+    g_clear_object(&op->cancel);
+    delete op;
+    return;
+  }
+  HttpClient *self = op->owner;
+  HttpResponse r;
+  r.attempts = op->attempts;
+  r.status = soup_message_get_status(op->msg);
+  if (bytes) {
+    gsize n = 0;
+    const char *d = static_cast<const char *>(g_bytes_get_data(bytes, &n));
+    r.body.assign(d ? d : "", n);
+    g_bytes_unref(bytes);
+  }
+  if (err) {
+    r.status = 0;
+    r.error = err->message;
+    r.tls_error = err->domain == G_TLS_ERROR;
+    g_clear_error(&err);
+  }
+  const char *retry_after =
+      soup_message_headers_get_one(soup_message_get_response_headers(op->msg), "Retry-After");
+  unsigned wait_s = 0;
+  bool retry = false;
+  if (r.status == 429) {
+    wait_s = retry_after_seconds(retry_after);
+    retry = true;
+  } else if (r.status >= 500 && r.status < 600) {
+    wait_s = 1u << std::min(op->attempts - 1, 4u);  /* 1, 2, 4, 8, 16 s */
+    retry = true;
+  }
+  g_signal_handlers_disconnect_by_data(op->msg, op);
+  g_clear_object(&op->msg);
+  g_clear_object(&op->cancel);
+  if (retry && op->attempts < op->req.max_attempts) {
+    GST_INFO("HTTP %u from %s; trying again in %u s", r.status, op->req.url.c_str(), wait_s);
+    op->retry = g_timeout_source_new_seconds(wait_s);
+    g_source_set_callback(op->retry, on_retry, op, nullptr);
+    g_source_attach(op->retry, self->io_->context());
+    return;
+  }
+  self->finish(op, r);
+}
+
+gboolean HttpClient::on_retry(gpointer data)
+{
+  auto *op = static_cast<Op *>(data);
+  g_source_unref(op->retry);
+  op->retry = nullptr;
+  op->owner->attempt(op);
+  return G_SOURCE_REMOVE;
+}
+
+void HttpClient::finish(Op *op, const HttpResponse &r)
+{
+  auto done = std::move(op->done);
+  for (auto it = ops_.begin(); it != ops_.end(); ++it) {
+    if (it->get() == op) {
+      ops_.erase(it);
+      break;
+    }
+  }
+  done(r);
+}
+
+void HttpClient::cancel_all()
+{
+  for (auto &op : ops_) {
+    if (op->retry) {
+      g_source_destroy(op->retry);
+      g_source_unref(op->retry);
+      op->retry = nullptr;
+    }
+    if (op->msg) {
+      /* in flight: the callback frees it */
+      op->owner = nullptr;
+      g_cancellable_cancel(op->cancel);
+      op.release();
+    }
+  }
+  ops_.clear();
+}
+
+}  // namespace pt

@@ -1,0 +1,94 @@
+/* HTTP for the batch backends, on the I/O thread: requests with bounded
+ * retries (429 waits Retry-After; 5xx backs off), and multipart/form-data
+ * bodies streamed from disk, never held in memory. */
+#pragma once
+
+#include <libsoup/soup.h>
+
+#include <functional>
+#include <list>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace pt {
+
+class IoThread;
+
+struct MultipartPart {
+  std::string name;
+  std::string value;         /* a text field, or ... */
+  std::string file_path;     /* ... a file streamed from disk */
+  std::string filename;
+  std::string content_type;
+};
+
+/* multipart/form-data whose file parts are read from disk as it is sent. */
+class MultipartBody {
+ public:
+  explicit MultipartBody(std::vector<MultipartPart> parts);
+  /* A new stream over the whole body (each attempt needs its own). */
+  GInputStream *open(GError **error) const;
+  const std::string &content_type() const { return content_type_; }
+  goffset length() const { return length_; }
+  /* For the tests: the body as bytes (reads the files). */
+  std::string to_string() const;
+
+ private:
+  std::vector<MultipartPart> parts_;
+  std::string boundary_;
+  std::string content_type_;
+  std::vector<std::string> heads_;  /* what goes before each part's content */
+  std::string tail_;
+  goffset length_ = 0;
+};
+
+struct HttpRequest {
+  std::string method = "GET";
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> headers;  /* may carry secrets: never logged */
+  std::string content_type;                                  /* with body */
+  std::string body;
+  std::shared_ptr<const MultipartBody> multipart;            /* or a streamed body */
+  unsigned max_attempts = 4;
+  std::function<void(uint64_t sent, uint64_t total)> on_upload_progress;
+};
+
+struct HttpResponse {
+  guint status = 0;        /* 0 on a transport error */
+  std::string body;
+  std::string error;       /* transport error, for a person */
+  bool tls_error = false;
+  unsigned attempts = 0;
+};
+
+class HttpClient {
+ public:
+  HttpClient(IoThread *io, unsigned timeout_s);
+  ~HttpClient();
+  HttpClient(const HttpClient &) = delete;
+  HttpClient &operator=(const HttpClient &) = delete;
+
+  /* done is called once, on the I/O thread, unless cancel_all() comes first. */
+  void send(HttpRequest req, std::function<void(const HttpResponse &)> done);
+  /* Drops every request in flight; no callback runs after this returns. */
+  void cancel_all();
+
+  /* Seconds to wait after a 429, from Retry-After (delta seconds), bounded. */
+  static unsigned retry_after_seconds(const char *header);
+
+ private:
+  struct Op;
+  void attempt(Op *op);
+  void finish(Op *op, const HttpResponse &r);
+  static void on_sent(GObject *source, GAsyncResult *res, gpointer data);
+  static gboolean on_retry(gpointer data);
+  static void on_wrote(SoupMessage *msg, guint chunk, gpointer data);
+
+  IoThread *io_;
+  SoupSession *session_;
+  std::list<std::unique_ptr<Op>> ops_;
+};
+
+}  // namespace pt
