@@ -5,7 +5,7 @@
  *   raw-text     string   as the service sent it
  *   segment-id   int      the service's id, -1 if none
  *   final        boolean  false only for partial revisions (partial-results=true)
- *   backend      string   "harf-live"
+ *   backend      string   "harf-live", "harf-file" or "nevisa"
  *   timestamp    guint64  ns, the segment's start on the input timeline (first PTS + start)
  *   running-time guint64  ns, timestamp in running time
  *   stream-time  guint64  ns, timestamp in stream time

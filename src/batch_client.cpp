@@ -86,7 +86,6 @@ void BatchClient::kick()
   if (!input_done)
     return;
   started_job_ = true;
-  deadline_us_ = g_get_monotonic_time() + gint64(settings_.batch_timeout_s) * G_TIME_SPAN_SECOND;
   if (!settings_.upload_file.empty()) {
     gchar *base = g_path_get_basename(settings_.upload_file.c_str());
     std::string name = base;
@@ -169,6 +168,11 @@ void BatchClient::post_progress(const std::string &task, const std::string &stat
 
 void BatchClient::upload_progress(uint64_t sent, uint64_t total)
 {
+  /* One message per whole percent (and the last), not one per chunk */
+  int percent = total ? static_cast<int>(100 * sent / total) : -1;
+  if (percent == last_upload_percent_ && sent != total)
+    return;
+  last_upload_percent_ = percent;
   Progress p;
   p.backend = backend_name(settings_.backend);
   p.state = "UPLOADING";
@@ -202,7 +206,12 @@ bool BatchClient::fail_on_http(const HttpResponse &r, const std::string &what,
 {
   if (r.status >= 200 && r.status < 300)
     return false;
-  if (r.status == 0) {
+  if (r.status == 0 && r.timed_out) {
+    fail(ErrorKind::Read,
+         what + ": no answer from " + url + " within " + std::to_string(settings_.timeout_s) +
+             " s (\"timeout\"; a long harf-file job needs a larger timeout, or harf-wait=false)",
+         r.error);
+  } else if (r.status == 0) {
     fail(ErrorKind::OpenReadWrite,
          (r.tls_error ? "TLS failure with " : "Could not connect to ") + url + " (" + what +
              "): " + r.error,
@@ -246,7 +255,11 @@ void BatchClient::schedule_poll(std::function<void()> fn)
 {
   if (finished_)
     return;
-  if (deadline_us_ && g_get_monotonic_time() > deadline_us_) {
+  /* batch-timeout counts from the end of the upload: the first poll */
+  if (!deadline_us_)
+    deadline_us_ = g_get_monotonic_time() + gint64(settings_.batch_timeout_s) * G_TIME_SPAN_SECOND;
+  if (g_get_monotonic_time() > deadline_us_) {
+    abort_job();  /* the service may stop working on it too */
     fail(ErrorKind::Read, std::string(backend_name(settings_.backend)) +
                               ": the service did not finish within batch-timeout (" +
                               std::to_string(settings_.batch_timeout_s) + " s)");

@@ -52,7 +52,8 @@ class BatchClient : public Backend {
   /* Parses a JSON answer; reports a clear error and returns null if it is not JSON. */
   JsonNode *parse_json(const HttpResponse &r, const std::string &what);
   /* Runs fn after the next poll delay: poll-interval, growing 1.5x per poll up
-   * to 10 s, +-20 % jitter.  Fails the job once batch-timeout has passed. */
+   * to 10 s, +-20 % jitter.  Fails the job (and aborts it at the service) once
+   * batch-timeout has passed since the first poll, i.e. the end of the upload. */
   void schedule_poll(std::function<void()> fn);
   std::string resolve(const std::string &base, const std::string &ref) const;
 
@@ -76,6 +77,7 @@ class BatchClient : public Backend {
   std::function<void()> poll_fn_;
   unsigned polls_ = 0;
   gint64 deadline_us_ = 0;
+  int last_upload_percent_ = -2;
 };
 
 std::unique_ptr<Backend> make_nevisa_client(const Settings &s, BackendHost *host, IoThread *io,

@@ -99,10 +99,11 @@ class HarfFileClient final : public BatchClient {
     std::string body = quote_excerpt(r.body.data(), r.body.size());
     json_node_unref(root);
     if (state == "FAILURE") {
-      fail(ErrorKind::Failed, "Harf could not transcribe the audio (state FAILURE)", body);
+      fail(ErrorKind::Failed, "Harf could not transcribe the audio (state FAILURE): " + body, body);
     } else if (state == "TIMEOUT") {
       fail(ErrorKind::Failed,
-           "Harf gave up: the file took longer than the service allows (state TIMEOUT)", body);
+           "Harf gave up: the file took longer than the service allows (state TIMEOUT): " + body,
+           body);
     } else if (state == "PENDING" && !task_id_.empty()) {
       post_progress(task_id_, state, -1);
       schedule_poll([this] { poll(); });

@@ -321,6 +321,7 @@ void HttpClient::on_sent(GObject *source, GAsyncResult *res, gpointer data)
     r.status = 0;
     r.error = err->message;
     r.tls_error = err->domain == G_TLS_ERROR;
+    r.timed_out = g_error_matches(err, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
     g_clear_error(&err);
   }
   const char *retry_after =

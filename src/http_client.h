@@ -60,6 +60,7 @@ struct HttpResponse {
   std::string body;
   std::string error;       /* transport error, for a person */
   bool tls_error = false;
+  bool timed_out = false;  /* no answer within the session's timeout */
   unsigned attempts = 0;
 };
 

@@ -163,7 +163,7 @@ class NevisaClient final : public BatchClient {
       /* progress_url is relative to the API URL */
       progress_url_ = resolve(settings_.nevisa_api_url, progress);
       GST_INFO("Nevisa task %s, polling %s", task_id_.c_str(), progress_url_.c_str());
-      post_progress(task_id_, "PENDING", 0);
+      post_progress(task_id_, "PENDING", -1);
       schedule_poll([this] { poll(); });
     });
   }

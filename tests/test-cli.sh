@@ -6,15 +6,27 @@
 #     and its text compared with the emulator's script;
 #   - the documented exit status of every failure: missing file (3),
 #     unplayable file (4), rejected token (5), no token (5), unreachable
-#     server (6), bad format (2), backend not available (2), --help (0);
+#     server (6), bad format (2), unknown backend (2), --help (0);
 #   - a failed run leaves neither OUTPUT nor OUTPUT.tmp;
-#   - no GStreamer CRITICAL or assertion on stderr, and the token appears in
-#     no output.
+#   - the batch backends: harf-file (wait=true and --no-harf-wait) and nevisa
+#     (login from NEVISA_USERNAME/NEVISA_PASSWORD, or a static auth token and
+#     API key) in every format; nevisa's JSON words carry times and
+#     confidences; which file is uploaded (from the element's log,
+#     GST_DEBUG=persiantranscribe-batch:4): the .wav, an .ogg made from it and
+#     an upper-case .WAV as they are, an .mkv (and a .wav with --decode) as a
+#     temporary persiantranscribe-XXXXXX.wav recording, removed afterwards;
+#     their exit statuses: no credentials (5), no Nevisa package (5), HTTP 401
+#     (5), service FAILURE/TIMEOUT (1), batch-timeout (6); the upload and
+#     polling progress on a terminal;
+#   - no GStreamer CRITICAL or assertion on stderr, and neither the token nor
+#     the Nevisa password appears in any output or log.
 #
 #   tests/test-cli.sh BUILDDIR
 #
 # Needs python3 (to parse SRT, VTT and JSON), gstreamer1.0-plugins-base and
-# -good (uridecodebin, wavparse).  Prints PASS/FAIL per check; exit 0 = all pass.
+# -good (uridecodebin, wavparse; vorbisenc, oggmux and matroskamux to make the
+# .ogg and .mkv inputs, skipped without them).  Prints PASS/FAIL per check;
+# exit 0 = all pass.
 set -u
 
 if [ $# -ne 1 ] || [ ! -d "$1" ]; then
@@ -51,7 +63,7 @@ trap 'exit 130' INT TERM
 
 export GST_PLUGIN_PATH="$build/gst"
 export GST_REGISTRY="$tmp/registry.bin"
-unset GST_DEBUG HARF_TOKEN
+unset GST_DEBUG GST_DEBUG_FILE HARF_TOKEN NEVISA_USERNAME NEVISA_PASSWORD NEVISA_AUTH_TOKEN NEVISA_API_KEY
 
 echo "checking: tool, emulator, fixture, python3"
 [ -x "$tool" ] || die "no tool at $tool (build it: ninja -C $build)"
@@ -60,14 +72,18 @@ echo "checking: tool, emulator, fixture, python3"
 "$python" -c 'import json, re, sys' 2>/dev/null || die "no python3 ($python)"
 
 token="test-cli-secret-$$-$RANDOM"
+nevisa_user="test-cli-user"
+nevisa_password="test-cli-password-$$-$RANDOM"
 
-# start_emulator VAR ARGS...: starts an emulator, stores its URL in VAR.
-# It prints PORT=<n> then HARF_LIVE_URL=<url> once it listens; each read is
-# bounded, and EOF (the emulator died) ends the loop at once.
+# start_emulator VAR ARGS...: starts an emulator and stores its URLs: the
+# live WebSocket in VAR, Harf's file API in VAR_api, Nevisa's login in
+# VAR_login and Nevisa's API in VAR_nevisa.  It prints PORT=<n>,
+# HARF_LIVE_URL=, HARF_API_URL=, NEVISA_LOGIN_URL= and NEVISA_API_URL= once
+# it listens; each read is bounded, and EOF (the emulator died) ends the loop.
 start_emulator() {
   local _var=$1 _n=${#emu_pids[@]}
   shift
-  local _fifo="$tmp/emu$_n.fifo" _url='' _port='' _line _fd
+  local _fifo="$tmp/emu$_n.fifo" _url='' _port='' _api='' _login='' _nevisa='' _line _fd
   mkfifo "$_fifo" || die "mkfifo"
   "$emulator" --port 0 "$@" >"$_fifo" 2>"$tmp/emu$_n.err" &
   emu_pids+=($!)
@@ -76,12 +92,22 @@ start_emulator() {
   while IFS= read -r -t 10 -u "$_fd" _line; do
     case $_line in
       PORT=*) _port=${_line#PORT=} ;;
-      HARF_LIVE_URL=*) _url=${_line#HARF_LIVE_URL=}; break ;;
+      HARF_LIVE_URL=*) _url=${_line#HARF_LIVE_URL=} ;;
+      HARF_API_URL=*) _api=${_line#HARF_API_URL=} ;;
+      NEVISA_LOGIN_URL=*) _login=${_line#NEVISA_LOGIN_URL=} ;;
+      NEVISA_API_URL=*) _nevisa=${_line#NEVISA_API_URL=} ;;
     esac
+    [ -n "$_port" ] && [ -n "$_url" ] && [ -n "$_api" ] && [ -n "$_login" ] && [ -n "$_nevisa" ] && break
   done
   exec {_fd}<&-
-  [ -n "$_port" ] && [ -n "$_url" ] || { cat "$tmp/emu$_n.err"; die "the emulator did not print PORT and HARF_LIVE_URL"; }
+  [ -n "$_port" ] && [ -n "$_url" ] && [ -n "$_api" ] && [ -n "$_login" ] && [ -n "$_nevisa" ] || {
+    cat "$tmp/emu$_n.err"
+    die "the emulator did not print PORT, HARF_LIVE_URL, HARF_API_URL, NEVISA_LOGIN_URL and NEVISA_API_URL"
+  }
   printf -v "$_var" '%s' "$_url"
+  printf -v "${_var}_api" '%s' "$_api"
+  printf -v "${_var}_login" '%s' "$_login"
+  printf -v "${_var}_nevisa" '%s' "$_nevisa"
   echo "emulator (pid ${emu_pids[-1]}) listening on port $_port"
 }
 
@@ -113,7 +139,10 @@ run() {
 }
 
 url='' reject_url=''
-start_emulator url --token "$token" --script "$script"
+# The Nevisa password reaches the emulator through its environment, not its
+# command line.
+EMULATOR_NEVISA_PASSWORD="$nevisa_password" start_emulator url --token "$token" --script "$script" \
+  --nevisa-user "$nevisa_user"
 start_emulator reject_url --token "$token" --reject-token
 
 # A port nothing listens on: bind one, then close it.
@@ -204,15 +233,27 @@ print("%d cues, texts equal the script, times increase without overlap" % len(cu
 PY
 
 cat >"$tmp/check_json.py" <<'PY'
-# check_json.py FILE SCRIPT
+# check_json.py FILE SCRIPT [BACKEND]
+#   BACKEND (default harf-live) must be the one named in the JSON; nevisa
+#   words must have times inside their segment and confidences; harf-file
+#   must give total_words and known_words.
 import json, sys
 path, script = sys.argv[1:3]
+backend = sys.argv[3] if len(sys.argv) > 3 else "harf-live"
 raw = open(path, encoding="utf-8").read()
 doc = json.loads(raw)
 expected = [l.strip() for l in open(script, encoding="utf-8") if l.strip()]
 assert "\\u06" not in raw, "Persian is escaped"
-assert doc["backend"] == "harf-live", doc["backend"]
+assert doc["backend"] == backend, doc["backend"]
 assert doc["input"].startswith("file://") and doc["input"].endswith("persian-sample.wav"), doc["input"]
+assert isinstance(doc["duration_ns"], int) and doc["duration_ns"] > 0, doc["duration_ns"]
+extra = ""
+if backend == "harf-file":
+    assert isinstance(doc.get("total_words"), int) and isinstance(doc.get("known_words"), int), \
+        "no total_words/known_words"
+    extra = ", total_words %d, known_words %d" % (doc["total_words"], doc["known_words"])
+else:
+    assert "total_words" not in doc and "known_words" not in doc, "total_words without harf-file"
 segs = doc["segments"]
 assert [s["text"] for s in segs] == expected, [s["text"] for s in segs]
 last = -1
@@ -228,7 +269,14 @@ for s in segs:
         for k in ("start", "end", "start_ns", "end_ns", "confidence", "uncertain"):
             assert k in w, "word without " + k
         assert isinstance(w["uncertain"], bool)
-print("%d segments, texts equal the script, times and words present, Persian unescaped" % len(segs))
+        if backend == "nevisa":
+            c = w["confidence"]
+            assert isinstance(c, float) and 0 <= c <= 1, ("confidence", w)
+            assert isinstance(w["start_ns"], int) and isinstance(w["end_ns"], int), ("word times", w)
+            assert s["start_ns"] <= w["start_ns"] <= w["end_ns"] <= s["end_ns"], ("word outside its segment", w)
+if backend == "nevisa":
+    extra = ", every word with times and a confidence"
+print("%d segments, texts equal the script, times and words present, Persian unescaped%s" % (len(segs), extra))
 PY
 
 check_py "srt parses" check_subtitles.py srt "$tmp/out.srt" "$script"
@@ -295,16 +343,196 @@ else
   echo "SKIP: progress on a terminal (no script(1))"
 fi
 
-# --- 5. nothing GStreamer-internal on stderr, and no token anywhere -----------
+# --- 5. batch backends: harf-file and nevisa ----------------------------------
+# Each run uploads the fixture to the emulator and polls it every 100 ms or so.
+hf=(--backend harf-file --harf-api-url "$url_api" --poll-interval 100)
+nv=(--backend nevisa --nevisa-login-url "$url_login" --nevisa-api-url "$url_nevisa" --poll-interval 100)
+# nevisa_run NAME STATUS ARGS...: run with the Nevisa login in the environment.
+nevisa_run() { NEVISA_USERNAME="$nevisa_user" NEVISA_PASSWORD="$nevisa_password" run "$@"; }
+
+# check_batch_formats PREFIX BACKEND RUNNER ARGS...: every format by extension,
+# each parsed and compared with the script.
+check_batch_formats() {
+  local prefix=$1 backend=$2 runner=$3 fmt
+  shift 3
+  for fmt in srt vtt json txt; do
+    "$runner" "$prefix-$fmt" 0 "$@" "$wav" -o "$tmp/$prefix.$fmt"
+  done
+  check_py "$prefix srt" check_subtitles.py srt "$tmp/$prefix.srt" "$script"
+  check_py "$prefix vtt" check_subtitles.py vtt "$tmp/$prefix.vtt" "$script"
+  check_py "$prefix json" check_json.py "$tmp/$prefix.json" "$script" "$backend"
+  if diff -u <(grep -v '^[[:space:]]*$' "$script" | tr -d '\r') "$tmp/$prefix.txt" >"$tmp/$prefix-txt.diff"; then
+    pass "$prefix txt: the script lines, byte for byte"
+  else
+    fail "$prefix txt differs from the script:"; cat "$tmp/$prefix-txt.diff"
+  fi
+}
+check_batch_formats harf-file harf-file run "${hf[@]}"
+check_batch_formats harf-nowait harf-file run "${hf[@]}" --no-harf-wait
+check_batch_formats nevisa nevisa nevisa_run "${nv[@]}"
+# --format on standard output, and the static auth token and API key (no login)
+NEVISA_AUTH_TOKEN=nevisa-static-token NEVISA_API_KEY=nevisa-static-key \
+  run "nevisa-static-token" 0 "${nv[@]}" --format json "$wav"
+check_py "nevisa-static-token json" check_json.py "$tmp/nevisa-static-token.out" "$script" nevisa
+stderr_files=()
+for f in harf-file harf-nowait nevisa; do
+  for fmt in srt vtt json txt; do stderr_files+=("$tmp/$f-$fmt.err"); done
+done
+if [ -z "$(cat "${stderr_files[@]}" "$tmp/nevisa-static-token.err")" ]; then
+  pass "batch: nothing on stderr when it is not a terminal"
+else
+  fail "batch: something on stderr although it is not a terminal:"; cat "${stderr_files[@]}" | head -5
+fi
+
+# Which file is uploaded, from the element's log.  The temporary recording is
+# made in TMPDIR, so it must be gone afterwards.
+# upload_run NAME RUNNER ARGS...: runs with the batch log in $tmp/NAME.gstlog
+# and TMPDIR=$tmp/NAME.tmpdir; prints the path after "uploading ".
+upload_run() {
+  local name=$1 runner=$2
+  shift 2
+  mkdir -p "$tmp/$name.tmpdir"
+  TMPDIR="$tmp/$name.tmpdir" GST_DEBUG=persiantranscribe-batch:4 GST_DEBUG_NO_COLOR=1 \
+    GST_DEBUG_FILE="$tmp/$name.gstlog" "$runner" "$name" 0 "$@"
+}
+uploaded() { sed -n 's/.* uploading \(.*\) to http.*/\1/p' "$tmp/$1.gstlog" | head -1; }
+# expect_as_is NAME PATH / expect_recording NAME
+expect_as_is() {
+  local got
+  got=$(uploaded "$1")
+  if [ "$got" = "$2" ]; then
+    pass "$1: uploaded $2 as it is"
+  else
+    fail "$1: uploaded '$got', expected $2 itself"; grep -E 'uploading|recording' "$tmp/$1.gstlog" | head -3
+  fi
+}
+expect_recording() {
+  local got
+  got=$(uploaded "$1")
+  case $got in
+    "$tmp/$1.tmpdir"/persiantranscribe-??????.wav) pass "$1: uploaded a recording, $got" ;;
+    *) fail "$1: uploaded '$got', expected a recording $tmp/$1.tmpdir/persiantranscribe-XXXXXX.wav"
+       grep -E 'uploading|recording' "$tmp/$1.gstlog" | head -3 ;;
+  esac
+  if [ -z "$(ls -A "$tmp/$1.tmpdir")" ]; then
+    pass "$1: the recording was removed"
+  else
+    fail "$1: left $(ls "$tmp/$1.tmpdir")"
+  fi
+}
+
+upload_run "upload-wav-nevisa" nevisa_run "${nv[@]}" "$wav" -o "$tmp/upload-wav-nevisa.txt"
+expect_as_is "upload-wav-nevisa" "$wav"
+upload_run "upload-wav-harf" run "${hf[@]}" "$wav" -o "$tmp/upload-wav-harf.txt"
+expect_as_is "upload-wav-harf" "$wav"
+cp "$wav" "$tmp/UPPER.WAV"
+upload_run "upload-upper-case" run "${hf[@]}" "$tmp/UPPER.WAV" -o "$tmp/upload-upper-case.txt"
+expect_as_is "upload-upper-case" "$tmp/UPPER.WAV"
+upload_run "upload-decode" nevisa_run "${nv[@]}" --decode "$wav" -o "$tmp/upload-decode.txt"
+expect_recording "upload-decode"
+if cmp -s "$tmp/nevisa.txt" "$tmp/upload-decode.txt"; then
+  pass "upload-decode: the same text as the .wav uploaded as it is"
+else
+  fail "upload-decode: the text differs from the .wav uploaded as it is"
+fi
+
+# encode NAME MUXER: the fixture as Vorbis in MUXER, in $tmp/NAME
+encode() {
+  timeout 30 gst-launch-1.0 -q filesrc location="$wav" ! wavparse ! audioconvert ! vorbisenc ! "$2" \
+    ! filesink location="$tmp/$1" >/dev/null 2>&1 && [ -s "$tmp/$1" ]
+}
+if command -v gst-launch-1.0 >/dev/null 2>&1 && encode sample.ogg oggmux; then
+  upload_run "upload-ogg" nevisa_run "${nv[@]}" "$tmp/sample.ogg" -o "$tmp/upload-ogg.txt"
+  expect_as_is "upload-ogg" "$tmp/sample.ogg"
+else
+  echo "SKIP: upload of an .ogg (no gst-launch-1.0, vorbisenc or oggmux)"
+fi
+if command -v gst-launch-1.0 >/dev/null 2>&1 && encode sample.mkv matroskamux; then
+  upload_run "upload-mkv" nevisa_run "${nv[@]}" "$tmp/sample.mkv" -o "$tmp/upload-mkv.srt"
+  expect_recording "upload-mkv"
+  check_py "upload-mkv srt" check_subtitles.py srt "$tmp/upload-mkv.srt" "$script"
+else
+  echo "SKIP: upload of an .mkv (no gst-launch-1.0, vorbisenc or matroskamux)"
+fi
+
+# Exit statuses of the batch backends.
+fault_401='' no_package='' failing='' slow=''
+start_emulator fault_401 --token "$token" --http-401
+start_emulator no_package --token "$token" --nevisa-no-package
+start_emulator failing --token "$token" --nevisa-failure --harf-failure
+start_emulator slow --token "$token" --nevisa-pending-forever --harf-timeout
+# expect_message NAME TEXT: the error line contains TEXT
+expect_message() {
+  if grep -qF -- "$2" "$tmp/$1.err"; then
+    pass "$1: the message says '$2'"
+  else
+    fail "$1: the message does not say '$2': $(cat "$tmp/$1.err")"
+  fi
+}
+run "nevisa-no-credentials" 5 "${nv[@]}" "$wav" -o "$tmp/fail.srt"
+expect_message "nevisa-no-credentials" "NEVISA_USERNAME and NEVISA_PASSWORD"
+expect_message "nevisa-no-credentials" "NEVISA_AUTH_TOKEN and NEVISA_API_KEY"
+NEVISA_USERNAME="$nevisa_user" run "nevisa-no-password" 5 "${nv[@]}" "$wav" -o "$tmp/fail.srt"
+HARF_TOKEN='' run "harf-file-no-token" 5 "${hf[@]}" "$wav" -o "$tmp/fail.srt"
+expect_message "harf-file-no-token" "HARF_TOKEN"
+nevisa_run "nevisa-wrong-password" 5 "${nv[@]}" --nevisa-password "not-$nevisa_password" "$wav" -o "$tmp/fail.srt"
+nevisa_run "nevisa-no-package" 5 --backend nevisa --nevisa-login-url "$no_package_login" \
+  --nevisa-api-url "$no_package_nevisa" "$wav" -o "$tmp/fail.srt"
+expect_message "nevisa-no-package" "package"
+nevisa_run "nevisa-http-401" 5 --backend nevisa --nevisa-login-url "$fault_401_login" \
+  --nevisa-api-url "$fault_401_nevisa" "$wav" -o "$tmp/fail.srt"
+run "harf-file-http-401" 5 --backend harf-file --harf-api-url "$fault_401_api" "$wav" -o "$tmp/fail.srt"
+nevisa_run "nevisa-failure" 1 --backend nevisa --nevisa-login-url "$failing_login" \
+  --nevisa-api-url "$failing_nevisa" --poll-interval 100 "$wav" -o "$tmp/fail.srt"
+expect_message "nevisa-failure" "FAILURE"
+run "harf-file-failure" 1 --backend harf-file --harf-api-url "$failing_api" "$wav" -o "$tmp/fail.srt"
+expect_message "harf-file-failure" "FAILURE"
+run "harf-file-timeout" 1 --backend harf-file --harf-api-url "$slow_api" --no-harf-wait --poll-interval 100 \
+  "$wav" -o "$tmp/fail.srt"
+expect_message "harf-file-timeout" "TIMEOUT"
+nevisa_run "nevisa-batch-timeout" 6 --backend nevisa --nevisa-login-url "$slow_login" \
+  --nevisa-api-url "$slow_nevisa" --poll-interval 100 --batch-timeout 1 "$wav" -o "$tmp/fail.srt"
+expect_message "nevisa-batch-timeout" "batch-timeout"
+if [ -e "$tmp/fail.srt" ] || [ -e "$tmp/fail.srt.tmp" ]; then
+  fail "batch failures: a failed run left $tmp/fail.srt or its .tmp"
+else
+  pass "batch failures: no output file left"
+fi
+
+# Progress on a terminal: the upload in MB, then the service's states.
+if command -v script >/dev/null 2>&1 && script -qec true /dev/null >/dev/null 2>&1; then
+  printf -v nv_cmd '%q ' "$tool" "${nv[@]}" "$wav" -o "$tmp/tty-nevisa.srt"
+  NEVISA_USERNAME="$nevisa_user" NEVISA_PASSWORD="$nevisa_password" timeout 60 script -qec "$nv_cmd" \
+    "$tmp/tty-nevisa.log" >/dev/null 2>&1
+  if grep -qE $'\r''(\[[#-]*\]  )?uploading [0-9]+\.[0-9]/[0-9]+\.[0-9] MB' "$tmp/tty-nevisa.log" &&
+     grep -qE $'\r''\[[#-]*\]  PROGRESS [0-9]+ %' "$tmp/tty-nevisa.log" &&
+     grep -q $'\r\\[#*\\] 100%' "$tmp/tty-nevisa.log"; then
+    pass "progress: nevisa shows 'uploading N.N/M.M MB', then 'PROGRESS P %', then 100% on a terminal"
+  else
+    fail "progress: nevisa on a terminal:"; tr '\r' '\n' <"$tmp/tty-nevisa.log" | cat -v | head -20
+  fi
+  printf -v nv_cmd '%q ' "$tool" --quiet "${nv[@]}" "$wav" -o "$tmp/tty-nevisa-quiet.srt"
+  NEVISA_USERNAME="$nevisa_user" NEVISA_PASSWORD="$nevisa_password" timeout 60 script -qec "$nv_cmd" \
+    "$tmp/tty-nevisa-quiet.log" >/dev/null 2>&1
+  if grep -qE '%|uploading' "$tmp/tty-nevisa-quiet.log"; then
+    fail "progress: --quiet still drew the nevisa progress"
+  else
+    pass "progress: --quiet draws no nevisa progress"
+  fi
+else
+  echo "SKIP: batch progress on a terminal (no script(1))"
+fi
+
+# --- 6. nothing GStreamer-internal on stderr, and no secret anywhere ----------
 if grep -lE 'CRITICAL|assertion' "$tmp"/*.err; then
   fail "CRITICAL or assertion on stderr (files above)"
 else
   pass "no CRITICAL or assertion on any stderr"
 fi
-if grep -rlF --exclude='emu*.err' -- "$token" "$tmp"; then
-  fail "the token appears in the files above"
+if grep -rlF --exclude='emu*.err' -e "$token" -e "$nevisa_password" "$tmp"; then
+  fail "the token or the Nevisa password appears in the files above"
 else
-  pass "the token appears in no output or message"
+  pass "neither the token nor the Nevisa password appears in any output, message or log"
 fi
 
 echo

@@ -24,6 +24,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cinttypes>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -45,18 +46,25 @@ constexpr const char *kProg = "persian-transcribe";
 enum ExitCode : int {
   kExitOk = 0,
   kExitFailure = 1,      // anything else
-  kExitUsage = 2,        // bad options, unknown format, backend not available
+  kExitUsage = 2,        // bad options, unknown format or backend
   kExitNoInput = 3,      // INPUT missing or unreadable
   kExitUnplayable = 4,   // INPUT is not a media file with audio we can decode
-  kExitAuth = 5,         // no token, or the service rejected it
-  kExitService = 6,      // the service is unreachable or the connection failed
+  kExitAuth = 5,         // no credentials, or the service rejected them
+  kExitService = 6,      // the service is unreachable, the connection failed, batch-timeout
   kExitInterrupted = 130,
 };
 
-// The backends the tool knows by name.  Whether one can be used is decided at
-// run time by the element: its "backend" enum lists the nicks it implements,
-// so a new backend needs no change here.
-constexpr const char *kKnownBackends[] = {"harf-live", "harf-file", "nevisa"};
+// The backends are the nicks of the element's "backend" enum: the tool sets it
+// by nick and lists the element's nicks when one is unknown.  It knows these
+// by name only to check their credentials before building the pipeline, and
+// to tell batch backends (upload at the end of the stream) from live ones.
+constexpr const char *kDefaultBackend = "harf-live";
+
+bool is_batch_backend(const std::string &b) { return b == "harf-file" || b == "nevisa"; }
+
+// Extensions the batch services accept as they are: such a local INPUT is
+// uploaded without decoding it (the element's "upload-file").
+constexpr const char *kUploadAsIsExtensions[] = {"wav", "mp3", "ogg", "flac", "m4a"};
 
 constexpr guint kProgressIntervalMs = 200;
 
@@ -144,21 +152,42 @@ struct NumberOption {
   gint64 value = kUnset;
 };
 
+// A string option passed on as an element property when given.
+struct StringOption {
+  const char *option;    // without "--"
+  const char *property;  // on persiantranscribe
+  bool secret;           // wiped from memory at exit
+  gchar *value = nullptr;
+};
+
 struct Options {
   gchar *token = nullptr;
   gchar *auth_scheme = nullptr;
-  gchar *harf_url = nullptr;
   gchar *backend = nullptr;
   gchar *output = nullptr;
   gchar *format = nullptr;
   gchar **inputs = nullptr;
   gboolean quiet = FALSE;
   gboolean version = FALSE;
+  gboolean no_harf_wait = FALSE;
+  gboolean decode = FALSE;
+  double min_confidence = NAN;  // NaN: not given
   std::vector<NumberOption> numbers = {
       {"sample-rate", "sample-rate"},       {"window-duration", "window-duration"},
       {"max-inflight", "max-inflight"},     {"timeout", "timeout"},
       {"max-line-chars", "max-line-chars"}, {"max-lines", "max-lines"},
       {"max-cue-duration", "max-cue-duration"}, {"min-cue-duration", "min-cue-duration"},
+      {"poll-interval", "poll-interval"},   {"batch-timeout", "batch-timeout"},
+  };
+  std::vector<StringOption> strings = {
+      {"harf-url", "harf-url", false},
+      {"harf-api-url", "harf-api-url", false},
+      {"nevisa-username", "nevisa-username", false},
+      {"nevisa-password", "nevisa-password", true},
+      {"nevisa-auth-token", "nevisa-auth-token", true},
+      {"nevisa-api-key", "nevisa-api-key", true},
+      {"nevisa-login-url", "nevisa-login-url", false},
+      {"nevisa-api-url", "nevisa-api-url", false},
   };
 
   Options() = default;
@@ -167,55 +196,89 @@ struct Options {
   ~Options() {
     if (token) memset(token, 0, strlen(token));
     g_free(token);
+    for (auto &s : strings) {
+      if (s.secret && s.value) memset(s.value, 0, strlen(s.value));
+      g_free(s.value);
+    }
     g_free(auth_scheme);
-    g_free(harf_url);
     g_free(backend);
     g_free(output);
     g_free(format);
     g_strfreev(inputs);
   }
 
+  std::string backend_name() const { return backend ? backend : kDefaultBackend; }
+
   gint64 *number(const char *option) {
     for (auto &n : numbers)
       if (strcmp(n.option, option) == 0) return &n.value;
+    return nullptr;
+  }
+
+  gchar **string(const char *option) {
+    for (auto &s : strings)
+      if (strcmp(s.option, option) == 0) return &s.value;
+    return nullptr;
+  }
+  const gchar *string_value(const char *option) const {
+    for (const auto &s : strings)
+      if (strcmp(s.option, option) == 0) return s.value;
     return nullptr;
   }
 };
 
 const char *kSummary =
     "Transcribes the Persian speech in INPUT, a media file path or URI (anything\n"
-    "uridecodebin plays: wav, mp3, ogg, mp4, mkv...), with the Harf service and\n"
-    "writes subtitles (SRT, WebVTT), JSON with words and times, or plain text.\n"
+    "uridecodebin plays: wav, mp3, ogg, mp4, mkv...), with the Harf or Nevisa\n"
+    "service and writes subtitles (SRT, WebVTT), JSON with words and times, or\n"
+    "plain text.\n"
     "\n"
     "The format is --format, else OUTPUT's extension (.srt .vtt .json .txt), else\n"
     "txt.  Without -o the result goes to standard output.  OUTPUT is written\n"
     "atomically (OUTPUT.tmp, then renamed): a failed run leaves no partial file.";
 
 const char *kDescription =
-    "Backends: harf-live (Harf's live WebSocket API).  harf-file and nevisa are\n"
-    "recognised, and used once the installed persiantranscribe element provides\n"
-    "them; until then asking for one exits with status 2.\n"
+    "Backends (--backend):\n"
+    "  harf-live   Harf's live WebSocket API: results while the audio is read\n"
+    "              (default; needs a Harf token)\n"
+    "  harf-file   Harf's file API: the file is uploaded, then the result is\n"
+    "              awaited (--no-harf-wait: polled); needs a Harf token\n"
+    "  nevisa      Nevisa: the file is uploaded, its progress polled; words\n"
+    "              with times and confidences; needs a username and password,\n"
+    "              or an auth token and API key\n"
+    "With harf-file and nevisa a local wav, mp3, ogg, flac or m4a INPUT is\n"
+    "uploaded as it is (not decoded; --decode to decode it anyway); any other\n"
+    "INPUT is decoded and uploaded as 16-bit mono WAV.\n"
     "\n"
-    "Environment:\n"
-    "  HARF_TOKEN   the API token when --token is not given (preferred: a command\n"
-    "               line is visible to other users of the machine)\n"
+    "Environment (preferred to the options: a command line is visible to other\n"
+    "users of the machine):\n"
+    "  HARF_TOKEN          the Harf API token when --token is not given\n"
+    "  NEVISA_USERNAME     the Nevisa account when --nevisa-username is not given\n"
+    "  NEVISA_PASSWORD     its password when --nevisa-password is not given\n"
+    "  NEVISA_AUTH_TOKEN   a Nevisa auth token (with NEVISA_API_KEY: no login)\n"
+    "  NEVISA_API_KEY      the Nevisa API key that goes with it\n"
     "\n"
     "Exit status:\n"
     "  0    success\n"
-    "  1    other errors (writing OUTPUT, missing GStreamer elements, ...)\n"
-    "  2    bad usage: unknown option or format, value out of range,\n"
-    "       backend not available\n"
+    "  1    other errors (writing OUTPUT, missing GStreamer elements, the service\n"
+    "       could not transcribe the file (FAILURE, TIMEOUT), ...)\n"
+    "  2    bad usage: unknown option, format or backend, value out of range\n"
     "  3    INPUT does not exist or cannot be read\n"
     "  4    INPUT cannot be played: not a media file, no audio stream,\n"
     "       no decoder\n"
-    "  5    no token (neither --token nor HARF_TOKEN), or the service rejected it\n"
-    "  6    the service cannot be reached (connection, DNS, TLS), or the\n"
-    "       connection failed while transcribing (no reply, closed)\n"
+    "  5    no credentials for the backend (token, Nevisa username and password\n"
+    "       or auth token and API key), the service rejected them, or the Nevisa\n"
+    "       account has no active package\n"
+    "  6    the service cannot be reached (connection, DNS, TLS), the connection\n"
+    "       failed while transcribing (no reply, closed), or a batch job did not\n"
+    "       finish within --batch-timeout\n"
     "  130  interrupted (SIGINT or SIGTERM)\n"
     "\n"
     "Examples:\n"
     "  HARF_TOKEN=... persian-transcribe talk.mp3 -o talk.srt\n"
     "  persian-transcribe --format json --token ... interview.mkv > interview.json\n"
+    "  NEVISA_USERNAME=... NEVISA_PASSWORD=... persian-transcribe --backend nevisa \\\n"
+    "      lecture.mp3 -o lecture.json\n"
     "\n"
     "See docs/persian-transcribe.md.";
 
@@ -248,6 +311,8 @@ struct Transcript {
   std::string input_uri;
   std::string backend;
   guint64 media_duration = GST_CLOCK_TIME_NONE;
+  gint64 total_words = -1;  // harf-file: the service's word counts for the file
+  gint64 known_words = -1;
   std::vector<Cue> cues;
   std::vector<Segment> segments;
 };
@@ -394,6 +459,14 @@ std::string write_json(const Transcript &t) {
   json_builder_set_member_name(b.get(), "backend");
   json_builder_add_string_value(b.get(), t.backend.c_str());
   add_time(b.get(), "duration", t.media_duration);
+  if (t.total_words >= 0) {
+    json_builder_set_member_name(b.get(), "total_words");
+    json_builder_add_int_value(b.get(), t.total_words);
+  }
+  if (t.known_words >= 0) {
+    json_builder_set_member_name(b.get(), "known_words");
+    json_builder_add_int_value(b.get(), t.known_words);
+  }
   json_builder_set_member_name(b.get(), "segments");
   json_builder_begin_array(b.get());
   for (const Segment &s : t.segments) {
@@ -499,6 +572,16 @@ std::string format_clock(guint64 ns) {
   return buf;
 }
 
+// Where a batch job (harf-file, nevisa) is, from the element's
+// "transcription-progress" messages.
+struct BatchStatus {
+  bool active = false;  // the audio has been consumed: uploading or polling
+  std::string state;    // UPLOADING, PENDING, STARTED, PROGRESS, SUCCESS...; "" before the first message
+  double percent = -1;  // the service's, -1 when it does not say
+  guint64 bytes_sent = 0;
+  guint64 bytes_total = 0;
+};
+
 // A one-line progress bar on stderr, redrawn with \r.
 class ProgressBar {
  public:
@@ -512,11 +595,19 @@ class ProgressBar {
 
   // POSITION: audio handed to the transcriber.  It can run ahead of the
   // service (the element queues some audio), so 100 % is only shown when
-  // DONE; before that, the last results are awaited.
-  void draw(guint64 position, guint64 duration, bool done) {
+  // DONE; before that, the last results are awaited.  With a batch backend,
+  // once the audio is consumed, BATCH says how the upload and the job go.
+  void draw(guint64 position, guint64 duration, bool done, const BatchStatus *batch = nullptr) {
     if (!enabled_) return;
     const guint64 elapsed = guint64(g_get_monotonic_time() - start_us_) * GST_USECOND;
     std::string line = "\r";
+    if (batch && batch->active && !done) {
+      line += batch_text(*batch) + "  elapsed " + format_clock(elapsed) + "\033[K";
+      fputs(line.c_str(), stderr);
+      fflush(stderr);
+      drawn_ = true;
+      return;
+    }
     if (GST_CLOCK_TIME_IS_VALID(duration) && duration > 0) {
       guint64 pos = GST_CLOCK_TIME_IS_VALID(position) ? std::min(position, duration) : 0;
       const unsigned width = 30;
@@ -550,6 +641,28 @@ class ProgressBar {
     drawn_ = true;
   }
 
+  static std::string bar(double fraction) {
+    const unsigned width = 30;
+    fraction = std::clamp(fraction, 0.0, 1.0);
+    unsigned filled = unsigned(fraction * width);
+    return "[" + std::string(filled, '#') + std::string(width - filled, '-') + "]  ";
+  }
+
+  // "uploading 1.2/3.4 MB", then the service's "<STATE> 40 %" (or the state
+  // alone when it gives no percentage).
+  static std::string batch_text(const BatchStatus &b) {
+    char buf[96];
+    if (b.state.empty() || b.state == "UPLOADING") {
+      if (b.bytes_total == 0) return "uploading";
+      snprintf(buf, sizeof buf, "uploading %.1f/%.1f MB", double(b.bytes_sent) / 1e6,
+               double(b.bytes_total) / 1e6);
+      return bar(double(b.bytes_sent) / double(b.bytes_total)) + buf;
+    }
+    if (b.percent < 0) return b.state;
+    snprintf(buf, sizeof buf, "%s %.0f %%", b.state.c_str(), std::min(b.percent, 100.0));
+    return bar(b.percent / 100.0) + buf;
+  }
+
   // Ends the line (once).
   void finish() {
     if (enabled_ && drawn_) {
@@ -569,7 +682,9 @@ class ProgressBar {
 
 struct Config {
   std::string uri;
-  std::string input;  // as the user gave it, for messages
+  std::string input;    // as the user gave it, for messages
+  std::string backend;  // the --backend name
+  bool batch = false;   // harf-file, nevisa: uploaded at the end of the stream
   bool quiet = false;
   bool progress = false;
 };
@@ -625,6 +740,9 @@ class Transcriber {
     g_signal_connect(appsink_, "new-sample", G_CALLBACK(on_new_sample), this);
 
     transcriber_sink_.reset(gst_element_get_static_pad(transcriber_, "sink"));
+    if (cfg_.batch)
+      gst_pad_add_probe(transcriber_sink_.get(), GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, on_sink_event, this,
+                        nullptr);
     return std::nullopt;
   }
 
@@ -686,6 +804,14 @@ class Transcriber {
       self->post_error(self->decodebin_, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
                        std::string("cannot use the audio stream (") + name + ")");
     }
+  }
+
+  // The end of the audio reached the transcriber: a batch job starts.
+  static GstPadProbeReturn on_sink_event(GstPad *, GstPadProbeInfo *info, gpointer data) {
+    auto *self = static_cast<Transcriber *>(data);
+    GstEvent *ev = GST_PAD_PROBE_INFO_EVENT(info);
+    if (ev && GST_EVENT_TYPE(ev) == GST_EVENT_EOS) self->audio_done_.store(true);
+    return GST_PAD_PROBE_OK;
   }
 
   static void on_no_more_pads(GstElement *, gpointer data) {
@@ -761,6 +887,7 @@ class Transcriber {
         if (GST_MESSAGE_SRC(msg) == GST_OBJECT(self->transcriber_)) {
           const GstStructure *s = gst_message_get_structure(msg);
           if (s && gst_structure_has_name(s, "transcription")) self->add_segment(s);
+          if (s && gst_structure_has_name(s, "transcription-progress")) self->batch_progress(s);
         }
         break;
       case GST_MESSAGE_DURATION_CHANGED:
@@ -775,6 +902,9 @@ class Transcriber {
   void add_segment(const GstStructure *s) {
     auto seg = segment_from_message(s, &transcript_.backend);
     if (!seg) return;
+    gint64 n = -1;
+    if (gst_structure_get_int64(s, "total-words", &n)) transcript_.total_words = n;
+    if (gst_structure_get_int64(s, "known-words", &n)) transcript_.known_words = n;
     auto &segs = transcript_.segments;
     if (seg->id >= 0) {
       // A late revision of a segment already final replaces it.
@@ -785,6 +915,23 @@ class Transcriber {
       }
     }
     segs.push_back(std::move(*seg));
+  }
+
+  void batch_progress(const GstStructure *s) {
+    const gchar *state = gst_structure_get_string(s, "state");
+    const std::string previous = batch_.state;
+    batch_.active = true;  // the job runs, so the audio was consumed
+    batch_.state = state ? state : "";
+    batch_.percent = -1;
+    gst_structure_get_double(s, "percent", &batch_.percent);
+    guint64 sent = 0, total = 0;
+    if (gst_structure_get_uint64(s, "bytes-sent", &sent) && gst_structure_get_uint64(s, "bytes-total", &total) &&
+        total > 0) {
+      batch_.bytes_sent = sent;
+      batch_.bytes_total = total;
+    }
+    // Each state is drawn at least once, and so is the end of the upload.
+    if (batch_.state != previous || (total > 0 && sent == total)) update_progress(false);
   }
 
   void handle_error(GstMessage *msg) {
@@ -801,8 +948,21 @@ class Transcriber {
       text = "cannot read " + cfg_.input + ": " + text;
     else if (!from_transcriber && f.code == kExitUnplayable)
       text = "cannot play " + cfg_.input + ": " + text;
-    if (f.code == kExitAuth && text.find("HARF_TOKEN") == std::string::npos)
-      text += " (check --token or HARF_TOKEN, and --auth-scheme)";
+    if (f.code == kExitAuth && from_transcriber) {
+      // Where the credentials came from; not for a Nevisa account without a
+      // package (the credentials are right), nor when the element said it.
+      std::string where;
+      if (cfg_.backend == "nevisa") {
+        if (text.find("package") == std::string::npos && text.find("NEVISA_") == std::string::npos)
+          where = "--nevisa-username and --nevisa-password or NEVISA_USERNAME and NEVISA_PASSWORD, "
+                  "or --nevisa-auth-token and --nevisa-api-key or NEVISA_AUTH_TOKEN and NEVISA_API_KEY";
+      } else if (text.find("HARF_TOKEN") == std::string::npos) {
+        where = "--token or HARF_TOKEN, and --auth-scheme";
+      }
+      if (!where.empty())
+        text += text.find("check the credentials") != std::string::npos ? " (" + where + ")"
+                                                                          : " (check " + where + ")";
+    }
     f.message = text;
     failure_ = f;
     if (err) g_error_free(err);
@@ -881,7 +1041,8 @@ class Transcriber {
   void update_progress(bool done) {
     if (!progress_.enabled()) return;
     if (!GST_CLOCK_TIME_IS_VALID(transcript_.media_duration)) query_duration();
-    progress_.draw(query_position(), transcript_.media_duration, done);
+    if (cfg_.batch && audio_done_.load()) batch_.active = true;
+    progress_.draw(query_position(), transcript_.media_duration, done, cfg_.batch ? &batch_ : nullptr);
   }
 
   static gboolean on_progress_tick(gpointer data) {
@@ -909,6 +1070,8 @@ class Transcriber {
   std::unique_ptr<GMainLoop, decltype(&g_main_loop_unref)> loop_{nullptr, g_main_loop_unref};
   std::vector<guint> sources_;
   std::atomic<bool> audio_linked_{false};
+  std::atomic<bool> audio_done_{false};  // EOS reached the transcriber
+  BatchStatus batch_;
   std::mutex cues_lock_;
   std::vector<Cue> cues_;  // cues_lock_
   Transcript transcript_;
@@ -988,42 +1151,101 @@ std::optional<Failure> set_enum_property(GstElement *e, const char *prop, const 
   return std::nullopt;
 }
 
-std::optional<Failure> set_backend(GstElement *e, const char *name) {
-  GParamSpec *ps = find_property(e, "backend");
-  const bool known = std::any_of(std::begin(kKnownBackends), std::end(kKnownBackends),
-                                 [name](const char *k) { return strcmp(k, name) == 0; });
-  const GEnumValue *ev = nullptr;
-  if (ps && G_IS_PARAM_SPEC_ENUM(ps)) ev = g_enum_get_value_by_nick(G_PARAM_SPEC_ENUM(ps)->enum_class, name);
-  if (!ev) {
-    if (known)
-      return Failure{kExitUsage, std::string("backend '") + name + "' is not available yet in this version"};
-    std::string choices;
-    for (const char *k : kKnownBackends) choices += std::string(choices.empty() ? "" : ", ") + k;
-    return Failure{kExitUsage, std::string("unknown backend '") + name + "' (choose " + choices + ")"};
+// Sets a double property after checking the value against its range.
+std::optional<Failure> set_double_property(GstElement *e, const char *prop, const char *option, double value) {
+  GParamSpec *ps = find_property(e, prop);
+  if (!ps || !G_IS_PARAM_SPEC_DOUBLE(ps))
+    return Failure{kExitUsage, std::string("--") + option + " is not supported by this version of persiantranscribe"};
+  const GParamSpecDouble *d = G_PARAM_SPEC_DOUBLE(ps);
+  if (!(value >= d->minimum && value <= d->maximum)) {
+    char range[64];
+    snprintf(range, sizeof range, "%g and %g", d->minimum, d->maximum);
+    return Failure{kExitUsage, std::string("--") + option + " must be between " + range};
   }
-  g_object_set(e, "backend", ev->value, nullptr);
+  g_object_set(e, prop, value, nullptr);
   return std::nullopt;
 }
 
-std::optional<Failure> configure(GstElement *t, const Options &o) {
+std::optional<Failure> set_string_property(GstElement *e, const char *prop, const char *option, const char *value) {
+  GParamSpec *ps = find_property(e, prop);
+  if (!ps || !G_IS_PARAM_SPEC_STRING(ps))
+    return Failure{kExitUsage, std::string("--") + option + " is not supported by this version of persiantranscribe"};
+  g_object_set(e, prop, value, nullptr);
+  return std::nullopt;
+}
+
+// UPLOAD_FILE: INPUT's absolute path when it is uploaded as it is, else "".
+std::optional<Failure> configure(GstElement *t, const Options &o, const std::string &upload_file) {
   if (o.backend)
-    if (auto f = set_backend(t, o.backend)) return f;
+    if (auto f = set_enum_property(t, "backend", "backend", o.backend)) return f;
   if (o.token && *o.token) g_object_set(t, "token", o.token, nullptr);
   if (o.auth_scheme)
     if (auto f = set_enum_property(t, "auth-scheme", "auth-scheme", o.auth_scheme)) return f;
-  if (o.harf_url) {
-    if (!find_property(t, "harf-url"))
-      return Failure{kExitUsage, "--harf-url is not supported by this version of persiantranscribe"};
-    g_object_set(t, "harf-url", o.harf_url, nullptr);
+  for (const auto &s : o.strings)
+    if (s.value && *s.value)
+      if (auto f = set_string_property(t, s.property, s.option, s.value)) return f;
+  if (o.no_harf_wait) {
+    if (!find_property(t, "harf-wait"))
+      return Failure{kExitUsage, "--no-harf-wait is not supported by this version of persiantranscribe"};
+    g_object_set(t, "harf-wait", FALSE, nullptr);
   }
+  if (!std::isnan(o.min_confidence))
+    if (auto f = set_double_property(t, "min-confidence", "min-confidence", o.min_confidence)) return f;
   for (const auto &n : o.numbers)
     if (n.value != kUnset)
       if (auto f = set_number_property(t, n)) return f;
+  if (!upload_file.empty()) {
+    if (find_property(t, "upload-file"))
+      g_object_set(t, "upload-file", upload_file.c_str(), nullptr);
+    else if (warn_enabled)
+      print_warning("this version of persiantranscribe cannot upload INPUT as it is: it is decoded");
+  }
   return std::nullopt;
 }
 
-// INPUT as a URI; a Failure for a local file that is not there.
-std::variant<std::string, Failure> input_uri(const std::string &input) {
+// Before any pipeline is built: the credentials the backend needs exist
+// (options or environment; the element reads the same variables itself).
+std::optional<Failure> check_credentials(const Options &o) {
+  auto have = [](const gchar *option, const char *env) {
+    const gchar *e = g_getenv(env);
+    return (option && *option) || (e && *e);
+  };
+  const std::string b = o.backend_name();
+  if (b == "harf-live" || b == "harf-file") {
+    if (!have(o.token, "HARF_TOKEN")) return Failure{kExitAuth, "no token: give --token or set HARF_TOKEN"};
+  } else if (b == "nevisa") {
+    const bool login = have(o.string_value("nevisa-username"), "NEVISA_USERNAME") &&
+                       have(o.string_value("nevisa-password"), "NEVISA_PASSWORD");
+    const bool token = have(o.string_value("nevisa-auth-token"), "NEVISA_AUTH_TOKEN") &&
+                       have(o.string_value("nevisa-api-key"), "NEVISA_API_KEY");
+    if (!login && !token)
+      return Failure{kExitAuth,
+                     "no Nevisa credentials: set NEVISA_USERNAME and NEVISA_PASSWORD (or give "
+                     "--nevisa-username and --nevisa-password), or NEVISA_AUTH_TOKEN and NEVISA_API_KEY "
+                     "(or --nevisa-auth-token and --nevisa-api-key)"};
+  }
+  // Any other name: the element says whether it knows it (status 2 if not).
+  return std::nullopt;
+}
+
+// Whether PATH's extension is one the batch services take as it is.
+bool uploadable_as_is(const std::string &path) {
+  const char *base = strrchr(path.c_str(), '/');
+  const char *dot = strrchr(base ? base : path.c_str(), '.');
+  if (!dot) return false;
+  for (const char *ext : kUploadAsIsExtensions)
+    if (g_ascii_strcasecmp(dot + 1, ext) == 0) return true;
+  return false;
+}
+
+struct Input {
+  std::string uri;
+  std::string path;  // a local file; "" for a remote URI
+};
+
+// INPUT as a URI (and a path when local); a Failure for a local file that is
+// not there.
+std::variant<Input, Failure> input_uri(const std::string &input) {
   std::string path;
   std::string uri;
   if (input.find("://") != std::string::npos) {
@@ -1054,7 +1276,7 @@ std::variant<std::string, Failure> input_uri(const std::string &input) {
     }
     uri = u.get();
   }
-  return uri;
+  return Input{uri, path};
 }
 
 std::optional<Failure> check_output_dir(const std::string &output) {
@@ -1082,11 +1304,36 @@ int run(int argc, char **argv) {
        "Output format: srt, vtt, json or txt (default: OUTPUT's extension, else txt)", "FORMAT"},
       {"backend", 'b', 0, G_OPTION_ARG_STRING, &o.backend,
        "Transcription service: harf-live (default), harf-file, nevisa", "NAME"},
-      {"token", 't', 0, G_OPTION_ARG_STRING, &o.token, "API token (default: $HARF_TOKEN)", "TOKEN"},
+      {"token", 't', 0, G_OPTION_ARG_STRING, &o.token, "Harf API token (default: $HARF_TOKEN)", "TOKEN"},
       {"auth-scheme", 0, 0, G_OPTION_ARG_STRING, &o.auth_scheme,
        "How the token is sent: token ('Authorization: Token ...', default) or bearer", "SCHEME"},
-      {"harf-url", 0, 0, G_OPTION_ARG_STRING, &o.harf_url, "WebSocket URL of Harf's live API (wss:// or ws://)",
+      {"harf-url", 0, 0, G_OPTION_ARG_STRING, o.string("harf-url"),
+       "WebSocket URL of Harf's live API (wss:// or ws://)", "URL"},
+      {"harf-api-url", 0, 0, G_OPTION_ARG_STRING, o.string("harf-api-url"),
+       "URL of Harf's file API (harf-file; https:// or http://)", "URL"},
+      {"no-harf-wait", 0, 0, G_OPTION_ARG_NONE, &o.no_harf_wait,
+       "harf-file: upload with wait=false and poll the task, instead of holding the connection open", nullptr},
+      {"nevisa-username", 0, 0, G_OPTION_ARG_STRING, o.string("nevisa-username"),
+       "Nevisa account: username, phone or e-mail (default: $NEVISA_USERNAME)", "USER"},
+      {"nevisa-password", 0, 0, G_OPTION_ARG_STRING, o.string("nevisa-password"),
+       "Nevisa password (default: $NEVISA_PASSWORD, preferred)", "PASSWORD"},
+      {"nevisa-auth-token", 0, 0, G_OPTION_ARG_STRING, o.string("nevisa-auth-token"),
+       "Nevisa auth token, with --nevisa-api-key: no login (default: $NEVISA_AUTH_TOKEN)", "TOKEN"},
+      {"nevisa-api-key", 0, 0, G_OPTION_ARG_STRING, o.string("nevisa-api-key"),
+       "Nevisa API key (default: $NEVISA_API_KEY)", "KEY"},
+      {"nevisa-login-url", 0, 0, G_OPTION_ARG_STRING, o.string("nevisa-login-url"), "Nevisa's login endpoint",
        "URL"},
+      {"nevisa-api-url", 0, 0, G_OPTION_ARG_STRING, o.string("nevisa-api-url"),
+       "Base URL of Nevisa's file API", "URL"},
+      {"poll-interval", 0, 0, G_OPTION_ARG_INT64, o.number("poll-interval"),
+       "harf-file, nevisa: first wait between progress polls, growing to 10 s (100-60000, default 1000)", "MS"},
+      {"batch-timeout", 0, 0, G_OPTION_ARG_INT64, o.number("batch-timeout"),
+       "harf-file, nevisa: seconds the job may take once INPUT is read, upload included (default 3600)", "S"},
+      {"min-confidence", 0, 0, G_OPTION_ARG_DOUBLE, &o.min_confidence,
+       "nevisa: words below this confidence are marked uncertain (0-1, default 0.5)", "C"},
+      {"decode", 0, 0, G_OPTION_ARG_NONE, &o.decode,
+       "harf-file, nevisa: decode INPUT and upload WAV even when the service takes its format as it is",
+       nullptr},
       {"sample-rate", 0, 0, G_OPTION_ARG_INT64, o.number("sample-rate"),
        "Rate (Hz) of the audio sent to the service (8000-48000, default 16000)", "HZ"},
       {"window-duration", 0, 0, G_OPTION_ARG_INT64, o.number("window-duration"),
@@ -1155,25 +1402,36 @@ int run(int argc, char **argv) {
   auto uri = input_uri(o.inputs[0]);
   if (auto *f = std::get_if<Failure>(&uri)) return fail(*f);
 
-  // The token: the element reads HARF_TOKEN itself; check here that one exists
-  // so the error is the tool's, before any pipeline is built.
-  const gchar *env_token = g_getenv("HARF_TOKEN");
-  if (!(o.token && *o.token) && !(env_token && *env_token))
-    return fail({kExitAuth, "no token: give --token or set HARF_TOKEN"});
+  const Input &in = std::get<Input>(uri);
+
+  // The credentials: the element reads the environment itself; check here
+  // that they exist so the error is the tool's, before any pipeline is built.
+  if (auto f = check_credentials(o)) return fail(*f);
 
   Config cfg;
-  cfg.uri = std::get<std::string>(uri);
+  cfg.uri = in.uri;
   cfg.input = o.inputs[0];
+  cfg.backend = o.backend_name();
+  cfg.batch = is_batch_backend(cfg.backend);
   cfg.quiet = o.quiet;
   cfg.progress = !o.quiet && isatty(STDERR_FILENO);
 
+  // A batch service takes some formats as they are: upload the file itself
+  // (the pipeline still runs, for the duration and the cues' timing; the
+  // element only drains the decoded audio).
+  std::string upload_file;
+  if (cfg.batch && !o.decode && !in.path.empty() && uploadable_as_is(in.path)) {
+    GCharPtr abs(g_canonicalize_filename(in.path.c_str(), nullptr));
+    upload_file = abs.get();
+  }
+
   Transcriber t(cfg);
   if (auto f = t.build()) return fail(*f);
-  if (auto f = configure(t.transcriber(), o)) return fail(*f);
+  if (auto f = configure(t.transcriber(), o, upload_file)) return fail(*f);
   if (auto f = t.run()) return fail(*f);
 
   Transcript tr = t.transcript();
-  if (tr.backend.empty()) tr.backend = o.backend ? o.backend : "harf-live";
+  if (tr.backend.empty()) tr.backend = cfg.backend;
   std::string data;
   switch (format) {
     case Format::Srt:

@@ -8,6 +8,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 
 namespace {
 
@@ -45,6 +46,14 @@ int main(int argc, char **argv) {
   gboolean reject = FALSE, malformed = FALSE, never_answer = FALSE, revisions = FALSE;
   g_autofree char *token = nullptr;
   g_autofree char *script = nullptr;
+  // REST
+  gint poll_pending = 2, progress_steps = 3, throttle = 0, retry_after = 1, error_500 = 0;
+  gboolean harf_failure = FALSE, harf_timeout = FALSE, no_package = FALSE, nevisa_failure = FALSE,
+           pending_forever = FALSE, http_401 = FALSE, not_json = FALSE;
+  g_autofree char *nevisa_user = nullptr;
+  g_autofree char *nevisa_password = nullptr;
+  g_autofree char *static_token = nullptr;
+  g_autofree char *static_key = nullptr;
 
   const GOptionEntry entries[] = {
       {"port", 'p', 0, G_OPTION_ARG_INT, &port, "TCP port on 127.0.0.1 (0 = pick a free one)", "N"},
@@ -65,16 +74,66 @@ int main(int argc, char **argv) {
        "20 ms frames louder than this (RMS) are speech (default -40)", "DB"},
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}};
 
-  g_autoptr(GOptionContext) ctx = g_option_context_new("- test double of the Harf live transcription service");
+  const GOptionEntry harf_entries[] = {
+      {"poll-pending", 0, 0, G_OPTION_ARG_INT, &poll_pending,
+       "Polls of a wait=false task answered PENDING before its result (default 2)", "N"},
+      {"harf-failure", 0, 0, G_OPTION_ARG_NONE, &harf_failure, "Finished tasks answer {\"state\":\"FAILURE\"}",
+       nullptr},
+      {"harf-timeout", 0, 0, G_OPTION_ARG_NONE, &harf_timeout, "Finished tasks answer {\"state\":\"TIMEOUT\"}",
+       nullptr},
+      {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}};
+
+  const GOptionEntry nevisa_entries[] = {
+      {"nevisa-user", 0, 0, G_OPTION_ARG_STRING, &nevisa_user,
+       "Login username that must match (default: any login accepted)", "U"},
+      {"nevisa-password", 0, 0, G_OPTION_ARG_STRING, &nevisa_password,
+       "Login password that must match with --nevisa-user (default: $EMULATOR_NEVISA_PASSWORD)", "P"},
+      {"nevisa-static-token", 0, 0, G_OPTION_ARG_STRING, &static_token,
+       "auth_token accepted without login (default nevisa-static-token; empty = none)", "T"},
+      {"nevisa-static-key", 0, 0, G_OPTION_ARG_STRING, &static_key,
+       "api_key that goes with --nevisa-static-token (default nevisa-static-key)", "K"},
+      {"nevisa-no-package", 0, 0, G_OPTION_ARG_NONE, &no_package,
+       "Login answers current_service_record: null (no active package)", nullptr},
+      {"nevisa-failure", 0, 0, G_OPTION_ARG_NONE, &nevisa_failure, "celery-progress ends in FAILURE instead of SUCCESS",
+       nullptr},
+      {"nevisa-pending-forever", 0, 0, G_OPTION_ARG_NONE, &pending_forever, "celery-progress answers PENDING forever",
+       nullptr},
+      {"progress-steps", 0, 0, G_OPTION_ARG_INT, &progress_steps,
+       "PROGRESS answers between the first PENDING and the end (default 3)", "N"},
+      {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}};
+
+  const GOptionEntry fault_entries[] = {
+      {"http-401", 0, 0, G_OPTION_ARG_NONE, &http_401, "Answer every REST request (login included) with 401", nullptr},
+      {"throttle", 0, 0, G_OPTION_ARG_INT, &throttle, "Answer the first N REST requests with 429", "N"},
+      {"retry-after", 0, 0, G_OPTION_ARG_INT, &retry_after, "Retry-After seconds sent with 429 (default 1)", "S"},
+      {"error-500", 0, 0, G_OPTION_ARG_INT, &error_500,
+       "Answer the first N REST requests (after throttled ones) with a 500 HTML page", "N"},
+      {"not-json", 0, 0, G_OPTION_ARG_NONE, &not_json, "Every 200 REST answer's body is an HTML page", nullptr},
+      {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}};
+
+  g_autoptr(GOptionContext) ctx = g_option_context_new("- test double of the Harf and Nevisa transcription services");
   g_option_context_set_summary(
       ctx,
-      "A local emulator of Harf's live WebSocket endpoint (and later Nevisa's API), for\n"
-      "testing the persiantranscribe plugin without the real services.\n"
-      "It is NOT a speech recogniser: it finds speech by loudness and answers each\n"
+      "A local emulator of Harf's live WebSocket and file (REST) endpoints and of Nevisa's\n"
+      "login and file API, for testing the persiantranscribe plugin without the real services.\n"
+      "It is NOT a speech recogniser: it finds speech by loudness in WAV audio and answers each\n"
       "detected segment with the next line of --script (or a fixed Persian placeholder).\n"
-      "It listens on 127.0.0.1 only and prints PORT=<n> and HARF_LIVE_URL=<url> on stdout.");
+      "It listens on 127.0.0.1 only and prints PORT=<n>, HARF_LIVE_URL=<url>, HARF_API_URL=<url>,\n"
+      "NEVISA_LOGIN_URL=<url> and NEVISA_API_URL=<url> on stdout.");
   g_option_context_set_description(ctx, "Stop it with SIGINT or SIGTERM.\n");
   g_option_context_add_main_entries(ctx, entries, nullptr);
+  struct Group {
+    const char *name, *description;
+    const GOptionEntry *entries;
+  };
+  for (const Group &g :
+       {Group{"harf", "Harf files (REST) options", harf_entries}, Group{"nevisa", "Nevisa options", nevisa_entries},
+        Group{"faults", "Faults for every REST request (in this order)", fault_entries}}) {
+    GOptionGroup *group =
+        g_option_group_new(g.name, g.description, (std::string("Show ") + g.description).c_str(), nullptr, nullptr);
+    g_option_group_add_entries(group, g.entries);
+    g_option_context_add_group(ctx, group);
+  }
   g_autoptr(GError) error = nullptr;
   if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
     fprintf(stderr, "persiantranscribe-emulator: %s\n", error->message);
@@ -82,6 +141,13 @@ int main(int argc, char **argv) {
   }
   if (port < 0 || port > 65535 || delay_ms < 0 || silence_ms < 20) {
     fprintf(stderr, "persiantranscribe-emulator: --port must be 0..65535, --delay-ms >= 0, --silence-ms >= 20\n");
+    return 2;
+  }
+  if (poll_pending < 0 || progress_steps < 0 || progress_steps > 99 || throttle < 0 || retry_after < 0 ||
+      error_500 < 0) {
+    fprintf(stderr,
+            "persiantranscribe-emulator: --poll-pending, --throttle, --retry-after, --error-500 must be >= 0, "
+            "--progress-steps 0..99\n");
     return 2;
   }
 
@@ -102,6 +168,25 @@ int main(int argc, char **argv) {
   opts.revisions = revisions;
   opts.silence_ms = unsigned(silence_ms);
   opts.threshold_dbfs = threshold;
+  opts.poll_pending = unsigned(poll_pending);
+  opts.harf_failure = harf_failure;
+  opts.harf_timeout = harf_timeout;
+  if (nevisa_user) opts.nevisa_username = nevisa_user;
+  if (nevisa_password)
+    opts.nevisa_password = nevisa_password;
+  else if (const char *env = g_getenv("EMULATOR_NEVISA_PASSWORD"))
+    opts.nevisa_password = env;
+  if (static_token) opts.nevisa_static_token = static_token;
+  if (static_key) opts.nevisa_static_key = static_key;
+  opts.nevisa_no_package = no_package;
+  opts.nevisa_failure = nevisa_failure;
+  opts.nevisa_pending_forever = pending_forever;
+  opts.progress_steps = unsigned(progress_steps);
+  opts.http_401 = http_401;
+  opts.throttle_count = throttle;
+  opts.retry_after_s = unsigned(retry_after);
+  opts.error_500_count = error_500;
+  opts.not_json = not_json;
 
   g_log_set_handler("ptemulator", GLogLevelFlags(G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL | G_LOG_FLAG_RECURSION),
                     log_to_stderr, nullptr);
@@ -113,7 +198,10 @@ int main(int argc, char **argv) {
     fprintf(stderr, "persiantranscribe-emulator: cannot listen: %s\n", error->message);
     return 1;
   }
-  printf("PORT=%u\nHARF_LIVE_URL=%s\n", unsigned(emulator.port()), emulator.harf_live_url().c_str());
+  // One write: readers may stop reading (and close the pipe) after the line they need.
+  printf("PORT=%u\nHARF_LIVE_URL=%s\nHARF_API_URL=%s\nNEVISA_LOGIN_URL=%s\nNEVISA_API_URL=%s\n",
+         unsigned(emulator.port()), emulator.harf_live_url().c_str(), emulator.harf_api_url().c_str(),
+         emulator.nevisa_login_url().c_str(), emulator.nevisa_api_url().c_str());
   fflush(stdout);
   fprintf(stderr, "[ptemulator] listening on 127.0.0.1:%u (%s, %zu script line(s))\n", unsigned(emulator.port()),
           checks_token ? "token checked" : "any token accepted", script_lines);
@@ -124,6 +212,7 @@ int main(int argc, char **argv) {
   g_main_loop_run(loop);
 
   emulator.stop();
-  fprintf(stderr, "[ptemulator] stopped after %zu session(s)\n", emulator.sessions().size());
+  fprintf(stderr, "[ptemulator] stopped after %zu session(s) and %zu REST request(s)\n", emulator.sessions().size(),
+          emulator.rest_requests().size());
   return 0;
 }

@@ -1,15 +1,20 @@
-// Self-test of the Harf live emulator, driven by a real libsoup WebSocket client.
-// The emulator runs on its own thread; the client runs on this thread's default
-// GMainContext. Every wait is bounded by a timeout source, never by sleeping.
+// Self-test of the emulator: Harf live driven by a real libsoup WebSocket client,
+// Harf files and Nevisa by a libsoup HTTP client.
+// The emulator runs on its own thread; the WebSocket client runs on this thread's
+// default GMainContext, HTTP calls are synchronous with a session timeout. Every
+// wait is bounded (timeout source, session timeout or wait_rest), never by sleeping.
 #include "emulator.h"
 
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <memory>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -452,6 +457,844 @@ void test_stop_with_open_client() {
   r.emulator.stop();  // idempotent
 }
 
+// ---------------------------------------------------------------------------
+// g_assert_cmpstr keeps only pointers: hold both strings for the comparison.
+#define ASSERT_STR_EQ(a, b)                               \
+  do {                                                    \
+    const std::string got_ = (a), expected_ = (b);        \
+    g_assert_cmpstr(got_.c_str(), ==, expected_.c_str()); \
+  } while (0)
+
+// REST endpoints, driven by a libsoup HTTP client (synchronous calls: the
+// emulator answers from its own thread; the session's timeout bounds each call).
+
+struct HttpReply {
+  guint status = 0;  // 0: no answer (error says why)
+  std::string body, content_type, retry_after, error;
+};
+
+class Http {
+ public:
+  Http() : session_(soup_session_new_with_options("timeout", 20u, nullptr)) {}
+
+  HttpReply send(SoupMessage *msg, const char *authorization = nullptr) {
+    if (authorization)
+      soup_message_headers_replace(soup_message_get_request_headers(msg), "Authorization", authorization);
+    GError *error = nullptr;
+    GBytes *body = soup_session_send_and_read(session_.get(), msg, cancellable, &error);
+    if (error && tolerate_errors) {
+      HttpReply r;
+      r.error = error->message;
+      g_error_free(error);
+      g_object_unref(msg);
+      return r;
+    }
+    g_assert_no_error(error);
+    HttpReply r;
+    r.status = soup_message_get_status(msg);
+    gsize n = 0;
+    const auto *data = static_cast<const char *>(g_bytes_get_data(body, &n));
+    r.body.assign(data ? data : "", n);
+    g_bytes_unref(body);
+    SoupMessageHeaders *h = soup_message_get_response_headers(msg);
+    if (const char *t = soup_message_headers_get_one(h, "Content-Type")) r.content_type = t;
+    if (const char *t = soup_message_headers_get_one(h, "Retry-After")) r.retry_after = t;
+    g_object_unref(msg);
+    return r;
+  }
+
+  HttpReply post(const std::string &url, const char *content_type, const std::string &body,
+                 const char *authorization = nullptr) {
+    SoupMessage *msg = soup_message_new("POST", url.c_str());
+    g_assert_nonnull(msg);
+    GBytes *b = g_bytes_new(body.data(), body.size());
+    soup_message_set_request_body_from_bytes(msg, content_type, b);
+    g_bytes_unref(b);
+    return send(msg, authorization);
+  }
+  HttpReply post_json(const std::string &url, const std::string &json, const char *authorization = nullptr) {
+    return post(url, "application/json", json, authorization);
+  }
+  HttpReply get(const std::string &url) {
+    SoupMessage *msg = soup_message_new("GET", url.c_str());
+    g_assert_nonnull(msg);
+    return send(msg);
+  }
+
+  GCancellable *cancellable = nullptr;
+  bool tolerate_errors = false;  // else any transport error fails the test
+
+ private:
+  Ptr<SoupSession> session_;
+};
+
+// A multipart/form-data body: text fields and files, in order.
+class Form {
+ public:
+  Form() : m_(soup_multipart_new(SOUP_FORM_MIME_TYPE_MULTIPART)) {}
+  ~Form() { soup_multipart_free(m_); }
+  Form &field(const char *name, const std::string &value) {
+    soup_multipart_append_form_string(m_, name, value.c_str());
+    return *this;
+  }
+  Form &file(const char *name, const char *filename, const char *type, const std::vector<uint8_t> &data) {
+    GBytes *b = g_bytes_new(data.data(), data.size());
+    soup_multipart_append_form_file(m_, name, filename, type, b);
+    g_bytes_unref(b);
+    return *this;
+  }
+  HttpReply post(Http &http, const std::string &url, const char *authorization = nullptr) {
+    return http.send(soup_message_new_from_multipart(url.c_str(), m_), authorization);
+  }
+
+ private:
+  SoupMultipart *m_;
+};
+
+class Json {
+ public:
+  explicit Json(const std::string &text) : parser_(json_parser_new()) {
+    GError *error = nullptr;
+    if (!json_parser_load_from_data(parser_.get(), text.c_str(), gssize(text.size()), &error))
+      g_error("not JSON (%s): %s", error->message, text.c_str());
+  }
+  JsonNode *root() const { return json_parser_get_root(parser_.get()); }
+  JsonObject *obj() const {
+    g_assert_true(JSON_NODE_HOLDS_OBJECT(root()));
+    return json_node_get_object(root());
+  }
+  JsonArray *array() const {
+    g_assert_true(JSON_NODE_HOLDS_ARRAY(root()));
+    return json_node_get_array(root());
+  }
+
+ private:
+  Ptr<JsonParser> parser_;
+};
+
+std::string str(JsonObject *o, const char *name) {
+  g_assert_true(json_object_has_member(o, name));
+  return json_object_get_string_member(o, name);
+}
+
+std::string state_of(const HttpReply &r) {
+  g_assert_cmpuint(r.status, ==, SOUP_STATUS_OK);
+  return str(Json(r.body).obj(), "state");
+}
+
+std::string sha256(const std::vector<uint8_t> &data) {
+  g_autofree char *s = g_compute_checksum_for_data(G_CHECKSUM_SHA256, data.data(), data.size());
+  return s;
+}
+
+bool contains(const std::string &haystack, const std::string &needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+const std::string kMp3 = std::string("ID3\x03\x00\x00\x00\x00\x00\x00", 10) + std::string(3000, '\xfb');
+
+// A WAV with a LIST chunk before the data, WAVE_FORMAT_EXTENSIBLE and a streaming
+// (0xFFFFFFFF) data size: 8 kHz stereo, tone 0.5-1.5 s, silence to 2.5 s.
+std::vector<uint8_t> unusual_wav() {
+  std::vector<uint8_t> out;
+  auto put = [&](uint32_t v, int n) {
+    for (int i = 0; i < n; ++i) out.push_back(uint8_t(v >> (8 * i)));
+  };
+  auto tag = [&](const char *t) { out.insert(out.end(), t, t + 4); };
+  const uint32_t rate = 8000, ch = 2;
+  tag("RIFF"), put(0xFFFFFFFF, 4), tag("WAVE");
+  tag("LIST"), put(5, 4), out.insert(out.end(), {'I', 'N', 'F', 'O', 'x'}), out.push_back(0);  // odd size: pad byte
+  tag("fmt "), put(40, 4), put(0xFFFE, 2), put(ch, 2), put(rate, 4), put(rate * ch * 2, 4), put(ch * 2, 2), put(16, 2);
+  put(22, 2), put(16, 2), put(3, 4), put(1, 2);  // cbSize, valid bits, channel mask, SubFormat = PCM...
+  const uint8_t guid_tail[14] = {0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xAA, 0x00, 0x38, 0x9B, 0x71};
+  out.insert(out.end(), guid_tail, guid_tail + 14);
+  tag("data"), put(0xFFFFFFFF, 4);
+  const double amp = 32768.0 * std::pow(10.0, -10.0 / 20.0) * std::sqrt(2.0);
+  for (uint32_t i = 0; i < rate * 5 / 2; ++i) {
+    const bool tone = i >= rate / 2 && i < rate * 3 / 2;
+    const int16_t v = tone ? int16_t(std::lround(amp * std::sin(2 * M_PI * 440.0 * double(i) / rate))) : 0;
+    put(uint16_t(v), 2), put(uint16_t(v), 2);
+  }
+  return out;
+}
+
+std::vector<uint8_t> wav_24bit() {
+  std::vector<uint8_t> wav = two_bursts();
+  wav[34] = 24;  // bits per sample: not analysed, like an mp3
+  return wav;
+}
+
+// Checks a Harf result element: segment times and texts.
+void check_harf_result(JsonObject *res, const char *media_url, const char *duration,
+                       const std::vector<std::array<const char *, 3>> &segments, int64_t words, int64_t known) {
+  ASSERT_STR_EQ(str(res, "media_url"), media_url);
+  ASSERT_STR_EQ(str(res, "duration"), duration);
+  JsonArray *segs = json_object_get_array_member(res, "segments");
+  g_assert_cmpuint(json_array_get_length(segs), ==, segments.size());
+  for (guint i = 0; i < segments.size(); ++i) {
+    JsonObject *s = json_array_get_object_element(segs, i);
+    ASSERT_STR_EQ(str(s, "start"), segments[i][0]);
+    ASSERT_STR_EQ(str(s, "end"), segments[i][1]);
+    ASSERT_STR_EQ(str(s, "text"), segments[i][2]);
+  }
+  JsonObject *stats = json_object_get_object_member(res, "stats");
+  g_assert_cmpint(json_object_get_int_member(stats, "words"), ==, words);
+  g_assert_cmpint(json_object_get_int_member(stats, "known_words"), ==, known);
+}
+
+void test_harf_rest_upload() {
+  emu::Options o;
+  o.token = "secret";
+  o.script = kScript;
+  Running r(o);
+  Http http;
+  const auto wav = two_bursts();
+  const std::string url = r.emulator.harf_api_url();
+  ASSERT_STR_EQ(url, ("http://127.0.0.1:" + std::to_string(r.emulator.port()) + "/api/transcribe_files/"));
+
+  HttpReply rep =
+      Form().field("wait", "true").file("media", "two.wav", "audio/wav", wav).post(http, url, "Token secret");
+  g_assert_cmpuint(rep.status, ==, SOUP_STATUS_OK);
+  g_assert_true(g_str_has_prefix(rep.content_type.c_str(), "application/json"));
+  {
+    Json j(rep.body);
+    g_assert_cmpuint(json_array_get_length(j.array()), ==, 1);
+    check_harf_result(json_array_get_object_element(j.array(), 0), "two.wav", "0:00:04",
+                      {{"0:00:00", "0:00:01", kScript[0].c_str()}, {"0:00:02", "0:00:03", kScript[1].c_str()}}, 8, 7);
+  }
+  auto recs = r.emulator.rest_requests();
+  g_assert_cmpuint(recs.size(), ==, 1);
+  const emu::RestRecord &rec = recs[0];
+  ASSERT_STR_EQ(rec.kind, "harf-transcribe");
+  ASSERT_STR_EQ(rec.method, "POST");
+  ASSERT_STR_EQ(rec.path, "/api/transcribe_files/");
+  ASSERT_STR_EQ(rec.authorization, "Token secret");
+  g_assert_true(g_str_has_prefix(rec.content_type.c_str(), "multipart/form-data; boundary="));
+  g_assert_cmpint(rec.status, ==, 200);
+  ASSERT_STR_EQ(rec.fault, "");
+  g_assert_true(rec.answer == rep.body);
+  g_assert_cmpuint(rec.parts.size(), ==, 2);
+  ASSERT_STR_EQ(rec.parts[0].name, "wait");
+  ASSERT_STR_EQ(rec.parts[0].text, "true");
+  ASSERT_STR_EQ(rec.parts[1].name, "media");
+  ASSERT_STR_EQ(rec.parts[1].filename, "two.wav");
+  ASSERT_STR_EQ(rec.parts[1].content_type, "audio/wav");
+  g_assert_cmpuint(rec.parts[1].size, ==, wav.size());
+  ASSERT_STR_EQ(rec.parts[1].sha256, sha256(wav));
+  g_assert_true(rec.parts[1].text.empty());
+  g_assert_true(rec.parts[1].wav.valid);
+  g_assert_cmpuint(rec.parts[1].wav.rate, ==, 16000);
+  g_assert_cmpuint(rec.parts[1].wav.channels, ==, 1);
+  g_assert_cmpuint(rec.parts[1].wav.data_size, ==, 128000);
+
+  // Bearer, the path without its slash, wait defaulting to true; a third burst
+  // exhausts the script (placeholder line); each upload starts at line 0.
+  std::vector<int16_t> pcm;
+  for (int i = 0; i < 3; ++i) append(pcm, 1, true), append(pcm, 1, false);
+  rep = Form()
+            .file("media", "three.wav", "audio/wav", make_wav(pcm))
+            .post(http, url.substr(0, url.size() - 1), "Bearer secret");
+  g_assert_cmpuint(rep.status, ==, SOUP_STATUS_OK);
+  {
+    Json j(rep.body);
+    JsonArray *segs = json_object_get_array_member(json_array_get_object_element(j.array(), 0), "segments");
+    g_assert_cmpuint(json_array_get_length(segs), ==, 3);
+    ASSERT_STR_EQ(str(json_array_get_object_element(segs, 0), "text"), kScript[0]);
+    ASSERT_STR_EQ(str(json_array_get_object_element(segs, 2), "text"), "این یک متن آزمایشی است");
+  }
+
+  // Not a PCM WAV: one script line per 3 s.
+  rep = Form()
+            .field("wait", "True")
+            .file("media", "poem.mp3", "audio/mpeg", std::vector<uint8_t>(kMp3.begin(), kMp3.end()))
+            .post(http, url, "Token secret");
+  g_assert_cmpuint(rep.status, ==, SOUP_STATUS_OK);
+  check_harf_result(json_array_get_object_element(Json(rep.body).array(), 0), "poem.mp3", "0:00:06",
+                    {{"0:00:00", "0:00:03", kScript[0].c_str()}, {"0:00:03", "0:00:06", kScript[1].c_str()}}, 8, 7);
+  recs = r.emulator.rest_requests();
+  g_assert_false(recs.back().parts[1].wav.valid);
+
+  // Refusals.
+  rep = Form().file("media", "two.wav", "audio/wav", wav).post(http, url, "Token wrong");
+  g_assert_cmpuint(rep.status, ==, SOUP_STATUS_UNAUTHORIZED);
+  ASSERT_STR_EQ(rep.body, "{\"detail\":\"Invalid token.\"}");
+  rep = Form().file("media", "two.wav", "audio/wav", wav).post(http, url);
+  g_assert_cmpuint(rep.status, ==, SOUP_STATUS_UNAUTHORIZED);
+  rep =
+      http.post_json(url, "{\"media_urls\": [\"https://i.ganjoor.net/a2/41417.mp3\"], \"wait\": true}", "Token secret");
+  g_assert_cmpuint(rep.status, ==, SOUP_STATUS_BAD_REQUEST);
+  ASSERT_STR_EQ(rep.body, "{\"media_urls\":[\"unsupported in the emulator\"]}");
+  rep = Form().field("wait", "true").post(http, url, "Token secret");
+  g_assert_cmpuint(rep.status, ==, SOUP_STATUS_BAD_REQUEST);
+  g_assert_true(json_object_has_member(Json(rep.body).obj(), "media"));
+  rep = Form().field("media", "not a file").post(http, url, "Token secret");  // no filename: not an upload
+  g_assert_cmpuint(rep.status, ==, SOUP_STATUS_BAD_REQUEST);
+  rep = Form().field("wait", "maybe").file("media", "two.wav", "audio/wav", wav).post(http, url, "Token secret");
+  g_assert_cmpuint(rep.status, ==, SOUP_STATUS_BAD_REQUEST);
+  rep = http.post_json(url, "{\"media_urls\": [", "Token secret");
+  g_assert_cmpuint(rep.status, ==, SOUP_STATUS_BAD_REQUEST);
+  rep = http.post(url, "text/plain", "hello", "Token secret");
+  g_assert_cmpuint(rep.status, ==, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE);
+  g_assert_cmpuint(r.emulator.rest_count("harf-transcribe"), ==, 11);
+  g_assert_cmpuint(r.emulator.sessions().size(), ==, 0);
+}
+
+// RIFF chunks walked properly: LIST before fmt, EXTENSIBLE, streaming sizes, stereo 8 kHz; 24-bit is not analysed.
+void test_harf_rest_wav_variants() {
+  emu::Options o;
+  o.script = {"یک", "دو"};
+  Running r(o);
+  Http http;
+  HttpReply rep = Form().file("media", "odd.wav", "audio/x-wav", unusual_wav()).post(http, r.emulator.harf_api_url());
+  g_assert_cmpuint(rep.status, ==, SOUP_STATUS_OK);
+  check_harf_result(json_array_get_object_element(Json(rep.body).array(), 0), "odd.wav", "0:00:02.500000",
+                    {{"0:00:00.500000", "0:00:01.500000", "یک"}}, 1, 1);
+  rep = Form().file("media", "deep.wav", "audio/wav", wav_24bit()).post(http, r.emulator.harf_api_url());
+  check_harf_result(json_array_get_object_element(Json(rep.body).array(), 0), "deep.wav", "0:00:06",
+                    {{"0:00:00", "0:00:03", "یک"}, {"0:00:03", "0:00:06", "دو"}}, 2, 2);
+  const auto recs = r.emulator.rest_requests();
+  g_assert_true(recs[0].parts[0].wav.valid);
+  g_assert_cmpuint(recs[0].parts[0].wav.channels, ==, 2);
+  g_assert_cmpuint(recs[0].parts[0].wav.rate, ==, 8000);
+  g_assert_false(recs[1].parts[0].wav.valid);
+  g_assert_true(contains(recs[1].parts[0].wav.error, "24 bits"));
+}
+
+void test_harf_rest_poll() {
+  emu::Options o;
+  o.token = "secret";
+  o.script = kScript;
+  Running r(o);
+  Http http;
+  const std::string url = r.emulator.harf_api_url();
+  HttpReply rep =
+      Form().field("wait", "false").file("media", "two.wav", "audio/wav", two_bursts()).post(http, url, "Token secret");
+  g_assert_cmpuint(rep.status, ==, SOUP_STATUS_OK);
+  std::string id;
+  {
+    Json j(rep.body);
+    ASSERT_STR_EQ(str(j.obj(), "state"), "PENDING");
+    JsonArray *ids = json_object_get_array_member(j.obj(), "task_ids");
+    g_assert_cmpuint(json_array_get_length(ids), ==, 1);
+    id = json_array_get_string_element(ids, 0);
+  }
+  g_assert_cmpuint(id.size(), ==, 36);
+  const std::string poll = "{\"tasks_ids\": [\"" + id + "\"], \"wait\": false}";
+  ASSERT_STR_EQ(state_of(http.post_json(url, poll, "Token secret")), "PENDING");
+  ASSERT_STR_EQ(state_of(http.post_json(url, poll, "Token secret")), "PENDING");
+  for (const std::string &body : {poll, "{\"task_ids\": [\"" + id + "\"], \"wait\": false}"}) {
+    rep = http.post_json(url, body, "Token secret");
+    g_assert_cmpuint(rep.status, ==, SOUP_STATUS_OK);
+    Json j(rep.body);
+    check_harf_result(json_array_get_object_element(j.array(), 0), "two.wav", "0:00:04",
+                      {{"0:00:00", "0:00:01", kScript[0].c_str()}, {"0:00:02", "0:00:03", kScript[1].c_str()}}, 8, 7);
+  }
+  // An unknown id stays PENDING (like celery); polls need the token too.
+  ASSERT_STR_EQ(state_of(http.post_json(url, "{\"tasks_ids\": [\"nope\"], \"wait\": false}", "Token secret")),
+                "PENDING");
+  g_assert_cmpuint(http.post_json(url, poll).status, ==, SOUP_STATUS_UNAUTHORIZED);
+
+  const auto recs = r.emulator.rest_requests();
+  g_assert_cmpuint(recs.size(), ==, 7);
+  ASSERT_STR_EQ(recs[0].kind, "harf-transcribe");
+  ASSERT_STR_EQ(recs[0].task_id, id);
+  for (size_t i = 1; i < 7; ++i) ASSERT_STR_EQ(recs[i].kind, "harf-poll");
+  ASSERT_STR_EQ(recs[1].task_id, id);
+  ASSERT_STR_EQ(recs[1].json_body, poll);
+  g_assert_cmpuint(r.emulator.rest_count("harf-poll"), ==, 6);
+}
+
+void check_harf_fault(bool failure, const char *state) {
+  emu::Options o;
+  o.harf_failure = failure;
+  o.harf_timeout = !failure;
+  o.poll_pending = 1;
+  Running r(o);
+  Http http;
+  const std::string url = r.emulator.harf_api_url();
+  ASSERT_STR_EQ(state_of(Form().file("media", "a.wav", "audio/wav", two_bursts()).post(http, url)), state);
+  const HttpReply rep = Form().field("wait", "0").file("media", "a.wav", "audio/wav", two_bursts()).post(http, url);
+  const std::string id =
+      json_array_get_string_element(json_object_get_array_member(Json(rep.body).obj(), "task_ids"), 0);
+  const std::string poll = "{\"tasks_ids\": [\"" + id + "\"], \"wait\": false}";
+  ASSERT_STR_EQ(state_of(http.post_json(url, poll)), "PENDING");
+  ASSERT_STR_EQ(state_of(http.post_json(url, poll)), state);
+}
+
+void test_harf_rest_failure() { check_harf_fault(true, "FAILURE"); }
+void test_harf_rest_timeout() { check_harf_fault(false, "TIMEOUT"); }
+
+// delay_ms holds a wait=true answer back; the record shows status 0 meanwhile.
+void test_harf_rest_delay() {
+  emu::Options o;
+  o.delay_ms = 300;
+  Running r(o);
+  const std::string url = r.emulator.harf_api_url();
+  HttpReply rep;
+  const gint64 t0 = g_get_monotonic_time();
+  std::thread client([&] {
+    Http http;  // its own session, used on this thread only
+    rep = Form().file("media", "a.wav", "audio/wav", two_bursts()).post(http, url);
+  });
+  const bool held = r.emulator.wait_rest(
+      [](const std::vector<emu::RestRecord> &v) { return v.size() == 1 && v[0].status == 0; }, kWaitMs);
+  client.join();
+  g_assert_true(held);
+  g_assert_cmpint(g_get_monotonic_time() - t0, >=, 300000);
+  g_assert_cmpuint(rep.status, ==, SOUP_STATUS_OK);
+  g_assert_true(r.emulator.wait_rest(
+      [](const std::vector<emu::RestRecord> &v) { return v.size() == 1 && v[0].status == 200; }, kWaitMs));
+  g_assert_true(r.emulator.rest_requests()[0].answer == rep.body);
+}
+
+// A client that gives up during the delay is recorded as gone (status 0).
+void test_harf_rest_delay_client_gone() {
+  emu::Options o;
+  o.delay_ms = 60000;
+  Running r(o);
+  const std::string url = r.emulator.harf_api_url();
+  Ptr<GCancellable> cancel(g_cancellable_new());
+  HttpReply rep;
+  std::thread client([&] {
+    Http http;
+    http.cancellable = cancel.get();
+    http.tolerate_errors = true;
+    rep = Form().file("media", "a.wav", "audio/wav", two_bursts()).post(http, url);
+  });
+  const bool held = r.emulator.wait_rest(
+      [](const std::vector<emu::RestRecord> &v) { return v.size() == 1 && v[0].status == 0; }, kWaitMs);
+  g_cancellable_cancel(cancel.get());
+  client.join();
+  g_assert_true(held);
+  g_assert_cmpuint(rep.status, ==, 0);
+  g_assert_true(r.emulator.wait_rest(
+      [](const std::vector<emu::RestRecord> &v) { return v.size() == 1 && v[0].fault == "disconnected"; }, kWaitMs));
+  g_assert_cmpint(r.emulator.rest_requests()[0].status, ==, 0);
+}
+
+// stop() does not wait for a delayed answer; the waiting client sees the connection end.
+void test_rest_stop_with_delayed() {
+  emu::Options o;
+  o.delay_ms = 60000;
+  Running r(o);
+  const std::string url = r.emulator.harf_api_url();
+  HttpReply rep;
+  std::thread client([&] {
+    Http http;
+    http.tolerate_errors = true;
+    rep = Form().file("media", "a.wav", "audio/wav", two_bursts()).post(http, url);
+  });
+  const bool held = r.emulator.wait_rest([](const std::vector<emu::RestRecord> &v) { return v.size() == 1; }, kWaitMs);
+  const gint64 t0 = g_get_monotonic_time();
+  r.emulator.stop();
+  client.join();
+  g_assert_true(held);
+  g_assert_cmpint(g_get_monotonic_time() - t0, <, 5000000);
+  g_assert_cmpuint(rep.status, ==, 0);
+  g_assert_false(rep.error.empty());
+}
+
+// ---------------------------------------------------------------------------
+struct Login {
+  std::string token, key;
+};
+
+Login login_ok(const HttpReply &rep) {
+  g_assert_cmpuint(rep.status, ==, SOUP_STATUS_OK);
+  Json j(rep.body);
+  JsonObject *user = json_object_get_object_member(j.obj(), "user");
+  Login l;
+  l.token = str(user, "token");
+  JsonObject *account = json_object_get_object_member(user, "nevisa_service_account");
+  JsonNode *record = json_object_get_member(account, "current_service_record");
+  if (JSON_NODE_HOLDS_OBJECT(record)) l.key = str(json_node_get_object(record), "key");
+  return l;
+}
+
+constexpr char kPassword[] = "pa ss&word=1";
+
+void test_nevisa_login() {
+  emu::Options o;
+  o.nevisa_username = "ali@example.com";
+  o.nevisa_password = kPassword;
+  Running r(o);
+  Http http;
+  const std::string url = r.emulator.nevisa_login_url();
+  ASSERT_STR_EQ(url, ("http://127.0.0.1:" + std::to_string(r.emulator.port()) + "/account/login"));
+
+  const Login a = login_ok(http.post_json(
+      url, std::string("{\"username_or_phone_or_email\": \"ali@example.com\", \"password\": \"") + kPassword + "\"}"));
+  g_autofree char *form =
+      soup_form_encode("username_or_phone_or_email", "ali@example.com", "password", kPassword, nullptr);
+  const Login b = login_ok(http.post(url, SOUP_FORM_MIME_TYPE_URLENCODED, form));
+  const Login c = login_ok(
+      Form().field("username_or_phone_or_email", "ali@example.com").field("password", kPassword).post(http, url));
+  g_assert_cmpuint(a.token.size(), ==, 40);
+  g_assert_true(a.token != b.token && b.token != c.token && a.token != c.token);  // a fresh token per login
+  g_assert_false(a.key.empty());
+  g_assert_true(a.key == b.key && b.key == c.key);
+
+  // Refusals: wrong password, missing field, unsupported body.
+  HttpReply rep = http.post_json(url, "{\"username_or_phone_or_email\": \"ali@example.com\", \"password\": \"x\"}");
+  g_assert_cmpuint(rep.status, ==, SOUP_STATUS_UNAUTHORIZED);
+  g_assert_true(json_object_has_member(Json(rep.body).obj(), "detail"));
+  rep = http.post_json(url, "{\"username_or_phone_or_email\": \"someone\", \"password\": \"x\"}");
+  g_assert_cmpuint(rep.status, ==, SOUP_STATUS_UNAUTHORIZED);
+  rep = http.post_json(url, "{\"password\": \"x\"}");
+  g_assert_cmpuint(rep.status, ==, SOUP_STATUS_BAD_REQUEST);
+  g_assert_true(json_object_has_member(Json(rep.body).obj(), "username_or_phone_or_email"));
+  rep = http.post(url, "text/plain", "ali");
+  g_assert_cmpuint(rep.status, ==, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE);
+
+  const auto recs = r.emulator.rest_requests();
+  g_assert_cmpuint(recs.size(), ==, 7);
+  const char *types[] = {"application/json", "application/x-www-form-urlencoded", "multipart/form-data"};
+  for (size_t i = 0; i < recs.size(); ++i) {
+    ASSERT_STR_EQ(recs[i].kind, "nevisa-login");
+    if (i < 3) {
+      g_assert_true(g_str_has_prefix(recs[i].content_type.c_str(), types[i]));
+      ASSERT_STR_EQ(recs[i].username, "ali@example.com");
+      g_assert_cmpint(recs[i].status, ==, 200);
+    }
+    // The password is in no record.
+    g_assert_false(contains(recs[i].json_body, "ss&word"));
+    for (const auto &p : recs[i].parts) g_assert_false(contains(p.text, "ss&word"));
+  }
+  g_assert_true(contains(recs[0].json_body, "(redacted)"));
+  ASSERT_STR_EQ(recs[1].parts[1].name, "password");
+  ASSERT_STR_EQ(recs[1].parts[1].text, "(redacted)");
+  ASSERT_STR_EQ(recs[2].parts[0].text, "ali@example.com");
+  g_assert_cmpuint(r.emulator.rest_count("nevisa-login"), ==, 7);
+
+  // No active package: current_service_record is null, and uploads with that token fail.
+  emu::Options np;
+  np.nevisa_no_package = true;
+  Running r2(np);
+  const Login n = login_ok(
+      http.post_json(r2.emulator.nevisa_login_url(), "{\"username_or_phone_or_email\": \"u\", \"password\": \"p\"}"));
+  g_assert_true(n.key.empty());
+  rep = Form()
+            .field("auth_token", n.token)
+            .field("api_key", "")
+            .file("file", "a.wav", "audio/wav", two_bursts())
+            .post(http, r2.emulator.nevisa_api_url() + "recognize-file");
+  g_assert_cmpuint(rep.status, ==, SOUP_STATUS_UNAUTHORIZED);
+}
+
+std::string resolve(const std::string &base, const std::string &relative) {
+  GError *error = nullptr;
+  g_autofree char *url = g_uri_resolve_relative(base.c_str(), relative.c_str(), G_URI_FLAGS_NONE, &error);
+  g_assert_no_error(error);
+  return url;
+}
+
+// Uploads, returns (progress URL resolved against the API URL, task id).
+std::pair<std::string, std::string> recognize(Http &http, emu::Emulator &e, const std::string &token,
+                                              const std::string &key) {
+  const HttpReply rep = Form()
+                            .field("auth_token", token)
+                            .field("api_key", key)
+                            .file("file", "two.wav", "audio/wav", two_bursts())
+                            .post(http, e.nevisa_api_url() + "recognize-file");
+  g_assert_cmpuint(rep.status, ==, SOUP_STATUS_OK);
+  Json j(rep.body);
+  const std::string id = str(j.obj(), "task_id"), progress = str(j.obj(), "progress_url");
+  ASSERT_STR_EQ(progress, ("/nevisa/celery-progress/" + id + "/"));  // relative, like the service
+  return {resolve(e.nevisa_api_url(), progress), id};
+}
+
+void check_progress(const HttpReply &rep, const char *state, bool complete, int percent) {
+  g_assert_cmpuint(rep.status, ==, SOUP_STATUS_OK);
+  Json j(rep.body);
+  ASSERT_STR_EQ(str(j.obj(), "state"), state);
+  g_assert_true(json_object_get_boolean_member(j.obj(), "complete") == complete);
+  JsonObject *p = json_object_get_object_member(j.obj(), "progress");
+  g_assert_cmpint(json_object_get_int_member(p, "percent"), ==, percent);
+  g_assert_cmpint(json_object_get_int_member(p, "current"), ==, percent);
+  g_assert_cmpint(json_object_get_int_member(p, "total"), ==, 100);
+  g_assert_true(json_object_get_boolean_member(p, "pending") == (g_strcmp0(state, "PENDING") == 0));
+  if (!complete) g_assert_true(json_object_get_null_member(j.obj(), "success"));
+}
+
+void test_nevisa_recognize() {
+  emu::Options o;
+  o.script = kScript;
+  Running r(o);
+  Http http;
+  ASSERT_STR_EQ(r.emulator.nevisa_api_url(), ("http://127.0.0.1:" + std::to_string(r.emulator.port()) + "/nevisa/"));
+  const Login l = login_ok(
+      Form().field("username_or_phone_or_email", "u").field("password", "p").post(http, r.emulator.nevisa_login_url()));
+  const auto [progress, id] = recognize(http, r.emulator, l.token, l.key);
+
+  check_progress(http.get(progress), "PENDING", false, 0);
+  for (int percent : {25, 50, 75}) check_progress(http.get(progress), "PROGRESS", false, percent);
+  for (int i = 0; i < 2; ++i) {  // SUCCESS, and it stays so
+    const HttpReply rep = http.get(progress);
+    check_progress(rep, "SUCCESS", true, 100);
+    Json j(rep.body);
+    g_assert_true(json_object_get_boolean_member(j.obj(), "success"));
+    JsonObject *result = json_object_get_object_member(j.obj(), "result");
+    g_assert_true(json_object_get_boolean_member(result, "final"));
+    JsonObject *tr = json_object_get_object_member(result, "transcription");
+    ASSERT_STR_EQ(str(tr, "text"), "سلام دنیا حکایت یکی را از حکما شنیدم");
+    JsonArray *words = json_object_get_array_member(tr, "result");
+    g_assert_cmpuint(json_array_get_length(words), ==, 8);
+    JsonObject *w0 = json_array_get_object_element(words, 0), *w1 = json_array_get_object_element(words, 1),
+               *w2 = json_array_get_object_element(words, 2), *w7 = json_array_get_object_element(words, 7);
+    ASSERT_STR_EQ(str(w0, "word"), "سلام");
+    g_assert_cmpfloat(json_object_get_double_member(w0, "conf"), ==, 0.9);
+    g_assert_cmpfloat(std::fabs(json_object_get_double_member(w0, "start") - 0.0), <, 0.041);
+    g_assert_cmpfloat(std::fabs(json_object_get_double_member(w0, "end") - 0.5), <, 0.041);  // 4 of 8 characters
+    g_assert_cmpfloat(json_object_get_double_member(w0, "end"), ==, json_object_get_double_member(w1, "start"));
+    ASSERT_STR_EQ(str(w2, "word"), "حکایت");  // was [حکایت]
+    g_assert_cmpfloat(json_object_get_double_member(w2, "conf"), ==, 0.35);
+    g_assert_cmpfloat(std::fabs(json_object_get_double_member(w2, "start") - 2.0), <, 0.041);
+    g_assert_cmpfloat(std::fabs(json_object_get_double_member(w7, "end") - 3.0), <, 0.041);
+    g_assert_true(contains(rep.body, "\"conf\":0.9,\"end\":"));  // plain 2-decimal numbers on the wire
+  }
+
+  // The static pair works without login; bad pairs and bodies do not.
+  recognize(http, r.emulator, "nevisa-static-token", "nevisa-static-key");
+  const std::string api = r.emulator.nevisa_api_url() + "recognize-file";
+  const auto wav = two_bursts();
+  HttpReply rep = Form()
+                      .field("auth_token", l.token)
+                      .field("api_key", "nevisa-static-key")
+                      .file("file", "a.wav", "audio/wav", wav)
+                      .post(http, api);
+  g_assert_cmpuint(rep.status, ==, SOUP_STATUS_UNAUTHORIZED);
+  rep = Form()
+            .field("auth_token", "forged")
+            .field("api_key", l.key)
+            .file("file", "a.wav", "audio/wav", wav)
+            .post(http, api);
+  g_assert_cmpuint(rep.status, ==, SOUP_STATUS_UNAUTHORIZED);
+  rep = Form()
+            .field("auth_token", l.token)
+            .field("api_key", l.key)
+            .file("media", "a.wav", "audio/wav", wav)
+            .post(http, api);
+  g_assert_cmpuint(rep.status, ==, SOUP_STATUS_BAD_REQUEST);
+  g_assert_true(json_object_has_member(Json(rep.body).obj(), "file"));
+  rep = http.post_json(api, "{\"auth_token\": \"" + l.token + "\", \"api_key\": \"" + l.key + "\"}");
+  g_assert_cmpuint(rep.status, ==, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE);
+
+  // An unknown task id is PENDING forever.
+  for (int i = 0; i < 3; ++i)
+    check_progress(http.get(r.emulator.nevisa_api_url() + "celery-progress/nope/"), "PENDING", false, 0);
+
+  const auto recs = r.emulator.rest_requests();
+  ASSERT_STR_EQ(recs[1].kind, "nevisa-recognize");
+  ASSERT_STR_EQ(recs[1].path, "/nevisa/recognize-file");
+  ASSERT_STR_EQ(recs[1].task_id, id);
+  g_assert_cmpuint(recs[1].parts.size(), ==, 3);
+  ASSERT_STR_EQ(recs[1].parts[0].name, "auth_token");
+  ASSERT_STR_EQ(recs[1].parts[0].text, l.token);
+  ASSERT_STR_EQ(recs[1].parts[1].text, l.key);
+  ASSERT_STR_EQ(recs[1].parts[2].name, "file");
+  ASSERT_STR_EQ(recs[1].parts[2].sha256, sha256(wav));
+  ASSERT_STR_EQ(recs[2].kind, "nevisa-progress");
+  ASSERT_STR_EQ(recs[2].method, "GET");
+  ASSERT_STR_EQ(recs[2].task_id, id);
+  g_assert_cmpuint(r.emulator.rest_count("nevisa-progress"), ==, 9);
+  g_assert_cmpuint(r.emulator.rest_count("nevisa-recognize"), ==, 6);
+}
+
+void test_nevisa_progress_options() {
+  {
+    emu::Options o;
+    o.progress_steps = 1;
+    o.nevisa_failure = true;
+    Running r(o);
+    Http http;
+    const std::string progress = recognize(http, r.emulator, "nevisa-static-token", "nevisa-static-key").first;
+    check_progress(http.get(progress), "PENDING", false, 0);
+    check_progress(http.get(progress), "PROGRESS", false, 50);
+    const HttpReply rep = http.get(progress);
+    check_progress(rep, "FAILURE", true, 100);
+    Json j(rep.body);
+    g_assert_false(json_object_get_boolean_member(j.obj(), "success"));
+    g_assert_true(contains(str(j.obj(), "result"), "audio decode failed"));
+    g_assert_true(contains(str(j.obj(), "result"), "خطا"));
+  }
+  {
+    emu::Options o;
+    o.nevisa_pending_forever = true;
+    o.nevisa_static_token = "st";
+    o.nevisa_static_key = "sk";
+    Running r(o);
+    Http http;
+    const std::string progress = recognize(http, r.emulator, "st", "sk").first;
+    for (int i = 0; i < 8; ++i) check_progress(http.get(progress), "PENDING", false, 0);
+  }
+}
+
+void test_nevisa_terminate() {
+  Running r(emu::Options{});
+  Http http;
+  const Login l = login_ok(
+      http.post_json(r.emulator.nevisa_login_url(), "{\"username_or_phone_or_email\": \"u\", \"password\": \"p\"}"));
+  const auto [progress, id] = recognize(http, r.emulator, l.token, l.key);
+  const auto [other_progress, other_id] = recognize(http, r.emulator, "nevisa-static-token", "nevisa-static-key");
+  check_progress(http.get(progress), "PENDING", false, 0);
+  const std::string url = r.emulator.nevisa_api_url() + "file/terminate-task";
+  const std::string header = "Token " + l.token;
+  auto terminate = [&](const std::string &task, const char *auth, const std::string &token) {
+    return Form().field("auth_token", token).field("api_key", l.key).field("task_id", task).post(http, url, auth);
+  };
+  g_assert_cmpuint(terminate(id, nullptr, l.token).status, ==, SOUP_STATUS_UNAUTHORIZED);  // no header
+  g_assert_cmpuint(terminate(id, "Token other", l.token).status, ==, SOUP_STATUS_UNAUTHORIZED);
+  g_assert_cmpuint(terminate(id, "Token forged", "forged").status, ==, SOUP_STATUS_UNAUTHORIZED);
+  g_assert_cmpuint(terminate("nope", header.c_str(), l.token).status, ==, SOUP_STATUS_UNAUTHORIZED);
+  g_assert_cmpuint(terminate(other_id, header.c_str(), l.token).status, ==, SOUP_STATUS_UNAUTHORIZED);  // not ours
+  check_progress(http.get(progress), "PROGRESS", false, 25);
+  const HttpReply rep = terminate(id, header.c_str(), l.token);
+  g_assert_cmpuint(rep.status, ==, SOUP_STATUS_OK);
+  ASSERT_STR_EQ(rep.body, "{\"detail\":\"terminated\"}");
+  for (int i = 0; i < 2; ++i) {
+    const HttpReply p = http.get(progress);
+    check_progress(p, "REVOKED", true, 100);
+    Json j(p.body);
+    g_assert_false(json_object_get_boolean_member(j.obj(), "success"));
+    ASSERT_STR_EQ(str(j.obj(), "result"), "terminated");
+  }
+  check_progress(http.get(other_progress), "PENDING", false, 0);  // the other task goes on
+
+  const auto recs = r.emulator.rest_requests();
+  std::vector<emu::RestRecord> terminations;
+  for (const auto &rec : recs)
+    if (rec.kind == "nevisa-terminate") terminations.push_back(rec);
+  g_assert_cmpuint(terminations.size(), ==, 6);
+  const emu::RestRecord &ok = terminations.back();
+  ASSERT_STR_EQ(ok.path, "/nevisa/file/terminate-task");
+  ASSERT_STR_EQ(ok.authorization, header);
+  g_assert_cmpint(ok.status, ==, 200);
+  ASSERT_STR_EQ(ok.task_id, id);
+  g_assert_cmpuint(ok.parts.size(), ==, 3);
+  ASSERT_STR_EQ(ok.parts[2].name, "task_id");
+  ASSERT_STR_EQ(ok.parts[2].text, id);
+  ASSERT_STR_EQ(terminations[0].authorization, "");
+  g_assert_cmpint(terminations[0].status, ==, 401);
+}
+
+// ---------------------------------------------------------------------------
+const char *kLoginJson = "{\"username_or_phone_or_email\": \"u\", \"password\": \"p\"}";
+
+void test_fault_http_401() {
+  emu::Options o;
+  o.http_401 = true;
+  Running r(o);
+  Http http;
+  HttpReply rep = http.post_json(r.emulator.nevisa_login_url(), kLoginJson);
+  g_assert_cmpuint(rep.status, ==, SOUP_STATUS_UNAUTHORIZED);
+  g_assert_true(json_object_has_member(Json(rep.body).obj(), "detail"));
+  g_assert_cmpuint(
+      Form().file("media", "a.wav", "audio/wav", two_bursts()).post(http, r.emulator.harf_api_url()).status, ==,
+      SOUP_STATUS_UNAUTHORIZED);
+  g_assert_cmpuint(http.get(r.emulator.nevisa_api_url() + "celery-progress/x/").status, ==, SOUP_STATUS_UNAUTHORIZED);
+  const auto recs = r.emulator.rest_requests();
+  g_assert_cmpuint(recs.size(), ==, 3);
+  for (const auto &rec : recs) {
+    ASSERT_STR_EQ(rec.fault, "http-401");
+    g_assert_cmpint(rec.status, ==, 401);
+  }
+  ASSERT_STR_EQ(recs[0].kind, "nevisa-login");
+  ASSERT_STR_EQ(recs[1].kind, "harf-transcribe");
+  ASSERT_STR_EQ(recs[2].kind, "nevisa-progress");
+}
+
+// throttle 2 then error-500 1, across endpoints; unknown paths use up nothing.
+void test_fault_throttle_500() {
+  emu::Options o;
+  o.throttle_count = 2;
+  o.retry_after_s = 7;
+  o.error_500_count = 1;
+  Running r(o);
+  Http http;
+  const std::string base = "http://127.0.0.1:" + std::to_string(r.emulator.port());
+  g_assert_cmpuint(http.get(base + "/nowhere").status, ==, SOUP_STATUS_NOT_FOUND);
+  HttpReply rep = http.post_json(r.emulator.nevisa_login_url(), kLoginJson);
+  g_assert_cmpuint(rep.status, ==, 429);
+  ASSERT_STR_EQ(rep.retry_after, "7");
+  ASSERT_STR_EQ(rep.body, "{\"detail\":\"Request was throttled.\"}");
+  rep = Form().file("media", "a.wav", "audio/wav", two_bursts()).post(http, r.emulator.harf_api_url());
+  g_assert_cmpuint(rep.status, ==, 429);
+  rep = http.post_json(r.emulator.nevisa_login_url(), kLoginJson);
+  g_assert_cmpuint(rep.status, ==, SOUP_STATUS_INTERNAL_SERVER_ERROR);
+  g_assert_true(g_str_has_prefix(rep.content_type.c_str(), "text/html"));
+  g_assert_true(contains(rep.body, "<html"));
+  g_assert_false(is_json(rep.body));
+  login_ok(http.post_json(r.emulator.nevisa_login_url(), kLoginJson));
+  g_assert_cmpuint(
+      Form().file("media", "a.wav", "audio/wav", two_bursts()).post(http, r.emulator.harf_api_url()).status, ==,
+      SOUP_STATUS_OK);
+
+  const auto recs = r.emulator.rest_requests();
+  g_assert_cmpuint(recs.size(), ==, 6);
+  const char *faults[] = {"", "throttle", "throttle", "error-500", "", ""};
+  const int statuses[] = {404, 429, 429, 500, 200, 200};
+  const char *kinds[] = {"unknown",      "nevisa-login", "harf-transcribe",
+                         "nevisa-login", "nevisa-login", "harf-transcribe"};
+  for (size_t i = 0; i < 6; ++i) {
+    ASSERT_STR_EQ(recs[i].fault, faults[i]);
+    g_assert_cmpint(recs[i].status, ==, statuses[i]);
+    ASSERT_STR_EQ(recs[i].kind, kinds[i]);
+  }
+  g_assert_cmpuint(r.emulator.rest_count("nevisa-login"), ==, 3);
+  g_assert_cmpuint(r.emulator.rest_count("harf-transcribe"), ==, 2);
+  g_assert_cmpuint(r.emulator.rest_count("unknown"), ==, 1);
+}
+
+// not_json: 200 answers are HTML (state still advances); error answers stay JSON.
+void test_fault_not_json() {
+  emu::Options o;
+  o.not_json = true;
+  o.token = "secret";
+  Running r(o);
+  Http http;
+  HttpReply rep = http.post_json(r.emulator.nevisa_login_url(), kLoginJson);
+  g_assert_cmpuint(rep.status, ==, SOUP_STATUS_OK);
+  g_assert_true(g_str_has_prefix(rep.content_type.c_str(), "text/html"));
+  g_assert_false(is_json(rep.body));
+  rep = Form().file("media", "a.wav", "audio/wav", two_bursts()).post(http, r.emulator.harf_api_url(), "Token wrong");
+  g_assert_cmpuint(rep.status, ==, SOUP_STATUS_UNAUTHORIZED);
+  g_assert_true(is_json(rep.body));
+  const auto progress = http.get(r.emulator.nevisa_api_url() + "celery-progress/x/");
+  g_assert_cmpuint(progress.status, ==, SOUP_STATUS_OK);
+  g_assert_false(is_json(progress.body));
+  const auto recs = r.emulator.rest_requests();
+  ASSERT_STR_EQ(recs[0].fault, "not-json");
+  ASSERT_STR_EQ(recs[1].fault, "");
+  ASSERT_STR_EQ(recs[2].fault, "not-json");
+  g_assert_true(contains(recs[0].answer, "<html"));
+}
+
+// A 30-minute 16 kHz mono WAV (57.6 MB): streamed, hashed and analysed.
+void test_rest_large_upload() {
+  emu::Options o;
+  o.script = {"آغاز"};
+  Running r(o);
+  const uint32_t rate = 16000, seconds = 1800;
+  std::vector<int16_t> pcm;
+  pcm.reserve(size_t(rate) * seconds);
+  for (uint32_t s = 0; s < seconds; ++s) append(pcm, 1, s % 600 == 0);  // 1 s of tone every 10 minutes
+  const std::vector<uint8_t> wav = make_wav(pcm);
+  pcm = {};
+  g_assert_cmpuint(wav.size(), ==, 57600044);
+  Http http;
+  const HttpReply rep = Form().file("media", "long.wav", "audio/wav", wav).post(http, r.emulator.harf_api_url());
+  g_assert_cmpuint(rep.status, ==, SOUP_STATUS_OK);
+  check_harf_result(json_array_get_object_element(Json(rep.body).array(), 0), "long.wav", "0:30:00",
+                    {{"0:00:00", "0:00:01", "آغاز"},
+                     {"0:10:00", "0:10:01", "این یک متن آزمایشی است"},
+                     {"0:20:00", "0:20:01", "این یک متن آزمایشی است"}},
+                    11, 11);
+  const auto rec = r.emulator.rest_requests().at(0);
+  g_assert_cmpuint(rec.body_size, >, wav.size());
+  g_assert_cmpuint(rec.parts.at(0).size, ==, wav.size());
+  ASSERT_STR_EQ(rec.parts[0].sha256, sha256(wav));
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
@@ -467,5 +1310,21 @@ int main(int argc, char **argv) {
   g_test_add_func("/emulator/garbage", test_garbage);
   g_test_add_func("/emulator/never-answer", test_never_answer);
   g_test_add_func("/emulator/stop-with-open-client", test_stop_with_open_client);
+  g_test_add_func("/emulator/harf-rest/upload", test_harf_rest_upload);
+  g_test_add_func("/emulator/harf-rest/wav-variants", test_harf_rest_wav_variants);
+  g_test_add_func("/emulator/harf-rest/poll", test_harf_rest_poll);
+  g_test_add_func("/emulator/harf-rest/failure", test_harf_rest_failure);
+  g_test_add_func("/emulator/harf-rest/timeout", test_harf_rest_timeout);
+  g_test_add_func("/emulator/harf-rest/delay", test_harf_rest_delay);
+  g_test_add_func("/emulator/harf-rest/delay-client-gone", test_harf_rest_delay_client_gone);
+  g_test_add_func("/emulator/rest/stop-with-delayed", test_rest_stop_with_delayed);
+  g_test_add_func("/emulator/nevisa/login", test_nevisa_login);
+  g_test_add_func("/emulator/nevisa/recognize", test_nevisa_recognize);
+  g_test_add_func("/emulator/nevisa/progress-options", test_nevisa_progress_options);
+  g_test_add_func("/emulator/nevisa/terminate", test_nevisa_terminate);
+  g_test_add_func("/emulator/faults/http-401", test_fault_http_401);
+  g_test_add_func("/emulator/faults/throttle-500", test_fault_throttle_500);
+  g_test_add_func("/emulator/faults/not-json", test_fault_not_json);
+  g_test_add_func("/emulator/rest/large-upload", test_rest_large_upload);
   return g_test_run();
 }
