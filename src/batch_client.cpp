@@ -285,6 +285,18 @@ gboolean BatchClient::on_poll_timer(gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+void BatchClient::set_json_body(HttpRequest &req, JsonBuilder *b)
+{
+  JsonNode *root = json_builder_get_root(b);
+  gchar *body = json_to_string(root, FALSE);
+  req.method = "POST";
+  req.body = body;
+  req.content_type = "application/json";
+  g_free(body);
+  json_node_unref(root);
+  g_object_unref(b);
+}
+
 std::string BatchClient::resolve(const std::string &base, const std::string &ref) const
 {
   gchar *abs = g_uri_resolve_relative(base.c_str(), ref.c_str(), G_URI_FLAGS_NONE, nullptr);

@@ -56,6 +56,8 @@ class BatchClient : public Backend {
    * batch-timeout has passed since the first poll, i.e. the end of the upload. */
   void schedule_poll(std::function<void()> fn);
   std::string resolve(const std::string &base, const std::string &ref) const;
+  /* Makes req a JSON POST of what b built (b is consumed). */
+  static void set_json_body(HttpRequest &req, JsonBuilder *b);
 
   const Settings settings_;
   BackendHost *host_;

@@ -54,13 +54,7 @@ class HarfFileClient final : public BatchClient {
     json_builder_set_member_name(b, "wait");
     json_builder_add_boolean_value(b, FALSE);
     json_builder_end_object(b);
-    JsonNode *root = json_builder_get_root(b);
-    gchar *body = json_to_string(root, FALSE);
-    req.body = body;
-    req.content_type = "application/json";
-    g_free(body);
-    json_node_unref(root);
-    g_object_unref(b);
+    set_json_body(req, b);
     http_->send(std::move(req), [this](const HttpResponse &r) { answered(r, "Harf task state"); });
   }
 

@@ -98,13 +98,7 @@ class NevisaClient final : public BatchClient {
     json_builder_set_member_name(b, "password");
     json_builder_add_string_value(b, settings_.nevisa_password.c_str());
     json_builder_end_object(b);
-    JsonNode *root = json_builder_get_root(b);
-    gchar *body = json_to_string(root, FALSE);
-    req.body = body;
-    req.content_type = "application/json";
-    g_free(body);
-    json_node_unref(root);
-    g_object_unref(b);
+    set_json_body(req, b);
     GST_INFO("logging in to Nevisa at %s", req.url.c_str());
     http_->send(std::move(req), [this](const HttpResponse &r) {
       if (fail_on_http(r, "Nevisa login", settings_.nevisa_login_url))

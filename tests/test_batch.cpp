@@ -505,20 +505,9 @@ GST_START_TEST (test_harfsink_nevisa)
   push_audio (h, GST_AUDIO_FORMAT_S16LE, 16000, 1,
       make_audio (GST_AUDIO_FORMAT_S16LE, 16000, 1, three_sentences ()), 0);
   gst_harness_push_event (h, gst_event_new_eos ());
-  size_t results = 0;
-  for (;;) {
-    GstMessage *m = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND,
-        (GstMessageType) (GST_MESSAGE_EOS | GST_MESSAGE_ELEMENT | GST_MESSAGE_ERROR));
-    fail_unless (m != nullptr);
-    fail_if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR);
-    bool eos = GST_MESSAGE_TYPE (m) == GST_MESSAGE_EOS;
-    const GstStructure *s = gst_message_get_structure (m);
-    results += s && gst_structure_has_name (s, "transcription");
-    gst_message_unref (m);
-    if (eos)
-      break;
-  }
-  fail_unless_equals_int (results, 3);
+  auto results = transcriptions_until_eos (bus);
+  fail_unless_equals_int (results.size (), 3);
+  free_structures (results);
   gst_harness_teardown (h);
   gst_object_unref (el);
   gst_bus_set_flushing (bus, TRUE);

@@ -40,21 +40,7 @@ void run_harfsink (emu::Emulator & e, GstClockTime first_pts, Collected & out)
       make_audio (GST_AUDIO_FORMAT_F32LE, 44100, 2, three_sentences ()), first_pts);
   gst_harness_push_event (h, gst_event_new_eos ());
   /* The sink posts EOS only after the last result */
-  std::vector<GstMessage *> others;
-  for (;;) {
-    GstMessage *m = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
-        (GstMessageType) (GST_MESSAGE_EOS | GST_MESSAGE_ELEMENT | GST_MESSAGE_ERROR));
-    fail_unless (m != nullptr, "no EOS from harfsink");
-    fail_if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR);
-    if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_EOS) {
-      gst_message_unref (m);
-      break;
-    }
-    const GstStructure *s = gst_message_get_structure (m);
-    if (s && gst_structure_has_name (s, "transcription"))
-      out.msgs.push_back (gst_structure_copy (s));
-    gst_message_unref (m);
-  }
+  out.msgs = transcriptions_until_eos (bus);
   gst_harness_teardown (h);
   gst_object_unref (el);
   gst_bus_set_flushing (bus, TRUE);

@@ -214,6 +214,26 @@ inline GstMessage *wait_for (GstBus * bus, GstMessageType types, GstClockTime ti
   return gst_bus_timed_pop_filtered (bus, timeout, types);
 }
 
+/* For sinks: collects "transcription" structures until EOS; fails on an
+ * ERROR or when no EOS comes within 60 s. */
+inline std::vector<GstStructure *> transcriptions_until_eos (GstBus * bus)
+{
+  std::vector<GstStructure *> out;
+  for (;;) {
+    GstMessage *m = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND,
+        (GstMessageType) (GST_MESSAGE_EOS | GST_MESSAGE_ELEMENT | GST_MESSAGE_ERROR));
+    fail_unless (m != nullptr, "no EOS from the sink");
+    fail_if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR, "error before EOS");
+    bool eos = GST_MESSAGE_TYPE (m) == GST_MESSAGE_EOS;
+    const GstStructure *s = gst_message_get_structure (m);
+    if (s && gst_structure_has_name (s, "transcription"))
+      out.push_back (gst_structure_copy (s));
+    gst_message_unref (m);
+    if (eos)
+      return out;
+  }
+}
+
 /* No token anywhere: the state change fails with RESOURCE SETTINGS naming
  * HARF_TOKEN, before any connection; with HARF_TOKEN set it goes through. */
 inline void check_missing_token (const char *factory)
