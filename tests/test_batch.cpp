@@ -515,6 +515,58 @@ GST_START_TEST (test_harfsink_nevisa)
 }
 GST_END_TEST;
 
+/* ---- secrets: password, tokens and API keys never reach a log line ---- */
+
+static GMutex log_lock;
+static std::string *log_text;
+
+static void
+keep_log (GstDebugCategory *, GstDebugLevel, const gchar *, const gchar *, gint, GObject *,
+    GstDebugMessage * message, gpointer)
+{
+  const gchar *text = gst_debug_message_get (message);
+  g_mutex_lock (&log_lock);
+  if (text && log_text)
+    (*log_text += text) += '\n';
+  g_mutex_unlock (&log_lock);
+}
+
+GST_START_TEST (test_secrets_never_logged)
+{
+  std::string all;
+  log_text = &all;
+  gst_debug_set_active (TRUE);
+  gst_debug_add_log_function (keep_log, nullptr, nullptr);
+  gst_debug_set_threshold_for_name ("persiantranscribe*", GST_LEVEL_MEMDUMP);
+  gst_debug_set_default_threshold (GST_LEVEL_LOG);
+  emu::Emulator e (batch_options ());
+  start_emulator (e);
+  {
+    Batch b;
+    run_batch (e, configure_nevisa, nullptr, b);
+    fail_unless_equals_int (b.results.size (), 3);
+  }
+  {
+    Batch b;
+    run_batch (e, configure_harf_file, nullptr, b);
+    fail_unless_equals_int (b.results.size (), 3);
+  }
+  gst_debug_set_default_threshold (GST_LEVEL_NONE);
+  gst_debug_remove_log_function (keep_log);
+  g_mutex_lock (&log_lock);
+  log_text = nullptr;
+  g_mutex_unlock (&log_lock);
+
+  auto up = requests_to (e, "recognize-file");
+  std::string session_token = part (up[0], "auth_token")->text;
+  std::string api_key = part (up[0], "api_key")->text;
+  fail_unless (all.size () > 100000, "only %zu bytes of log", all.size ());
+  for (const std::string &secret : { std::string (kPassword), session_token, api_key,
+          std::string (kToken) })
+    fail_unless (all.find (secret) == std::string::npos, "a secret is in the log");
+}
+GST_END_TEST;
+
 static Suite *
 batch_suite (void)
 {
@@ -535,6 +587,7 @@ batch_suite (void)
   tcase_add_test (tc, test_batch_timeout);
   tcase_add_test (tc, test_nevisa_terminate_on_stop);
   tcase_add_test (tc, test_harfsink_nevisa);
+  tcase_add_test (tc, test_secrets_never_logged);
   return s;
 }
 
