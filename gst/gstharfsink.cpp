@@ -321,7 +321,7 @@ gst_harf_sink_class_init (GstHarfSinkClass * klass)
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_set_static_metadata (element_class,
       "Persian speech to text sink", "Sink/Audio/Text",
-      "Transcribes Persian speech with the Harf service and posts a \"transcription\" "
+      "Transcribes Persian speech with the Harf or Nevisa service and posts a \"transcription\" "
       "element message for every result (no text output)", "persiantranscribe developers");
 
   basesink_class->start = GST_DEBUG_FUNCPTR (gst_harf_sink_start);

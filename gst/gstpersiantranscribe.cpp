@@ -2,7 +2,7 @@
  * SECTION:element-persiantranscribe
  * @title: persiantranscribe
  *
- * Transcribes Persian speech with the Harf service.  Raw audio of any common
+ * Transcribes Persian speech with the Harf or Nevisa service.  Raw audio of any common
  * format goes in (it is converted and resampled inside); text/x-raw comes
  * out, one buffer per final segment, with PTS and duration on the input
  * timeline; and every result is also posted as an element message named
@@ -904,7 +904,7 @@ gst_persian_transcribe_class_init (GstPersianTranscribeClass * klass)
   gst_element_class_add_static_pad_template (element_class, &src_template);
   gst_element_class_set_static_metadata (element_class,
       "Persian speech to text", "Filter/Audio/Text",
-      "Transcribes Persian speech with the Harf service: raw audio in, timed text out "
+      "Transcribes Persian speech with the Harf or Nevisa service: raw audio in, timed text out "
       "(for textoverlay, srtenc, webvttenc), and a \"transcription\" element message "
       "for every result", "persiantranscribe developers");
 }

@@ -213,7 +213,7 @@ bool BatchClient::fail_on_http(const HttpResponse &r, const std::string &what,
          r.error);
   } else if (r.status == 0) {
     fail(ErrorKind::OpenReadWrite,
-         (r.tls_error ? "TLS failure with " : "Could not connect to ") + url + " (" + what +
+         (r.tls_error ? "TLS failure with " : "Connection to ") + url + " failed (" + what +
              "): " + r.error,
          r.error);
   } else if (r.status == 401 || r.status == 403) {
@@ -299,7 +299,9 @@ void BatchClient::set_json_body(HttpRequest &req, JsonBuilder *b)
 
 std::string BatchClient::resolve(const std::string &base, const std::string &ref) const
 {
-  gchar *abs = g_uri_resolve_relative(base.c_str(), ref.c_str(), G_URI_FLAGS_NONE, nullptr);
+  /* "https://host/api" means the folder api/, as "https://host/api/" does */
+  std::string dir = base.empty() || base.back() == '/' ? base : base + "/";
+  gchar *abs = g_uri_resolve_relative(dir.c_str(), ref.c_str(), G_URI_FLAGS_NONE, nullptr);
   std::string out = abs ? abs : ref;
   g_free(abs);
   return out;

@@ -1328,7 +1328,7 @@ int run(int argc, char **argv) {
       {"poll-interval", 0, 0, G_OPTION_ARG_INT64, o.number("poll-interval"),
        "harf-file, nevisa: first wait between progress polls, growing to 10 s (100-60000, default 1000)", "MS"},
       {"batch-timeout", 0, 0, G_OPTION_ARG_INT64, o.number("batch-timeout"),
-       "harf-file, nevisa: seconds the job may take once INPUT is read, upload included (default 3600)", "S"},
+       "harf-file, nevisa: seconds the job may take after the upload (default 3600)", "S"},
       {"min-confidence", 0, 0, G_OPTION_ARG_DOUBLE, &o.min_confidence,
        "nevisa: words below this confidence are marked uncertain (0-1, default 0.5)", "C"},
       {"decode", 0, 0, G_OPTION_ARG_NONE, &o.decode,
