@@ -10,7 +10,7 @@ PT_PACKAGES=(
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good    # audiotestsrc, wavparse, textoverlay
   gstreamer1.0-plugins-bad                               # srtenc, webvttenc
   fonts-noto-core                                        # Persian glyphs for textoverlay
-  python3 python3-gi gir1.2-gstreamer-1.0                # the Python example and its test
+  python3 python3-gi gir1.2-gstreamer-1.0 python3-gst-1.0   # the Python example and its test
   valgrind                                               # the leak test under valgrind
 )
 
