@@ -109,10 +109,7 @@ void run_batch (emu::Emulator & e, void (*configure) (GstElement *, emu::Emulato
       gst_message_parse_error (m, &out.error, nullptr);
     gst_message_unref (m);
   }
-  gst_harness_teardown (h);
-  gst_object_unref (el);
-  gst_bus_set_flushing (bus, TRUE);
-  gst_object_unref (bus);
+  teardown_element (h, el, bus);
 }
 
 std::string sha256 (const std::vector<uint8_t> &pcm, uint32_t rate)
@@ -484,10 +481,7 @@ GST_START_TEST (test_nevisa_terminate_on_stop)
   fail_unless (part (terms[0], "task_id") && !part (terms[0], "task_id")->text.empty ());
   fail_unless_equals_int (terms[0].status, 200);
   fail_unless (temp_recordings () == before, "the temporary recording was left behind");
-  gst_harness_teardown (h);
-  gst_object_unref (el);
-  gst_bus_set_flushing (bus, TRUE);
-  gst_object_unref (bus);
+  teardown_element (h, el, bus);
 }
 GST_END_TEST;
 
@@ -508,10 +502,7 @@ GST_START_TEST (test_harfsink_nevisa)
   auto results = transcriptions_until_eos (bus);
   fail_unless_equals_int (results.size (), 3);
   free_structures (results);
-  gst_harness_teardown (h);
-  gst_object_unref (el);
-  gst_bus_set_flushing (bus, TRUE);
-  gst_object_unref (bus);
+  teardown_element (h, el, bus);
 }
 GST_END_TEST;
 

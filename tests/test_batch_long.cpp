@@ -120,10 +120,7 @@ GST_START_TEST (test_thirty_minutes_flat_memory)
       hwm_end - hwm_start);
 
   free_structures (msgs);
-  gst_harness_teardown (h);
-  gst_object_unref (el);
-  gst_bus_set_flushing (bus, TRUE);
-  gst_object_unref (bus);
+  teardown_element (h, el, bus);
   kill (x.pid, SIGTERM);
   g_spawn_close_pid (x.pid);
 }

@@ -23,10 +23,7 @@ void run_persiantranscribe (emu::Emulator & e, GstClockTime first_pts, Collected
   auto events = pull_events_until_eos (h);
   free_events (events);
   out.msgs = pop_transcriptions (bus);
-  gst_harness_teardown (h);
-  gst_object_unref (el);
-  gst_bus_set_flushing (bus, TRUE);
-  gst_object_unref (bus);
+  teardown_element (h, el, bus);
 }
 
 void run_harfsink (emu::Emulator & e, GstClockTime first_pts, Collected & out)
@@ -41,10 +38,7 @@ void run_harfsink (emu::Emulator & e, GstClockTime first_pts, Collected & out)
   gst_harness_push_event (h, gst_event_new_eos ());
   /* The sink posts EOS only after the last result */
   out.msgs = transcriptions_until_eos (bus);
-  gst_harness_teardown (h);
-  gst_object_unref (el);
-  gst_bus_set_flushing (bus, TRUE);
-  gst_object_unref (bus);
+  teardown_element (h, el, bus);
 }
 
 }  // namespace
@@ -111,10 +105,7 @@ GST_START_TEST (test_harfsink_errors)
         "%s", err->message);
     g_clear_error (&err);
     gst_message_unref (m);
-    gst_harness_teardown (h);
-    gst_object_unref (el);
-    gst_bus_set_flushing (bus, TRUE);
-    gst_object_unref (bus);
+    teardown_element (h, el, bus);
   }
 }
 GST_END_TEST;

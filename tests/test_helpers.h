@@ -194,6 +194,15 @@ inline GstElement *make_element (const char *factory, emu::Emulator & e, GstBus 
   return el;
 }
 
+/* Undoes make_element with a harness: stops it, drops the element and its bus. */
+inline void teardown_element (GstHarness * h, GstElement * el, GstBus * bus)
+{
+  gst_harness_teardown (h);
+  gst_object_unref (el);
+  gst_bus_set_flushing (bus, TRUE);
+  gst_object_unref (bus);
+}
+
 inline void start_emulator (emu::Emulator & e)
 {
   GError *err = nullptr;

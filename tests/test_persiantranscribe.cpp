@@ -59,10 +59,7 @@ void run_stream (emu::Emulator & e, const Input & in, Run & out,
   out.events = pull_events_until_eos (h);
   out.buffers = pull_all_buffers (h);
   out.messages = pop_transcriptions (bus, &out.others);
-  gst_harness_teardown (h);
-  gst_object_unref (el);
-  gst_bus_set_flushing (bus, TRUE);
-  gst_object_unref (bus);
+  teardown_element (h, el, bus);
 }
 
 guint64 get_u64 (const GstStructure * s, const char *f)
@@ -428,10 +425,7 @@ expect_error (emu::Emulator & e, GQuark domain, gint code, const char *must_cont
   g_clear_error (&err);
   g_free (dbg);
   gst_message_unref (m);
-  gst_harness_teardown (h);
-  gst_object_unref (el);
-  gst_bus_set_flushing (bus, TRUE);
-  gst_object_unref (bus);
+  teardown_element (h, el, bus);
 }
 
 GST_START_TEST (test_error_rejected_token)
@@ -774,10 +768,7 @@ GST_START_TEST (test_late_results_clamped)
   for (auto *b : buffers)
     gst_buffer_unref (b);
   free_structures (msgs);
-  gst_harness_teardown (h);
-  gst_object_unref (el);
-  gst_bus_set_flushing (bus, TRUE);
-  gst_object_unref (bus);
+  teardown_element (h, el, bus);
 }
 GST_END_TEST;
 
@@ -840,10 +831,7 @@ GST_START_TEST (test_flushing_seek)
   if (s.size () == 2)
     fail_unless_equals_int (s[0].finalize_count, 0);
   free_structures (msgs);
-  gst_harness_teardown (h);
-  gst_object_unref (el);
-  gst_bus_set_flushing (bus, TRUE);
-  gst_object_unref (bus);
+  teardown_element (h, el, bus);
 }
 GST_END_TEST;
 
