@@ -6,27 +6,25 @@
 
 G_BEGIN_DECLS
 
-#define GST_TYPE_HARF_SINK (gst_harf_sink_get_type ())
-#define GST_HARF_SINK(obj) (G_TYPE_CHECK_INSTANCE_CAST ((obj), GST_TYPE_HARF_SINK, GstHarfSink))
+#define GST_TYPE_HARF_SINK (gst_harf_sink_get_type())
+#define GST_HARF_SINK(obj) (G_TYPE_CHECK_INSTANCE_CAST((obj), GST_TYPE_HARF_SINK, GstHarfSink))
 
 typedef struct _GstHarfSink GstHarfSink;
 typedef struct _GstHarfSinkClass GstHarfSinkClass;
 
-struct _GstHarfSink
-{
+struct _GstHarfSink {
   GstBaseSink parent;
 
   /* C++ state (HarfSinkPrivate): new in _init, delete in _finalize */
   gpointer priv;
 };
 
-struct _GstHarfSinkClass
-{
+struct _GstHarfSinkClass {
   GstBaseSinkClass parent_class;
 };
 
-GType gst_harf_sink_get_type (void);
+GType gst_harf_sink_get_type(void);
 
-GST_ELEMENT_REGISTER_DECLARE (harfsink);
+GST_ELEMENT_REGISTER_DECLARE(harfsink);
 
 G_END_DECLS

@@ -28,19 +28,19 @@
 #include "transcribe_common.h"
 #include "transcription_message.h"
 
-GST_DEBUG_CATEGORY_STATIC (gst_persian_transcribe_debug);
+GST_DEBUG_CATEGORY_STATIC(gst_persian_transcribe_debug);
 #define GST_CAT_DEFAULT gst_persian_transcribe_debug
 
-#define SINK_CAPS \
+#define SINK_CAPS                                                                       \
   "audio/x-raw, format = (string) { S8, U8, S16LE, S16BE, U16LE, U16BE, S24LE, S24BE, " \
-  "S24_32LE, S24_32BE, S32LE, S32BE, F32LE, F32BE, F64LE, F64BE }, " \
+  "S24_32LE, S24_32BE, S32LE, S32BE, F32LE, F32BE, F64LE, F64BE }, "                    \
   "rate = (int) [ 8000, 192000 ], channels = (int) [ 1, 8 ], layout = (string) interleaved"
 #define SRC_CAPS "text/x-raw, format = (string) { pango-markup, utf8 }"
 
-static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
-    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (SINK_CAPS));
-static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
-    GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS (SRC_CAPS));
+static GstStaticPadTemplate sink_template =
+    GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(SINK_CAPS));
+static GstStaticPadTemplate src_template =
+    GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(SRC_CAPS));
 
 enum {
   PROP_MAX_LINE_CHARS = PT_PROP_LAST_COMMON,
@@ -58,16 +58,15 @@ constexpr size_t kMaxQueuedResults = 64;
 /* GAP events go out once this much text time is owed. */
 constexpr guint64 kMinGap = 100 * GST_MSECOND;
 
-struct PersianTranscribePrivate final : public pt::EngineListener
-{
-  explicit PersianTranscribePrivate (GstPersianTranscribe * s) : self (s)
+struct PersianTranscribePrivate final : public pt::EngineListener {
+  explicit PersianTranscribePrivate(GstPersianTranscribe *s) : self(s)
   {
-    gst_segment_init (&in_segment, GST_FORMAT_TIME);
+    gst_segment_init(&in_segment, GST_FORMAT_TIME);
   }
 
-  void reset_stream_locked ()
+  void reset_stream_locked()
   {
-    results.clear ();
+    results.clear();
     input_eos = false;
     engine_finished = false;
     eos_sent = false;
@@ -76,114 +75,109 @@ struct PersianTranscribePrivate final : public pt::EngineListener
     out_position = GST_CLOCK_TIME_NONE;
     last_partial_id = -1;
     last_pts = GST_CLOCK_TIME_NONE;
-    held.reset ();
+    held.reset();
     max_observed_delay = 0;
     warned_delay = 0;
   }
 
   /* Where GAP events may advance the text stream to on live input: the audio
    * received, less the latency; never past a cue still held back. */
-  guint64 gap_target_locked () const
+  guint64 gap_target_locked() const
   {
     guint64 latency = active.latency_ns;
-    if (!live || !GST_CLOCK_TIME_IS_VALID (audio_position) || audio_position <= latency)
+    if (!live || !GST_CLOCK_TIME_IS_VALID(audio_position) || audio_position <= latency)
       return GST_CLOCK_TIME_NONE;
     return audio_position - latency;
   }
 
-  bool gap_due_locked () const
+  bool gap_due_locked() const
   {
-    guint64 target = gap_target_locked ();
-    if (!GST_CLOCK_TIME_IS_VALID (target) || !GST_CLOCK_TIME_IS_VALID (out_position))
+    guint64 target = gap_target_locked();
+    if (!GST_CLOCK_TIME_IS_VALID(target) || !GST_CLOCK_TIME_IS_VALID(out_position))
       return false;
     if (held)
-      target = MIN (target, held->start);
+      target = MIN(target, held->start);
     return target > out_position + kMinGap;
   }
 
   /* On live input a held cue waits for the next one only until shortly
    * before the text stream must reach it: min(1 s, latency / 2) early. */
-  bool held_due_locked () const
+  bool held_due_locked() const
   {
-    if (!held || !live || !GST_CLOCK_TIME_IS_VALID (audio_position))
+    if (!held || !live || !GST_CLOCK_TIME_IS_VALID(audio_position))
       return false;
-    guint64 margin = MIN (GST_SECOND, active.latency_ns / 2);
+    guint64 margin = MIN(GST_SECOND, active.latency_ns / 2);
     return audio_position + margin >= held->start + active.latency_ns;
   }
 
-  bool has_work_locked () const
+  bool has_work_locked() const
   {
     if (!have_segment)
       return false;
-    return stream_start_pending || segment_pending || !results.empty () || gap_due_locked ()
-        || held_due_locked () || (input_eos && engine_finished && !eos_sent);
+    return stream_start_pending || segment_pending || !results.empty() || gap_due_locked() ||
+           held_due_locked() || (input_eos && engine_finished && !eos_sent);
   }
 
   /* EngineListener: I/O thread */
-  void on_result (const pt::Result & r) override
+  void on_result(const pt::Result &r) override
   {
     GstSegment seg;
     guint64 delay = 0;
     bool late = false;
     {
-      std::lock_guard < std::mutex > lk (lock);
+      std::lock_guard<std::mutex> lk(lock);
       seg = in_segment;
       /* On live input the audio received so far is "now": the delay is how
        * far past the start of its audio the result came. */
-      if (live && GST_CLOCK_TIME_IS_VALID (audio_position) && audio_position > r.pts) {
+      if (live && GST_CLOCK_TIME_IS_VALID(audio_position) && audio_position > r.pts) {
         delay = audio_position - r.pts;
-        max_observed_delay = MAX (max_observed_delay, delay);
+        max_observed_delay = MAX(max_observed_delay, delay);
         /* One warning per new worst delay, not one per late result */
         late = delay > active.latency_ns && delay > warned_delay;
         if (late)
           warned_delay = delay + 500 * GST_MSECOND;
       }
     }
-    gst_element_post_message (GST_ELEMENT (self),
-        pt_transcription_message_new (GST_ELEMENT (self), r, &seg));
+    gst_element_post_message(GST_ELEMENT(self),
+                             pt_transcription_message_new(GST_ELEMENT(self), r, &seg));
     if (late) {
-      GST_ELEMENT_WARNING (self, RESOURCE, READ,
+      GST_ELEMENT_WARNING(
+          self, RESOURCE, READ,
           ("A result came %" G_GUINT64_FORMAT " ms after its audio, later than the latency "
-              "of %" G_GUINT64_FORMAT " ms allows; raise the \"latency\" property",
-              delay / GST_MSECOND, active.latency_ns / GST_MSECOND),
-          ("segment at %" GST_TIME_FORMAT, GST_TIME_ARGS (r.pts)));
+           "of %" G_GUINT64_FORMAT " ms allows; raise the \"latency\" property",
+           delay / GST_MSECOND, active.latency_ns / GST_MSECOND),
+          ("segment at %" GST_TIME_FORMAT, GST_TIME_ARGS(r.pts)));
     }
     if (r.late_revision)
-      GST_INFO_OBJECT (self, "segment %" G_GINT64_FORMAT " revised after it was final",
-          r.segment.id);
-    std::lock_guard < std::mutex > lk (lock);
-    results.push_back (r);
-    cond.notify_all ();
+      GST_INFO_OBJECT(self, "segment %" G_GINT64_FORMAT " revised after it was final",
+                      r.segment.id);
+    std::lock_guard<std::mutex> lk(lock);
+    results.push_back(r);
+    cond.notify_all();
   }
 
-  void on_progress (const pt::Progress & pr) override
+  void on_progress(const pt::Progress &pr) override { pt_post_progress(GST_ELEMENT(self), pr); }
+
+  void on_warning(const pt::Error &e) override { pt_post_engine_error(GST_ELEMENT(self), e, TRUE); }
+
+  void on_error(const pt::Error &e) override
   {
-    pt_post_progress (GST_ELEMENT (self), pr);
+    pt_post_engine_error(GST_ELEMENT(self), e, FALSE);
+    std::lock_guard<std::mutex> lk(lock);
+    cond.notify_all();
   }
 
-  void on_warning (const pt::Error & e) override
+  void on_finished() override
   {
-    pt_post_engine_error (GST_ELEMENT (self), e, TRUE);
-  }
-
-  void on_error (const pt::Error & e) override
-  {
-    pt_post_engine_error (GST_ELEMENT (self), e, FALSE);
-    std::lock_guard < std::mutex > lk (lock);
-    cond.notify_all ();
-  }
-
-  void on_finished () override
-  {
-    std::lock_guard < std::mutex > lk (lock);
+    std::lock_guard<std::mutex> lk(lock);
     engine_finished = true;
-    cond.notify_all ();
+    cond.notify_all();
   }
 
-  bool can_accept_results () override
+  bool can_accept_results() override
   {
-    std::lock_guard < std::mutex > lk (lock);
-    return results.size () < kMaxQueuedResults;
+    std::lock_guard<std::mutex> lk(lock);
+    return results.size() < kMaxQueuedResults;
   }
 
   GstPersianTranscribe *self;
@@ -194,9 +188,9 @@ struct PersianTranscribePrivate final : public pt::EngineListener
 
   /* Created in READY->PAUSED before the pads activate, destroyed in
    * PAUSED->READY after they are deactivated (so no thread uses it then). */
-  std::unique_ptr < pt::Engine > engine;
-  pt::Settings active;          /* snapshot the engine runs with */
-  pt::CueSettings cues;         /* snapshot of the cue properties */
+  std::unique_ptr<pt::Engine> engine;
+  pt::Settings active;  /* snapshot the engine runs with */
+  pt::CueSettings cues; /* snapshot of the cue properties */
 
   /* Sink streaming thread only */
   bool latency_checked = false;
@@ -209,13 +203,13 @@ struct PersianTranscribePrivate final : public pt::EngineListener
    * cue is known so that its end can stop where the next one starts (or
    * until EOS or the live deadline).  Cues at their natural length go out
    * at once: segments do not overlap, so nothing can cut them short. */
-  std::optional < pt::Cue > held;
+  std::optional<pt::Cue> held;
 
   /* Protected by lock: shared by the sink streaming thread, the I/O thread
    * (results) and the src task */
   std::mutex lock;
   std::condition_variable cond;
-  std::deque < pt::Result > results;
+  std::deque<pt::Result> results;
   bool flushing = true;
   bool input_eos = false;
   bool engine_finished = false;
@@ -227,81 +221,78 @@ struct PersianTranscribePrivate final : public pt::EngineListener
   GstSegment in_segment;
   guint group_id = 0;
   bool have_group_id = false;
-  guint64 audio_position = GST_CLOCK_TIME_NONE;   /* end of audio received */
-  guint64 out_position = GST_CLOCK_TIME_NONE;     /* end of text or gap pushed */
+  guint64 audio_position = GST_CLOCK_TIME_NONE; /* end of audio received */
+  guint64 out_position = GST_CLOCK_TIME_NONE;   /* end of text or gap pushed */
   guint64 max_observed_delay = 0;
   guint64 warned_delay = 0;
   GstFlowReturn src_flow = GST_FLOW_OK;
 };
 
-inline PersianTranscribePrivate &
-priv (GstPersianTranscribe * self)
+inline PersianTranscribePrivate &priv(GstPersianTranscribe *self)
 {
-  return *static_cast < PersianTranscribePrivate * >(self->priv);
+  return *static_cast<PersianTranscribePrivate *>(self->priv);
 }
 
 }  // namespace
 
 #define gst_persian_transcribe_parent_class parent_class
-G_DEFINE_TYPE_WITH_CODE (GstPersianTranscribe, gst_persian_transcribe, GST_TYPE_ELEMENT,
-    GST_DEBUG_CATEGORY_INIT (gst_persian_transcribe_debug, "persiantranscribe", 0,
-        "Persian speech-to-text element"));
-GST_ELEMENT_REGISTER_DEFINE (persiantranscribe, "persiantranscribe", GST_RANK_NONE,
-    GST_TYPE_PERSIAN_TRANSCRIBE);
+G_DEFINE_TYPE_WITH_CODE(GstPersianTranscribe, gst_persian_transcribe, GST_TYPE_ELEMENT,
+                        GST_DEBUG_CATEGORY_INIT(gst_persian_transcribe_debug, "persiantranscribe",
+                                                0, "Persian speech-to-text element"));
+GST_ELEMENT_REGISTER_DEFINE(persiantranscribe, "persiantranscribe", GST_RANK_NONE,
+                            GST_TYPE_PERSIAN_TRANSCRIBE);
 
-static void gst_persian_transcribe_src_loop (GstPersianTranscribe * self);
+static void gst_persian_transcribe_src_loop(GstPersianTranscribe *self);
 
-static gboolean
-negotiate_src (GstPersianTranscribe * self)
+static gboolean negotiate_src(GstPersianTranscribe *self)
 {
-  PersianTranscribePrivate & p = priv (self);
-  GstCaps *tmpl = gst_pad_get_pad_template_caps (self->srcpad);
-  GstCaps *caps = gst_pad_peer_query_caps (self->srcpad, tmpl);
-  gst_caps_unref (tmpl);
-  if (gst_caps_is_empty (caps)) {
-    gst_caps_unref (caps);
-    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (nullptr),
+  PersianTranscribePrivate &p = priv(self);
+  GstCaps *tmpl = gst_pad_get_pad_template_caps(self->srcpad);
+  GstCaps *caps = gst_pad_peer_query_caps(self->srcpad, tmpl);
+  gst_caps_unref(tmpl);
+  if (gst_caps_is_empty(caps)) {
+    gst_caps_unref(caps);
+    GST_ELEMENT_ERROR(
+        self, CORE, NEGOTIATION, (nullptr),
         ("downstream accepts neither text/x-raw,format=pango-markup nor format=utf8"));
     return FALSE;
   }
-  caps = gst_caps_fixate (caps);
-  const gchar *fmt = gst_structure_get_string (gst_caps_get_structure (caps, 0), "format");
-  p.markup = g_strcmp0 (fmt, "utf8") != 0;
-  GST_DEBUG_OBJECT (self, "output caps %" GST_PTR_FORMAT, caps);
-  gboolean ok = gst_pad_set_caps (self->srcpad, caps);
-  gst_caps_unref (caps);
+  caps = gst_caps_fixate(caps);
+  const gchar *fmt = gst_structure_get_string(gst_caps_get_structure(caps, 0), "format");
+  p.markup = g_strcmp0(fmt, "utf8") != 0;
+  GST_DEBUG_OBJECT(self, "output caps %" GST_PTR_FORMAT, caps);
+  gboolean ok = gst_pad_set_caps(self->srcpad, caps);
+  gst_caps_unref(caps);
   return ok;
 }
 
 /* Records a push result; true when the task should keep going. */
-static gboolean
-handle_push_result (GstPersianTranscribe * self, GstFlowReturn ret)
+static gboolean handle_push_result(GstPersianTranscribe *self, GstFlowReturn ret)
 {
-  PersianTranscribePrivate & p = priv (self);
+  PersianTranscribePrivate &p = priv(self);
   if (ret == GST_FLOW_OK)
     return TRUE;
   {
-    std::lock_guard < std::mutex > lk (p.lock);
+    std::lock_guard<std::mutex> lk(p.lock);
     p.src_flow = ret;
   }
-  GST_DEBUG_OBJECT (self, "pausing task: %s", gst_flow_get_name (ret));
+  GST_DEBUG_OBJECT(self, "pausing task: %s", gst_flow_get_name(ret));
   if (ret == GST_FLOW_NOT_LINKED || ret < GST_FLOW_EOS) {
-    GST_ELEMENT_FLOW_ERROR (self, ret);
-    gst_pad_push_event (self->srcpad, gst_event_new_eos ());
+    GST_ELEMENT_FLOW_ERROR(self, ret);
+    gst_pad_push_event(self->srcpad, gst_event_new_eos());
   }
-  gst_pad_pause_task (self->srcpad);
+  gst_pad_pause_task(self->srcpad);
   return FALSE;
 }
 
-static gboolean
-push_gap (GstPersianTranscribe * self, guint64 from, guint64 to)
+static gboolean push_gap(GstPersianTranscribe *self, guint64 from, guint64 to)
 {
-  if (!GST_CLOCK_TIME_IS_VALID (from) || to <= from)
+  if (!GST_CLOCK_TIME_IS_VALID(from) || to <= from)
     return TRUE;
-  GST_LOG_OBJECT (self, "gap %" GST_TIME_FORMAT " - %" GST_TIME_FORMAT,
-      GST_TIME_ARGS (from), GST_TIME_ARGS (to));
-  if (!gst_pad_push_event (self->srcpad, gst_event_new_gap (from, to - from)))
-    GST_DEBUG_OBJECT (self, "gap event not handled downstream");
+  GST_LOG_OBJECT(self, "gap %" GST_TIME_FORMAT " - %" GST_TIME_FORMAT, GST_TIME_ARGS(from),
+                 GST_TIME_ARGS(to));
+  if (!gst_pad_push_event(self->srcpad, gst_event_new_gap(from, to - from)))
+    GST_DEBUG_OBJECT(self, "gap event not handled downstream");
   return TRUE;
 }
 
@@ -310,71 +301,69 @@ push_gap (GstPersianTranscribe * self, guint64 from, guint64 to)
  * it stood.  Anything that would start before text already pushed (or a GAP
  * already sent) is moved forward with its duration kept: late, never
  * dropped.  False when the task must stop. */
-static gboolean
-push_cue (GstPersianTranscribe * self, const pt::Cue & cue, gint64 partial_id)
+static gboolean push_cue(GstPersianTranscribe *self, const pt::Cue &cue, gint64 partial_id)
 {
-  PersianTranscribePrivate & p = priv (self);
+  PersianTranscribePrivate &p = priv(self);
   guint64 pts = cue.start;
   guint64 duration = cue.end > cue.start ? cue.end - cue.start : 0;
   guint64 gap_from;
   bool markup;
   {
-    std::lock_guard < std::mutex > lk (p.lock);
+    std::lock_guard<std::mutex> lk(p.lock);
     gap_from = p.out_position;
-    if (p.last_partial_id >= 0 && GST_CLOCK_TIME_IS_VALID (p.last_pts)) {
+    if (p.last_partial_id >= 0 && GST_CLOCK_TIME_IS_VALID(p.last_pts)) {
       /* This replaces the partial text pushed last. */
-      pts = MAX (pts, p.last_pts);
+      pts = MAX(pts, p.last_pts);
       gap_from = GST_CLOCK_TIME_NONE;
-    } else if (GST_CLOCK_TIME_IS_VALID (p.out_position) && pts < p.out_position) {
-      GST_WARNING_OBJECT (self, "text for %" GST_TIME_FORMAT " came after the text stream "
-          "had passed it; shown from %" GST_TIME_FORMAT " (raise \"latency\")",
-          GST_TIME_ARGS (pts), GST_TIME_ARGS (p.out_position));
+    } else if (GST_CLOCK_TIME_IS_VALID(p.out_position) && pts < p.out_position) {
+      GST_WARNING_OBJECT(self,
+                         "text for %" GST_TIME_FORMAT
+                         " came after the text stream "
+                         "had passed it; shown from %" GST_TIME_FORMAT " (raise \"latency\")",
+                         GST_TIME_ARGS(pts), GST_TIME_ARGS(p.out_position));
       pts = p.out_position;
     }
     p.last_partial_id = partial_id;
     p.last_pts = pts;
-    if (!GST_CLOCK_TIME_IS_VALID (p.out_position) || pts + duration > p.out_position)
+    if (!GST_CLOCK_TIME_IS_VALID(p.out_position) || pts + duration > p.out_position)
       p.out_position = pts + duration;
     markup = p.markup;
   }
-  push_gap (self, gap_from, pts);
-  std::string text = cue.text (markup);
-  if (text.empty ()) {
-    push_gap (self, pts, pts + duration);
+  push_gap(self, gap_from, pts);
+  std::string text = cue.text(markup);
+  if (text.empty()) {
+    push_gap(self, pts, pts + duration);
     return TRUE;
   }
-  GstBuffer *buf = gst_buffer_new_memdup (text.data (), text.size ());
-  GST_BUFFER_PTS (buf) = pts;
-  GST_BUFFER_DURATION (buf) = duration;
-  GST_DEBUG_OBJECT (self, "pushing %s cue %" GST_TIME_FORMAT " + %" GST_TIME_FORMAT,
-      partial_id >= 0 ? "partial" : "final", GST_TIME_ARGS (pts), GST_TIME_ARGS (duration));
-  return handle_push_result (self, gst_pad_push (self->srcpad, buf));
+  GstBuffer *buf = gst_buffer_new_memdup(text.data(), text.size());
+  GST_BUFFER_PTS(buf) = pts;
+  GST_BUFFER_DURATION(buf) = duration;
+  GST_DEBUG_OBJECT(self, "pushing %s cue %" GST_TIME_FORMAT " + %" GST_TIME_FORMAT,
+                   partial_id >= 0 ? "partial" : "final", GST_TIME_ARGS(pts),
+                   GST_TIME_ARGS(duration));
+  return handle_push_result(self, gst_pad_push(self->srcpad, buf));
 }
 
 /* Pushes the held cue, ending it where the next cue starts (limit) when
  * that comes first. */
-static gboolean
-push_held (GstPersianTranscribe * self, guint64 limit)
+static gboolean push_held(GstPersianTranscribe *self, guint64 limit)
 {
-  PersianTranscribePrivate & p = priv (self);
-  pt::Cue cue = std::move (*p.held);
-  p.held.reset ();
-  if (GST_CLOCK_TIME_IS_VALID (limit) && limit > cue.start && cue.end > limit)
+  PersianTranscribePrivate &p = priv(self);
+  pt::Cue cue = std::move(*p.held);
+  p.held.reset();
+  if (GST_CLOCK_TIME_IS_VALID(limit) && limit > cue.start && cue.end > limit)
     cue.end = limit;
-  return push_cue (self, cue, -1);
+  return push_cue(self, cue, -1);
 }
 
-static void
-gst_persian_transcribe_src_loop (GstPersianTranscribe * self)
+static void gst_persian_transcribe_src_loop(GstPersianTranscribe *self)
 {
-  PersianTranscribePrivate & p = priv (self);
-  std::unique_lock < std::mutex > lk (p.lock);
-  p.cond.wait (lk,[&p] {
-        return p.flushing || p.has_work_locked ();
-      });
+  PersianTranscribePrivate &p = priv(self);
+  std::unique_lock<std::mutex> lk(p.lock);
+  p.cond.wait(lk, [&p] { return p.flushing || p.has_work_locked(); });
   if (p.flushing) {
-    lk.unlock ();
-    gst_pad_pause_task (self->srcpad);
+    lk.unlock();
+    gst_pad_pause_task(self->srcpad);
     return;
   }
 
@@ -386,326 +375,322 @@ gst_persian_transcribe_src_loop (GstPersianTranscribe * self)
     GstSegment seg = p.in_segment;
     guint group_id = p.group_id;
     bool have_group = p.have_group_id;
-    lk.unlock ();
+    lk.unlock();
     if (send_start) {
-      gchar *id = gst_pad_create_stream_id (self->srcpad, GST_ELEMENT (self), "text");
-      GstEvent *ev = gst_event_new_stream_start (id);
-      g_free (id);
+      gchar *id = gst_pad_create_stream_id(self->srcpad, GST_ELEMENT(self), "text");
+      GstEvent *ev = gst_event_new_stream_start(id);
+      g_free(id);
       if (have_group)
-        gst_event_set_group_id (ev, group_id);
-      gst_pad_push_event (self->srcpad, ev);
+        gst_event_set_group_id(ev, group_id);
+      gst_pad_push_event(self->srcpad, ev);
     }
-    if (!gst_pad_has_current_caps (self->srcpad) || gst_pad_check_reconfigure (self->srcpad)) {
-      if (!negotiate_src (self)) {
-        handle_push_result (self, GST_FLOW_NOT_NEGOTIATED);
+    if (!gst_pad_has_current_caps(self->srcpad) || gst_pad_check_reconfigure(self->srcpad)) {
+      if (!negotiate_src(self)) {
+        handle_push_result(self, GST_FLOW_NOT_NEGOTIATED);
         return;
       }
     }
-    gst_pad_push_event (self->srcpad, gst_event_new_segment (&seg));
+    gst_pad_push_event(self->srcpad, gst_event_new_segment(&seg));
     return;
   }
 
   /* 2. results, in order, shaped into cues */
-  if (!p.results.empty ()) {
-    bool was_full = p.results.size () >= kMaxQueuedResults;
-    pt::Result r = std::move (p.results.front ());
-    p.results.pop_front ();
+  if (!p.results.empty()) {
+    bool was_full = p.results.size() >= kMaxQueuedResults;
+    pt::Result r = std::move(p.results.front());
+    p.results.pop_front();
     pt::CueSettings cs = p.cues;
-    lk.unlock ();
+    lk.unlock();
 
     if (was_full && p.engine)
-      p.engine->resume_output ();
-    if (gst_pad_check_reconfigure (self->srcpad) && !negotiate_src (self)) {
-      handle_push_result (self, GST_FLOW_NOT_NEGOTIATED);
+      p.engine->resume_output();
+    if (gst_pad_check_reconfigure(self->srcpad) && !negotiate_src(self)) {
+      handle_push_result(self, GST_FLOW_NOT_NEGOTIATED);
       return;
     }
-    std::vector < pt::Cue > cues = pt::shape_cues (r.segment, r.pts, r.pts + r.duration, cs);
+    std::vector<pt::Cue> cues = pt::shape_cues(r.segment, r.pts, r.pts + r.duration, cs);
     if (!r.segment.final) {
       /* A partial revision: show where the speech is now (its last cue);
        * the next revision of the same segment replaces it. */
-      if (cues.empty ())
+      if (cues.empty())
         return;
-      if (p.held && !push_held (self, cues.back ().start))
+      if (p.held && !push_held(self, cues.back().start))
         return;
-      push_cue (self, cues.back (), r.segment.id);
+      push_cue(self, cues.back(), r.segment.id);
       return;
     }
-    for (pt::Cue & c : cues) {
-      if (p.held && !push_held (self, c.start))
+    for (pt::Cue &c : cues) {
+      if (p.held && !push_held(self, c.start))
         return;
       if (c.extended)
-        p.held = std::move (c);
-      else if (!push_cue (self, c, -1))
+        p.held = std::move(c);
+      else if (!push_cue(self, c, -1))
         return;
     }
-    if (cues.empty () && p.last_partial_id == r.segment.id)
+    if (cues.empty() && p.last_partial_id == r.segment.id)
       p.last_partial_id = -1;
     return;
   }
 
   /* 3. keep a live text stream moving */
-  if (p.held_due_locked ()) {
+  if (p.held_due_locked()) {
     /* The deadline is near the held cue: it goes out with the end it has,
      * early enough for textoverlay to show it on time. */
-    lk.unlock ();
-    push_held (self, GST_CLOCK_TIME_NONE);
+    lk.unlock();
+    push_held(self, GST_CLOCK_TIME_NONE);
     return;
   }
-  if (p.gap_due_locked ()) {
+  if (p.gap_due_locked()) {
     guint64 from = p.out_position;
-    guint64 to = p.gap_target_locked ();
+    guint64 to = p.gap_target_locked();
     if (p.held)
-      to = MIN (to, p.held->start);
+      to = MIN(to, p.held->start);
     p.out_position = to;
-    lk.unlock ();
-    push_gap (self, from, to);
+    lk.unlock();
+    push_gap(self, from, to);
     return;
   }
 
   /* 4. everything delivered after the input ended */
   if (p.input_eos && p.engine_finished && !p.eos_sent) {
     if (p.held) {
-      lk.unlock ();
-      push_held (self, GST_CLOCK_TIME_NONE);
+      lk.unlock();
+      push_held(self, GST_CLOCK_TIME_NONE);
       return;
     }
     p.eos_sent = true;
-    lk.unlock ();
-    GST_DEBUG_OBJECT (self, "all results pushed, forwarding EOS");
-    gst_pad_push_event (self->srcpad, gst_event_new_eos ());
+    lk.unlock();
+    GST_DEBUG_OBJECT(self, "all results pushed, forwarding EOS");
+    gst_pad_push_event(self->srcpad, gst_event_new_eos());
     return;
   }
 }
 
-static gboolean
-gst_persian_transcribe_src_activate_mode (GstPad * pad, GstObject * parent, GstPadMode mode,
-    gboolean active)
+static gboolean gst_persian_transcribe_src_activate_mode(GstPad *pad, GstObject *parent,
+                                                         GstPadMode mode, gboolean active)
 {
-  GstPersianTranscribe *self = GST_PERSIAN_TRANSCRIBE (parent);
-  PersianTranscribePrivate & p = priv (self);
+  GstPersianTranscribe *self = GST_PERSIAN_TRANSCRIBE(parent);
+  PersianTranscribePrivate &p = priv(self);
   if (mode != GST_PAD_MODE_PUSH)
     return FALSE;
   if (active) {
     {
-      std::lock_guard < std::mutex > lk (p.lock);
+      std::lock_guard<std::mutex> lk(p.lock);
       p.flushing = false;
     }
-    return gst_pad_start_task (pad, (GstTaskFunction) gst_persian_transcribe_src_loop, self,
-        nullptr);
+    return gst_pad_start_task(pad, (GstTaskFunction)gst_persian_transcribe_src_loop, self, nullptr);
   }
   {
-    std::lock_guard < std::mutex > lk (p.lock);
+    std::lock_guard<std::mutex> lk(p.lock);
     p.flushing = true;
-    p.cond.notify_all ();
+    p.cond.notify_all();
   }
-  return gst_pad_stop_task (pad);
+  return gst_pad_stop_task(pad);
 }
 
-static gboolean
-gst_persian_transcribe_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
+static gboolean gst_persian_transcribe_sink_event(GstPad *pad, GstObject *parent, GstEvent *event)
 {
-  GstPersianTranscribe *self = GST_PERSIAN_TRANSCRIBE (parent);
-  PersianTranscribePrivate & p = priv (self);
+  GstPersianTranscribe *self = GST_PERSIAN_TRANSCRIBE(parent);
+  PersianTranscribePrivate &p = priv(self);
 
-  GST_LOG_OBJECT (self, "sink event %" GST_PTR_FORMAT, event);
-  switch (GST_EVENT_TYPE (event)) {
-    case GST_EVENT_STREAM_START:{
+  GST_LOG_OBJECT(self, "sink event %" GST_PTR_FORMAT, event);
+  switch (GST_EVENT_TYPE(event)) {
+    case GST_EVENT_STREAM_START: {
       guint group_id;
-      std::lock_guard < std::mutex > lk (p.lock);
-      p.have_group_id = gst_event_parse_group_id (event, &group_id);
+      std::lock_guard<std::mutex> lk(p.lock);
+      p.have_group_id = gst_event_parse_group_id(event, &group_id);
       p.group_id = group_id;
       p.stream_start_pending = true;
-      gst_event_unref (event);
+      gst_event_unref(event);
       return TRUE;
     }
-    case GST_EVENT_CAPS:{
+    case GST_EVENT_CAPS: {
       GstCaps *caps;
       GstAudioInfo info;
-      gst_event_parse_caps (event, &caps);
-      if (!pt_audio_info_from_caps (&info, caps)) {
-        GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("Cannot read the audio format"),
-            ("caps %" GST_PTR_FORMAT, caps));
-        gst_event_unref (event);
+      gst_event_parse_caps(event, &caps);
+      if (!pt_audio_info_from_caps(&info, caps)) {
+        GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("Cannot read the audio format"),
+                          ("caps %" GST_PTR_FORMAT, caps));
+        gst_event_unref(event);
         return FALSE;
       }
       std::string err;
-      gboolean ok = p.engine && p.engine->set_format (info, &err);
+      gboolean ok = p.engine && p.engine->set_format(info, &err);
       if (!ok)
-        GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("%s", err.c_str ()), (nullptr));
-      gst_event_unref (event);
+        GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("%s", err.c_str()), (nullptr));
+      gst_event_unref(event);
       return ok;
     }
-    case GST_EVENT_SEGMENT:{
+    case GST_EVENT_SEGMENT: {
       const GstSegment *seg;
-      gst_event_parse_segment (event, &seg);
+      gst_event_parse_segment(event, &seg);
       if (seg->format != GST_FORMAT_TIME) {
-        GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("persiantranscribe needs time-stamped audio "
-                "(a TIME segment), got a %s segment", gst_format_get_name (seg->format)),
-            (nullptr));
-        gst_event_unref (event);
+        GST_ELEMENT_ERROR(self, STREAM, FORMAT,
+                          ("persiantranscribe needs time-stamped audio "
+                           "(a TIME segment), got a %s segment",
+                           gst_format_get_name(seg->format)),
+                          (nullptr));
+        gst_event_unref(event);
         return FALSE;
       }
-      std::lock_guard < std::mutex > lk (p.lock);
-      gst_segment_copy_into (seg, &p.in_segment);
+      std::lock_guard<std::mutex> lk(p.lock);
+      gst_segment_copy_into(seg, &p.in_segment);
       p.have_segment = true;
       p.segment_pending = true;
-      p.cond.notify_all ();
-      gst_event_unref (event);
+      p.cond.notify_all();
+      gst_event_unref(event);
       return TRUE;
     }
-    case GST_EVENT_GAP:{
+    case GST_EVENT_GAP: {
       GstClockTime ts, dur;
-      gst_event_parse_gap (event, &ts, &dur);
-      gst_event_unref (event);
+      gst_event_parse_gap(event, &ts, &dur);
+      gst_event_unref(event);
       if (!p.engine)
         return FALSE;
-      pt::Engine::Flow f = p.engine->push_gap (ts, dur);
-      std::lock_guard < std::mutex > lk (p.lock);
-      guint64 pos = p.engine->input_position ();
-      if (GST_CLOCK_TIME_IS_VALID (pos))
+      pt::Engine::Flow f = p.engine->push_gap(ts, dur);
+      std::lock_guard<std::mutex> lk(p.lock);
+      guint64 pos = p.engine->input_position();
+      if (GST_CLOCK_TIME_IS_VALID(pos))
         p.audio_position = pos;
-      p.cond.notify_all ();
+      p.cond.notify_all();
       return f == pt::Engine::Flow::Ok;
     }
-    case GST_EVENT_EOS:{
-      gst_event_unref (event);
+    case GST_EVENT_EOS: {
+      gst_event_unref(event);
       if (p.engine)
-        p.engine->finish ();
-      std::lock_guard < std::mutex > lk (p.lock);
+        p.engine->finish();
+      std::lock_guard<std::mutex> lk(p.lock);
       p.input_eos = true;
       if (!p.have_segment) {
-        gst_segment_init (&p.in_segment, GST_FORMAT_TIME);
+        gst_segment_init(&p.in_segment, GST_FORMAT_TIME);
         p.have_segment = true;
         p.segment_pending = true;
       }
       if (!p.engine)
         p.engine_finished = true;
-      p.cond.notify_all ();
+      p.cond.notify_all();
       return TRUE;
     }
-    case GST_EVENT_FLUSH_START:{
+    case GST_EVENT_FLUSH_START: {
       {
-        std::lock_guard < std::mutex > lk (p.lock);
+        std::lock_guard<std::mutex> lk(p.lock);
         p.flushing = true;
-        p.cond.notify_all ();
+        p.cond.notify_all();
       }
       if (p.engine)
-        p.engine->set_flushing (true);
-      gboolean ret = gst_pad_push_event (self->srcpad, event);
-      gst_pad_pause_task (self->srcpad);
+        p.engine->set_flushing(true);
+      gboolean ret = gst_pad_push_event(self->srcpad, event);
+      gst_pad_pause_task(self->srcpad);
       return ret;
     }
-    case GST_EVENT_FLUSH_STOP:{
+    case GST_EVENT_FLUSH_STOP: {
       if (p.engine) {
-        p.engine->reset ();
-        p.engine->set_flushing (false);
+        p.engine->reset();
+        p.engine->set_flushing(false);
       }
       {
-        std::lock_guard < std::mutex > lk (p.lock);
-        p.reset_stream_locked ();
+        std::lock_guard<std::mutex> lk(p.lock);
+        p.reset_stream_locked();
         p.flushing = false;
       }
-      gboolean ret = gst_pad_push_event (self->srcpad, event);
-      gst_pad_start_task (self->srcpad, (GstTaskFunction) gst_persian_transcribe_src_loop, self,
-          nullptr);
+      gboolean ret = gst_pad_push_event(self->srcpad, event);
+      gst_pad_start_task(self->srcpad, (GstTaskFunction)gst_persian_transcribe_src_loop, self,
+                         nullptr);
       return ret;
     }
     case GST_EVENT_TAG:
       /* Tags describe the audio, not the text. */
-      gst_event_unref (event);
+      gst_event_unref(event);
       return TRUE;
     default:
-      return gst_pad_event_default (pad, parent, event);
+      return gst_pad_event_default(pad, parent, event);
   }
 }
 
-static gboolean
-gst_persian_transcribe_sink_query (GstPad * pad, GstObject * parent, GstQuery * query)
+static gboolean gst_persian_transcribe_sink_query(GstPad *pad, GstObject *parent, GstQuery *query)
 {
-  switch (GST_QUERY_TYPE (query)) {
+  switch (GST_QUERY_TYPE(query)) {
     case GST_QUERY_ALLOCATION:
       return FALSE;
     case GST_QUERY_DRAIN:
       return TRUE;
     default:
-      return gst_pad_query_default (pad, parent, query);
+      return gst_pad_query_default(pad, parent, query);
   }
 }
 
-static gboolean
-gst_persian_transcribe_src_query (GstPad * pad, GstObject * parent, GstQuery * query)
+static gboolean gst_persian_transcribe_src_query(GstPad *pad, GstObject *parent, GstQuery *query)
 {
-  GstPersianTranscribe *self = GST_PERSIAN_TRANSCRIBE (parent);
-  PersianTranscribePrivate & p = priv (self);
+  GstPersianTranscribe *self = GST_PERSIAN_TRANSCRIBE(parent);
+  PersianTranscribePrivate &p = priv(self);
 
-  if (GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
-    if (!gst_pad_peer_query (self->sinkpad, query))
+  if (GST_QUERY_TYPE(query) == GST_QUERY_LATENCY) {
+    if (!gst_pad_peer_query(self->sinkpad, query))
       return FALSE;
     gboolean live;
     GstClockTime min, max;
-    gst_query_parse_latency (query, &live, &min, &max);
-    GST_OBJECT_LOCK (self);
+    gst_query_parse_latency(query, &live, &min, &max);
+    GST_OBJECT_LOCK(self);
     guint64 ours = p.props.latency_ns;
-    GST_OBJECT_UNLOCK (self);
+    GST_OBJECT_UNLOCK(self);
     {
-      std::lock_guard < std::mutex > lk (p.lock);
+      std::lock_guard<std::mutex> lk(p.lock);
       if (p.engine)
         ours = p.active.latency_ns;
       p.live = live;
     }
     min += ours;
-    if (GST_CLOCK_TIME_IS_VALID (max))
+    if (GST_CLOCK_TIME_IS_VALID(max))
       max += ours;
-    GST_DEBUG_OBJECT (self, "latency: live %d, min %" GST_TIME_FORMAT ", max %" GST_TIME_FORMAT,
-        live, GST_TIME_ARGS (min), GST_TIME_ARGS (max));
-    gst_query_set_latency (query, live, min, max);
+    GST_DEBUG_OBJECT(self, "latency: live %d, min %" GST_TIME_FORMAT ", max %" GST_TIME_FORMAT,
+                     live, GST_TIME_ARGS(min), GST_TIME_ARGS(max));
+    gst_query_set_latency(query, live, min, max);
     return TRUE;
   }
-  return gst_pad_query_default (pad, parent, query);
+  return gst_pad_query_default(pad, parent, query);
 }
 
-static GstFlowReturn
-gst_persian_transcribe_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
+static GstFlowReturn gst_persian_transcribe_chain(GstPad *pad, GstObject *parent, GstBuffer *buf)
 {
-  GstPersianTranscribe *self = GST_PERSIAN_TRANSCRIBE (parent);
-  PersianTranscribePrivate & p = priv (self);
+  GstPersianTranscribe *self = GST_PERSIAN_TRANSCRIBE(parent);
+  PersianTranscribePrivate &p = priv(self);
 
   if (!p.latency_checked) {
     /* Live input decides whether GAP events keep the text stream moving. */
-    GstQuery *q = gst_query_new_latency ();
+    GstQuery *q = gst_query_new_latency();
     gboolean live = FALSE;
-    if (gst_pad_peer_query (self->sinkpad, q))
-      gst_query_parse_latency (q, &live, nullptr, nullptr);
-    gst_query_unref (q);
-    std::lock_guard < std::mutex > lk (p.lock);
+    if (gst_pad_peer_query(self->sinkpad, q))
+      gst_query_parse_latency(q, &live, nullptr, nullptr);
+    gst_query_unref(q);
+    std::lock_guard<std::mutex> lk(p.lock);
     p.live = p.live || live;
     p.latency_checked = true;
   }
 
-  GstClockTime pts = GST_BUFFER_PTS (buf);
+  GstClockTime pts = GST_BUFFER_PTS(buf);
   {
-    std::lock_guard < std::mutex > lk (p.lock);
+    std::lock_guard<std::mutex> lk(p.lock);
     if (p.flushing || !p.engine) {
-      gst_buffer_unref (buf);
+      gst_buffer_unref(buf);
       return GST_FLOW_FLUSHING;
     }
     if (p.src_flow != GST_FLOW_OK) {
-      gst_buffer_unref (buf);
+      gst_buffer_unref(buf);
       return p.src_flow;
     }
-    if (!GST_CLOCK_TIME_IS_VALID (p.out_position))
-      p.out_position = GST_CLOCK_TIME_IS_VALID (pts) ? pts : p.in_segment.start;
+    if (!GST_CLOCK_TIME_IS_VALID(p.out_position))
+      p.out_position = GST_CLOCK_TIME_IS_VALID(pts) ? pts : p.in_segment.start;
   }
 
   GstMapInfo map;
-  if (!gst_buffer_map (buf, &map, GST_MAP_READ)) {
-    gst_buffer_unref (buf);
-    GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Could not read an input buffer"), (nullptr));
+  if (!gst_buffer_map(buf, &map, GST_MAP_READ)) {
+    gst_buffer_unref(buf);
+    GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Could not read an input buffer"), (nullptr));
     return GST_FLOW_ERROR;
   }
-  pt::Engine::Flow f = p.engine->push_audio (pts, map.data, map.size);
-  gst_buffer_unmap (buf, &map);
-  gst_buffer_unref (buf);
+  pt::Engine::Flow f = p.engine->push_audio(pts, map.data, map.size);
+  gst_buffer_unmap(buf, &map);
+  gst_buffer_unref(buf);
 
   switch (f) {
     case pt::Engine::Flow::Flushing:
@@ -715,67 +700,67 @@ gst_persian_transcribe_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
     case pt::Engine::Flow::Ok:
       break;
   }
-  std::lock_guard < std::mutex > lk (p.lock);
-  p.audio_position = p.engine->input_position ();
-  p.cond.notify_all ();
+  std::lock_guard<std::mutex> lk(p.lock);
+  p.audio_position = p.engine->input_position();
+  p.cond.notify_all();
   return GST_FLOW_OK;
 }
 
-static GstStateChangeReturn
-gst_persian_transcribe_change_state (GstElement * element, GstStateChange transition)
+static GstStateChangeReturn gst_persian_transcribe_change_state(GstElement *element,
+                                                                GstStateChange transition)
 {
-  GstPersianTranscribe *self = GST_PERSIAN_TRANSCRIBE (element);
-  PersianTranscribePrivate & p = priv (self);
+  GstPersianTranscribe *self = GST_PERSIAN_TRANSCRIBE(element);
+  PersianTranscribePrivate &p = priv(self);
 
   switch (transition) {
-    case GST_STATE_CHANGE_READY_TO_PAUSED:{
-      pt::Settings s = pt_snapshot_settings (element, p.props);
-      if (auto problem = pt::validate_settings (s)) {
-        GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("%s", problem->c_str ()), (nullptr));
+    case GST_STATE_CHANGE_READY_TO_PAUSED: {
+      pt::Settings s = pt_snapshot_settings(element, p.props);
+      if (auto problem = pt::validate_settings(s)) {
+        GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("%s", problem->c_str()), (nullptr));
         return GST_STATE_CHANGE_FAILURE;
       }
       {
-        std::lock_guard < std::mutex > lk (p.lock);
+        std::lock_guard<std::mutex> lk(p.lock);
         p.active = s;
-        GST_OBJECT_LOCK (self);
+        GST_OBJECT_LOCK(self);
         p.cues = p.cue_props;
-        GST_OBJECT_UNLOCK (self);
-        p.reset_stream_locked ();
+        GST_OBJECT_UNLOCK(self);
+        p.reset_stream_locked();
         p.have_segment = false;
         p.segment_pending = false;
         p.stream_start_pending = true;
         p.live = false;
       }
       p.latency_checked = false;
-      p.engine = std::make_unique < pt::Engine > (s, &p);
+      p.engine = std::make_unique<pt::Engine>(s, &p);
       break;
     }
-    case GST_STATE_CHANGE_PAUSED_TO_READY:{
+    case GST_STATE_CHANGE_PAUSED_TO_READY: {
       {
-        std::lock_guard < std::mutex > lk (p.lock);
+        std::lock_guard<std::mutex> lk(p.lock);
         p.flushing = true;
-        p.cond.notify_all ();
+        p.cond.notify_all();
       }
       if (p.engine)
-        p.engine->set_flushing (true);
+        p.engine->set_flushing(true);
       break;
     }
     default:
       break;
   }
 
-  GstStateChangeReturn ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+  GstStateChangeReturn ret = GST_ELEMENT_CLASS(parent_class)->change_state(element, transition);
 
   switch (transition) {
     case GST_STATE_CHANGE_READY_TO_PAUSED:
       if (ret == GST_STATE_CHANGE_FAILURE)
-        p.engine.reset ();
+        p.engine.reset();
       break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:
-      p.engine.reset ();
+      p.engine.reset();
       {
-        std::lock_guard < std::mutex > lk (p.lock);
-        p.reset_stream_locked ();
+        std::lock_guard<std::mutex> lk(p.lock);
+        p.reset_stream_locked();
       }
       break;
     default:
@@ -784,149 +769,150 @@ gst_persian_transcribe_change_state (GstElement * element, GstStateChange transi
   return ret;
 }
 
-static void
-gst_persian_transcribe_set_property (GObject * object, guint prop_id, const GValue * value,
-    GParamSpec * pspec)
+static void gst_persian_transcribe_set_property(GObject *object, guint prop_id, const GValue *value,
+                                                GParamSpec *pspec)
 {
-  GstPersianTranscribe *self = GST_PERSIAN_TRANSCRIBE (object);
-  PersianTranscribePrivate & p = priv (self);
-  GST_OBJECT_LOCK (self);
-  gboolean ok = pt_set_common_property (p.props, prop_id, value);
+  GstPersianTranscribe *self = GST_PERSIAN_TRANSCRIBE(object);
+  PersianTranscribePrivate &p = priv(self);
+  GST_OBJECT_LOCK(self);
+  gboolean ok = pt_set_common_property(p.props, prop_id, value);
   if (!ok) {
     ok = TRUE;
     switch (prop_id) {
       case PROP_MAX_LINE_CHARS:
-        p.cue_props.max_line_chars = g_value_get_uint (value);
+        p.cue_props.max_line_chars = g_value_get_uint(value);
         break;
       case PROP_MAX_LINES:
-        p.cue_props.max_lines = g_value_get_uint (value);
+        p.cue_props.max_lines = g_value_get_uint(value);
         break;
       case PROP_MAX_CUE_DURATION:
-        p.cue_props.max_duration = (guint64) g_value_get_uint (value) * GST_MSECOND;
+        p.cue_props.max_duration = (guint64)g_value_get_uint(value) * GST_MSECOND;
         break;
       case PROP_MIN_CUE_DURATION:
-        p.cue_props.min_duration = (guint64) g_value_get_uint (value) * GST_MSECOND;
+        p.cue_props.min_duration = (guint64)g_value_get_uint(value) * GST_MSECOND;
         break;
       default:
         ok = FALSE;
     }
   }
-  GST_OBJECT_UNLOCK (self);
+  GST_OBJECT_UNLOCK(self);
   if (!ok)
-    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
 }
 
-static void
-gst_persian_transcribe_get_property (GObject * object, guint prop_id, GValue * value,
-    GParamSpec * pspec)
+static void gst_persian_transcribe_get_property(GObject *object, guint prop_id, GValue *value,
+                                                GParamSpec *pspec)
 {
-  GstPersianTranscribe *self = GST_PERSIAN_TRANSCRIBE (object);
-  PersianTranscribePrivate & p = priv (self);
+  GstPersianTranscribe *self = GST_PERSIAN_TRANSCRIBE(object);
+  PersianTranscribePrivate &p = priv(self);
   if (prop_id == PROP_MAX_OBSERVED_DELAY) {
-    std::lock_guard < std::mutex > lk (p.lock);
-    g_value_set_uint (value, (guint) MIN (p.max_observed_delay / GST_MSECOND, G_MAXUINT));
+    std::lock_guard<std::mutex> lk(p.lock);
+    g_value_set_uint(value, (guint)MIN(p.max_observed_delay / GST_MSECOND, G_MAXUINT));
     return;
   }
-  GST_OBJECT_LOCK (self);
-  gboolean ok = pt_get_common_property (p.props, prop_id, value);
+  GST_OBJECT_LOCK(self);
+  gboolean ok = pt_get_common_property(p.props, prop_id, value);
   if (!ok) {
     ok = TRUE;
     switch (prop_id) {
       case PROP_MAX_LINE_CHARS:
-        g_value_set_uint (value, p.cue_props.max_line_chars);
+        g_value_set_uint(value, p.cue_props.max_line_chars);
         break;
       case PROP_MAX_LINES:
-        g_value_set_uint (value, p.cue_props.max_lines);
+        g_value_set_uint(value, p.cue_props.max_lines);
         break;
       case PROP_MAX_CUE_DURATION:
-        g_value_set_uint (value, (guint) (p.cue_props.max_duration / GST_MSECOND));
+        g_value_set_uint(value, (guint)(p.cue_props.max_duration / GST_MSECOND));
         break;
       case PROP_MIN_CUE_DURATION:
-        g_value_set_uint (value, (guint) (p.cue_props.min_duration / GST_MSECOND));
+        g_value_set_uint(value, (guint)(p.cue_props.min_duration / GST_MSECOND));
         break;
       default:
         ok = FALSE;
     }
   }
-  GST_OBJECT_UNLOCK (self);
+  GST_OBJECT_UNLOCK(self);
   if (!ok)
-    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
 }
 
-static void
-gst_persian_transcribe_finalize (GObject * object)
+static void gst_persian_transcribe_finalize(GObject *object)
 {
-  GstPersianTranscribe *self = GST_PERSIAN_TRANSCRIBE (object);
-  delete static_cast < PersianTranscribePrivate * >(self->priv);
+  GstPersianTranscribe *self = GST_PERSIAN_TRANSCRIBE(object);
+  delete static_cast<PersianTranscribePrivate *>(self->priv);
   self->priv = nullptr;
-  G_OBJECT_CLASS (parent_class)->finalize (object);
+  G_OBJECT_CLASS(parent_class)->finalize(object);
 }
 
-static void
-gst_persian_transcribe_class_init (GstPersianTranscribeClass * klass)
+static void gst_persian_transcribe_class_init(GstPersianTranscribeClass *klass)
 {
-  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
-  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GObjectClass *gobject_class = G_OBJECT_CLASS(klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS(klass);
 
   gobject_class->set_property = gst_persian_transcribe_set_property;
   gobject_class->get_property = gst_persian_transcribe_get_property;
   gobject_class->finalize = gst_persian_transcribe_finalize;
-  pt_install_common_properties (gobject_class, TRUE);
+  pt_install_common_properties(gobject_class, TRUE);
 
-  const GParamFlags rw = (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-      GST_PARAM_MUTABLE_READY);
+  const GParamFlags rw =
+      (GParamFlags)(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
   /* Defaults follow common subtitle guidelines (BBC, Netflix): two lines of
    * 42 characters are read comfortably; cues longer than 7 s are re-read,
    * shorter than about 1 s are missed. */
-  g_object_class_install_property (gobject_class, PROP_MAX_LINE_CHARS,
-      g_param_spec_uint ("max-line-chars", "Max line characters",
-          "Most characters (not bytes) in one line of a cue; lines break between words",
-          8, 200, 42, rw));
-  g_object_class_install_property (gobject_class, PROP_MAX_LINES,
-      g_param_spec_uint ("max-lines", "Max lines", "Most lines in one cue", 1, 10, 2, rw));
-  g_object_class_install_property (gobject_class, PROP_MAX_CUE_DURATION,
-      g_param_spec_uint ("max-cue-duration", "Max cue duration",
-          "Longest a cue stays on screen (ms); longer speech is split at word boundaries",
-          500, 60000, 7000, rw));
-  g_object_class_install_property (gobject_class, PROP_MIN_CUE_DURATION,
-      g_param_spec_uint ("min-cue-duration", "Min cue duration",
-          "Shortest a cue stays on screen (ms), when the next cue leaves room",
-          0, 10000, 1000, rw));
-  g_object_class_install_property (gobject_class, PROP_MAX_OBSERVED_DELAY,
-      g_param_spec_uint ("max-observed-delay", "Max observed delay",
+  g_object_class_install_property(
+      gobject_class, PROP_MAX_LINE_CHARS,
+      g_param_spec_uint(
+          "max-line-chars", "Max line characters",
+          "Most characters (not bytes) in one line of a cue; lines break between words", 8, 200, 42,
+          rw));
+  g_object_class_install_property(
+      gobject_class, PROP_MAX_LINES,
+      g_param_spec_uint("max-lines", "Max lines", "Most lines in one cue", 1, 10, 2, rw));
+  g_object_class_install_property(
+      gobject_class, PROP_MAX_CUE_DURATION,
+      g_param_spec_uint(
+          "max-cue-duration", "Max cue duration",
+          "Longest a cue stays on screen (ms); longer speech is split at word boundaries", 500,
+          60000, 7000, rw));
+  g_object_class_install_property(
+      gobject_class, PROP_MIN_CUE_DURATION,
+      g_param_spec_uint("min-cue-duration", "Min cue duration",
+                        "Shortest a cue stays on screen (ms), when the next cue leaves room", 0,
+                        10000, 1000, rw));
+  g_object_class_install_property(
+      gobject_class, PROP_MAX_OBSERVED_DELAY,
+      g_param_spec_uint(
+          "max-observed-delay", "Max observed delay",
           "On live input: the largest delay seen (ms) from the start of a segment's audio "
           "to the arrival of its result. Keep \"latency\" above it",
-          0, G_MAXUINT, 0, (GParamFlags) (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
+          0, G_MAXUINT, 0, (GParamFlags)(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
 
-  element_class->change_state = GST_DEBUG_FUNCPTR (gst_persian_transcribe_change_state);
+  element_class->change_state = GST_DEBUG_FUNCPTR(gst_persian_transcribe_change_state);
 
-  gst_element_class_add_static_pad_template (element_class, &sink_template);
-  gst_element_class_add_static_pad_template (element_class, &src_template);
-  gst_element_class_set_static_metadata (element_class,
-      "Persian speech to text", "Filter/Audio/Text",
+  gst_element_class_add_static_pad_template(element_class, &sink_template);
+  gst_element_class_add_static_pad_template(element_class, &src_template);
+  gst_element_class_set_static_metadata(
+      element_class, "Persian speech to text", "Filter/Audio/Text",
       "Transcribes Persian speech with the Harf or Nevisa service: raw audio in, timed text out "
       "(for textoverlay, srtenc, webvttenc), and a \"transcription\" element message "
-      "for every result", "persiantranscribe developers");
+      "for every result",
+      "persiantranscribe developers");
 }
 
-static void
-gst_persian_transcribe_init (GstPersianTranscribe * self)
+static void gst_persian_transcribe_init(GstPersianTranscribe *self)
 {
-  self->priv = new PersianTranscribePrivate (self);
+  self->priv = new PersianTranscribePrivate(self);
 
-  self->sinkpad = gst_pad_new_from_static_template (&sink_template, "sink");
-  gst_pad_set_chain_function (self->sinkpad, GST_DEBUG_FUNCPTR (gst_persian_transcribe_chain));
-  gst_pad_set_event_function (self->sinkpad,
-      GST_DEBUG_FUNCPTR (gst_persian_transcribe_sink_event));
-  gst_pad_set_query_function (self->sinkpad,
-      GST_DEBUG_FUNCPTR (gst_persian_transcribe_sink_query));
-  gst_element_add_pad (GST_ELEMENT (self), self->sinkpad);
+  self->sinkpad = gst_pad_new_from_static_template(&sink_template, "sink");
+  gst_pad_set_chain_function(self->sinkpad, GST_DEBUG_FUNCPTR(gst_persian_transcribe_chain));
+  gst_pad_set_event_function(self->sinkpad, GST_DEBUG_FUNCPTR(gst_persian_transcribe_sink_event));
+  gst_pad_set_query_function(self->sinkpad, GST_DEBUG_FUNCPTR(gst_persian_transcribe_sink_query));
+  gst_element_add_pad(GST_ELEMENT(self), self->sinkpad);
 
-  self->srcpad = gst_pad_new_from_static_template (&src_template, "src");
-  gst_pad_set_activatemode_function (self->srcpad,
-      GST_DEBUG_FUNCPTR (gst_persian_transcribe_src_activate_mode));
-  gst_pad_set_query_function (self->srcpad,
-      GST_DEBUG_FUNCPTR (gst_persian_transcribe_src_query));
-  gst_pad_use_fixed_caps (self->srcpad);
-  gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
+  self->srcpad = gst_pad_new_from_static_template(&src_template, "src");
+  gst_pad_set_activatemode_function(self->srcpad,
+                                    GST_DEBUG_FUNCPTR(gst_persian_transcribe_src_activate_mode));
+  gst_pad_set_query_function(self->srcpad, GST_DEBUG_FUNCPTR(gst_persian_transcribe_src_query));
+  gst_pad_use_fixed_caps(self->srcpad);
+  gst_element_add_pad(GST_ELEMENT(self), self->srcpad);
 }

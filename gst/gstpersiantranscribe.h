@@ -5,15 +5,14 @@
 
 G_BEGIN_DECLS
 
-#define GST_TYPE_PERSIAN_TRANSCRIBE (gst_persian_transcribe_get_type ())
+#define GST_TYPE_PERSIAN_TRANSCRIBE (gst_persian_transcribe_get_type())
 #define GST_PERSIAN_TRANSCRIBE(obj) \
-  (G_TYPE_CHECK_INSTANCE_CAST ((obj), GST_TYPE_PERSIAN_TRANSCRIBE, GstPersianTranscribe))
+  (G_TYPE_CHECK_INSTANCE_CAST((obj), GST_TYPE_PERSIAN_TRANSCRIBE, GstPersianTranscribe))
 
 typedef struct _GstPersianTranscribe GstPersianTranscribe;
 typedef struct _GstPersianTranscribeClass GstPersianTranscribeClass;
 
-struct _GstPersianTranscribe
-{
+struct _GstPersianTranscribe {
   GstElement parent;
 
   GstPad *sinkpad;
@@ -23,13 +22,12 @@ struct _GstPersianTranscribe
   gpointer priv;
 };
 
-struct _GstPersianTranscribeClass
-{
+struct _GstPersianTranscribeClass {
   GstElementClass parent_class;
 };
 
-GType gst_persian_transcribe_get_type (void);
+GType gst_persian_transcribe_get_type(void);
 
-GST_ELEMENT_REGISTER_DECLARE (persiantranscribe);
+GST_ELEMENT_REGISTER_DECLARE(persiantranscribe);
 
 G_END_DECLS

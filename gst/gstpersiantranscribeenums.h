@@ -16,10 +16,10 @@ typedef enum {
   GST_PERSIAN_TRANSCRIBE_AUTH_BEARER = 1,
 } GstPersianTranscribeAuthScheme;
 
-#define GST_TYPE_PERSIAN_TRANSCRIBE_BACKEND (gst_persian_transcribe_backend_get_type ())
-GType gst_persian_transcribe_backend_get_type (void);
+#define GST_TYPE_PERSIAN_TRANSCRIBE_BACKEND (gst_persian_transcribe_backend_get_type())
+GType gst_persian_transcribe_backend_get_type(void);
 
-#define GST_TYPE_PERSIAN_TRANSCRIBE_AUTH_SCHEME (gst_persian_transcribe_auth_scheme_get_type ())
-GType gst_persian_transcribe_auth_scheme_get_type (void);
+#define GST_TYPE_PERSIAN_TRANSCRIBE_AUTH_SCHEME (gst_persian_transcribe_auth_scheme_get_type())
+GType gst_persian_transcribe_auth_scheme_get_type(void);
 
 G_END_DECLS

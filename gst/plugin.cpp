@@ -5,17 +5,16 @@
 #include "gstharfsink.h"
 #include "gstpersiantranscribe.h"
 
-static gboolean
-plugin_init (GstPlugin * plugin)
+static gboolean plugin_init(GstPlugin *plugin)
 {
   gboolean ret = FALSE;
-  pt::init_debug ();
-  ret |= GST_ELEMENT_REGISTER (persiantranscribe, plugin);
-  ret |= GST_ELEMENT_REGISTER (harfsink, plugin);
+  pt::init_debug();
+  ret |= GST_ELEMENT_REGISTER(persiantranscribe, plugin);
+  ret |= GST_ELEMENT_REGISTER(harfsink, plugin);
   return ret;
 }
 
-GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, persiantranscribe,
-    "Persian speech to text with the Harf and Nevisa services",
-    plugin_init, VERSION, "LGPL", "persiantranscribe",
-    "https://github.com/persiantranscribe/persiantranscribe")
+GST_PLUGIN_DEFINE(GST_VERSION_MAJOR, GST_VERSION_MINOR, persiantranscribe,
+                  "Persian speech to text with the Harf and Nevisa services", plugin_init, VERSION,
+                  "LGPL", "persiantranscribe",
+                  "https://github.com/persiantranscribe/persiantranscribe")

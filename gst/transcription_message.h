@@ -30,7 +30,7 @@
 #define PT_TRANSCRIPTION_MESSAGE_NAME "transcription"
 
 /* segment: the input segment (TIME) to convert timestamps with. */
-GstStructure *pt_transcription_structure_new (const pt::Result & r, const GstSegment * segment);
+GstStructure *pt_transcription_structure_new(const pt::Result &r, const GstSegment *segment);
 
-GstMessage *pt_transcription_message_new (GstElement * element, const pt::Result & r,
-    const GstSegment * segment);
+GstMessage *pt_transcription_message_new(GstElement *element, const pt::Result &r,
+                                         const GstSegment *segment);

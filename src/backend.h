@@ -19,24 +19,24 @@ namespace pt {
 class IoThread;
 
 enum class ErrorKind {
-  Settings,       /* GST_RESOURCE_ERROR_SETTINGS */
-  NotAuthorized,  /* GST_RESOURCE_ERROR_NOT_AUTHORIZED */
-  OpenReadWrite,  /* GST_RESOURCE_ERROR_OPEN_READ_WRITE: unreachable, TLS, refused */
-  Read,           /* GST_RESOURCE_ERROR_READ: the service stopped answering or hung up */
-  Write,          /* GST_RESOURCE_ERROR_WRITE */
-  Format,         /* GST_STREAM_ERROR_FORMAT: bad input */
-  Failed,         /* GST_RESOURCE_ERROR_FAILED */
+  Settings,      /* GST_RESOURCE_ERROR_SETTINGS */
+  NotAuthorized, /* GST_RESOURCE_ERROR_NOT_AUTHORIZED */
+  OpenReadWrite, /* GST_RESOURCE_ERROR_OPEN_READ_WRITE: unreachable, TLS, refused */
+  Read,          /* GST_RESOURCE_ERROR_READ: the service stopped answering or hung up */
+  Write,         /* GST_RESOURCE_ERROR_WRITE */
+  Format,        /* GST_STREAM_ERROR_FORMAT: bad input */
+  Failed,        /* GST_RESOURCE_ERROR_FAILED */
 };
 
 struct Error {
   ErrorKind kind = ErrorKind::Failed;
-  std::string message;  /* for a person */
-  std::string debug;    /* details; never a secret */
+  std::string message; /* for a person */
+  std::string debug;   /* details; never a secret */
 };
 
 struct Result {
-  Segment segment;            /* service offsets in segment.start/end, word times likewise */
-  uint64_t pts = 0;           /* the segment's start on the input timeline */
+  Segment segment;  /* service offsets in segment.start/end, word times likewise */
+  uint64_t pts = 0; /* the segment's start on the input timeline */
   uint64_t duration = 0;
   std::string backend;        /* "harf-live", "harf-file", "nevisa" */
   bool late_revision = false; /* revises a segment already published as final */
@@ -47,10 +47,10 @@ struct Result {
 /* Where a batch job is: uploading, then the service's own states. */
 struct Progress {
   std::string backend;
-  std::string task_id;        /* empty while uploading */
-  std::string state;          /* UPLOADING, PENDING, STARTED, PROGRESS, SUCCESS, ... */
-  double percent = -1;        /* -1 when the service does not say */
-  uint64_t bytes_sent = 0;    /* while uploading */
+  std::string task_id;     /* empty while uploading */
+  std::string state;       /* UPLOADING, PENDING, STARTED, PROGRESS, SUCCESS, ... */
+  double percent = -1;     /* -1 when the service does not say */
+  uint64_t bytes_sent = 0; /* while uploading */
   uint64_t bytes_total = 0;
 };
 
@@ -66,16 +66,16 @@ class BackendHost {
   virtual void deliver(Result r) = 0;
   virtual void progress(const Progress &p) = 0;
   virtual void warn(const Error &e) = 0;
-  virtual void fail(const Error &e) = 0;      /* terminal; the backend stops */
-  virtual void finished() = 0;                /* all results delivered after input_done */
+  virtual void fail(const Error &e) = 0; /* terminal; the backend stops */
+  virtual void finished() = 0;           /* all results delivered after input_done */
 };
 
 class Backend {
  public:
   virtual ~Backend() = default;
-  virtual void start() = 0;   /* connect / prepare */
-  virtual void kick() = 0;    /* windows were queued, input ended, or output has room */
-  virtual void shutdown() = 0;/* cancel everything; no host call after this returns */
+  virtual void start() = 0;    /* connect / prepare */
+  virtual void kick() = 0;     /* windows were queued, input ended, or output has room */
+  virtual void shutdown() = 0; /* cancel everything; no host call after this returns */
 };
 
 /* Creates the backend the settings name.  time_base is the input time (ns)

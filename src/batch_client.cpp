@@ -48,7 +48,7 @@ void BatchClient::start()
   http_ = std::make_unique<HttpClient>(io_, settings_.timeout_s);
   deadline_us_ = 0;
   if (!settings_.upload_file.empty())
-    return;  /* the file given is uploaded; the audio is only drained */
+    return; /* the file given is uploaded; the audio is only drained */
   GError *err = nullptr;
   gchar *path = nullptr;
   int fd = g_file_open_tmp("persiantranscribe-XXXXXX.wav", &path, &err);
@@ -102,8 +102,9 @@ void BatchClient::finish_recording()
 {
   if (!file_)
     return;
-  auto header = make_wav_header(static_cast<uint32_t>(settings_.sample_rate), 1, 16,
-                                static_cast<uint32_t>(std::min<uint64_t>(data_bytes_, 0xFFFFFFDBu)));
+  auto header =
+      make_wav_header(static_cast<uint32_t>(settings_.sample_rate), 1, 16,
+                      static_cast<uint32_t>(std::min<uint64_t>(data_bytes_, 0xFFFFFFDBu)));
   bool ok = fseek(file_, 0, SEEK_SET) == 0 &&
             fwrite(header.data(), 1, header.size(), file_) == header.size();
   ok = (fclose(file_) == 0) && ok;
@@ -243,8 +244,8 @@ JsonNode *BatchClient::parse_json(const HttpResponse &r, const std::string &what
   g_object_unref(parser);
   if (!root) {
     fail(ErrorKind::Failed,
-         what + " answered something that is not JSON: " +
-             quote_excerpt(r.body.data(), r.body.size()),
+         what +
+             " answered something that is not JSON: " + quote_excerpt(r.body.data(), r.body.size()),
          err ? err->message : "");
     g_clear_error(&err);
   }
@@ -259,7 +260,7 @@ void BatchClient::schedule_poll(std::function<void()> fn)
   if (!deadline_us_)
     deadline_us_ = g_get_monotonic_time() + gint64(settings_.batch_timeout_s) * G_TIME_SPAN_SECOND;
   if (g_get_monotonic_time() > deadline_us_) {
-    abort_job();  /* the service may stop working on it too */
+    abort_job(); /* the service may stop working on it too */
     fail(ErrorKind::Read, std::string(backend_name(settings_.backend)) +
                               ": the service did not finish within batch-timeout (" +
                               std::to_string(settings_.batch_timeout_s) + " s)");

@@ -64,7 +64,7 @@ class BatchClient : public Backend {
   IoThread *io_;
   const uint64_t time_base_;
   std::unique_ptr<HttpClient> http_;
-  bool finished_ = false;   /* done() or fail() happened */
+  bool finished_ = false; /* done() or fail() happened */
 
  private:
   static gboolean on_poll_timer(gpointer data);

@@ -25,7 +25,14 @@ bool is_closing(gunichar c)
     case 0x061F: /* ؟ */
     case 0x06D4: /* ۔ */
     case 0x00BB: /* » */
-    case '.': case ',': case ';': case ':': case '!': case '?': case ')': case ']':
+    case '.':
+    case ',':
+    case ';':
+    case ':':
+    case '!':
+    case '?':
+    case ')':
+    case ']':
     case 0x2026: /* … */
       return true;
     default:
@@ -92,9 +99,10 @@ std::vector<Token> make_tokens(const Segment &seg, uint64_t seg_start, uint64_t 
     t.chars = utf8_chars(t.text);
 
   /* Times: the words' own when every word has them, else by characters. */
-  bool all_timed = !seg.words.empty() &&
-                   std::all_of(seg.words.begin(), seg.words.end(),
-                               [](const Word &w) { return w.start != kNoTime && w.end != kNoTime; });
+  bool all_timed =
+      !seg.words.empty() && std::all_of(seg.words.begin(), seg.words.end(), [](const Word &w) {
+        return w.start != kNoTime && w.end != kNoTime;
+      });
   if (!all_timed) {
     uint64_t total = 0;
     for (const Token &t : tokens)

@@ -30,14 +30,14 @@ struct CueSettings {
 };
 
 struct Cue {
-  uint64_t start = 0;             /* input timeline, ns */
+  uint64_t start = 0; /* input timeline, ns */
   uint64_t end = 0;
-  std::vector<std::string> lines;         /* plain text */
-  std::vector<std::string> markup_lines;  /* pango markup: escaped, uncertain in <i> */
-  bool extended = false;  /* lengthened to min_duration past its speech; the next
-                           * segment's first cue may need to cut it short */
+  std::vector<std::string> lines;        /* plain text */
+  std::vector<std::string> markup_lines; /* pango markup: escaped, uncertain in <i> */
+  bool extended = false;                 /* lengthened to min_duration past its speech; the next
+                                          * segment's first cue may need to cut it short */
 
-  std::string text(bool markup) const;    /* lines joined with '\n' */
+  std::string text(bool markup) const; /* lines joined with '\n' */
 };
 
 /* seg_start/seg_end: the segment's place on the input timeline (ns).  Word

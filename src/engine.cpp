@@ -25,7 +25,8 @@ Engine::Engine(const Settings &s, EngineListener *listener, std::shared_ptr<IoTh
       windower_(s.sample_rate, s.window_ms),
       alive_(std::make_shared<bool>(true))
 {
-  size_t by_time = static_cast<size_t>(kQueueDuration / (static_cast<uint64_t>(s.window_ms) * kMsecond));
+  size_t by_time =
+      static_cast<size_t>(kQueueDuration / (static_cast<uint64_t>(s.window_ms) * kMsecond));
   capacity_ = std::max<size_t>(by_time, s.max_inflight + 2);
 }
 

@@ -89,21 +89,21 @@ class Engine : private BackendHost {
 
   /* Streaming thread only */
   AudioWindower windower_;
-  uint64_t next_pts_ = UINT64_MAX;   /* expected PTS of the next buffer */
+  uint64_t next_pts_ = UINT64_MAX; /* expected PTS of the next buffer */
 
   /* Protected by mutex_ */
   mutable std::mutex mutex_;
-  std::condition_variable room_;      /* signalled when the queue has room or on wake */
+  std::condition_variable room_; /* signalled when the queue has room or on wake */
   std::deque<Window> queue_;
   size_t capacity_;
   bool flushing_ = false;
-  bool failing_ = false;   /* an error is being reported */
-  bool failed_ = false;    /* reported: the streaming thread gets Flow::Error */
+  bool failing_ = false; /* an error is being reported */
+  bool failed_ = false;  /* reported: the streaming thread gets Flow::Error */
   bool input_done_ = false;
   bool finished_ = false;
   bool kick_pending_ = false;
   bool backend_requested_ = false;
-  uint64_t time_base_ = UINT64_MAX;   /* input PTS of the first byte sent */
+  uint64_t time_base_ = UINT64_MAX; /* input PTS of the first byte sent */
   uint64_t position_ = UINT64_MAX;
 
   /* Owned here, but created, used and destroyed on the I/O thread.  alive_

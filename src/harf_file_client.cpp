@@ -32,9 +32,12 @@ class HarfFileClient final : public BatchClient {
     req.url = settings_.harf_api_url;
     req.headers = auth();
     req.multipart = std::make_shared<MultipartBody>(std::vector<MultipartPart>{
-        {"media", "", file, filename, content_type.empty() ? "application/octet-stream" : content_type},
+        {"media", "", file, filename,
+         content_type.empty() ? "application/octet-stream" : content_type},
         {"wait", settings_.harf_wait ? "true" : "false", "", "", ""}});
-    req.on_upload_progress = [this](uint64_t sent, uint64_t total) { upload_progress(sent, total); };
+    req.on_upload_progress = [this](uint64_t sent, uint64_t total) {
+      upload_progress(sent, total);
+    };
     GST_INFO("uploading %s to %s (wait=%d)", file.c_str(), req.url.c_str(), settings_.harf_wait);
     http_->send(std::move(req), [this](const HttpResponse &r) { answered(r, "Harf upload"); });
   }
@@ -79,10 +82,12 @@ class HarfFileClient final : public BatchClient {
                             ? json_object_get_string_member(o, "state")
                             : "";
     if (o && task_id_.empty()) {
-      const char *key = json_object_has_member(o, "task_ids") ? "task_ids"
-                        : json_object_has_member(o, "tasks_ids") ? "tasks_ids" : nullptr;
+      const char *key = json_object_has_member(o, "task_ids")    ? "task_ids"
+                        : json_object_has_member(o, "tasks_ids") ? "tasks_ids"
+                                                                 : nullptr;
       JsonNode *ids = key ? json_object_get_member(o, key) : nullptr;
-      if (ids && JSON_NODE_HOLDS_ARRAY(ids) && json_array_get_length(json_node_get_array(ids)) > 0) {
+      if (ids && JSON_NODE_HOLDS_ARRAY(ids) &&
+          json_array_get_length(json_node_get_array(ids)) > 0) {
         JsonNode *first = json_array_get_element(json_node_get_array(ids), 0);
         if (JSON_NODE_HOLDS_VALUE(first))
           task_id_ = json_node_get_value_type(first) == G_TYPE_STRING

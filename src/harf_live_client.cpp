@@ -18,7 +18,8 @@ struct HarfLiveClient::ConnectOp {
   SoupMessage *msg;
 };
 
-HarfLiveClient::HarfLiveClient(const Settings &s, BackendHost *host, IoThread *io, uint64_t time_base)
+HarfLiveClient::HarfLiveClient(const Settings &s, BackendHost *host, IoThread *io,
+                               uint64_t time_base)
     : settings_(s),
       host_(host),
       io_(io),
@@ -186,7 +187,8 @@ void HarfLiveClient::pump()
     }
     pcm_sent_ += w.size();
     ++windows_sent_;
-    GST_LOG("sent window %" G_GUINT64_FORMAT " (%" G_GSIZE_FORMAT " bytes)", windows_sent_, w.size());
+    GST_LOG("sent window %" G_GUINT64_FORMAT " (%" G_GSIZE_FORMAT " bytes)", windows_sent_,
+            w.size());
     unacked_.push_back(std::move(w));
     if (!timer_)
       arm_timer(settings_.timeout_s);

@@ -79,7 +79,7 @@ class HarfLiveClient : public Backend {
   uint64_t pcm_sent_ = 0;
   uint64_t pcm_acked_ = 0;
   uint64_t windows_sent_ = 0;
-  std::deque<Window> unacked_;  /* sent, no reply yet: what a reconnection would replay */
+  std::deque<Window> unacked_; /* sent, no reply yet: what a reconnection would replay */
   bool finalize_sent_ = false;
   unsigned finalize_inflight_ = 0;
   std::string last_ws_error_;

@@ -87,8 +87,8 @@ HarfReply parse_harf_reply(const char *data, size_t len)
   std::unique_ptr<JsonParser, GObjectUnref> parser(json_parser_new());
   GError *err = nullptr;
   if (!json_parser_load_from_data(parser.get(), data, static_cast<gssize>(len), &err)) {
-    r.error = std::string("not JSON (") + (err ? err->message : "?") + "): " +
-              quote_excerpt(data, len);
+    r.error =
+        std::string("not JSON (") + (err ? err->message : "?") + "): " + quote_excerpt(data, len);
     g_clear_error(&err);
     return r;
   }

@@ -9,14 +9,14 @@ namespace pt {
 
 struct HarfReply {
   enum class Kind {
-    Pending,    /* {"state":"PENDING"} or any JSON object without text */
-    Segment,    /* any JSON object with "text" */
-    Malformed,  /* not JSON, or JSON that is not an object, or bad field types */
+    Pending,   /* {"state":"PENDING"} or any JSON object without text */
+    Segment,   /* any JSON object with "text" */
+    Malformed, /* not JSON, or JSON that is not an object, or bad field types */
   };
   Kind kind = Kind::Malformed;
-  Segment segment;     /* for Kind::Segment: id, raw_text, text, words, start, end */
-  std::string state;   /* "state" when present */
-  std::string error;   /* for Kind::Malformed: what was wrong, for a person */
+  Segment segment;   /* for Kind::Segment: id, raw_text, text, words, start, end */
+  std::string state; /* "state" when present */
+  std::string error; /* for Kind::Malformed: what was wrong, for a person */
 };
 
 /* Tolerant reader: times may be timedelta strings or numbers; a missing

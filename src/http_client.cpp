@@ -17,7 +17,7 @@ GST_DEBUG_CATEGORY_EXTERN(pt_batch_debug);
 namespace {
 
 struct Piece {
-  std::string bytes;      /* used when path is empty */
+  std::string bytes; /* used when path is empty */
   std::string path;
 };
 
@@ -29,8 +29,8 @@ typedef struct {
   GInputStream parent;
   std::vector<Piece> *pieces;
   size_t index;
-  size_t offset;          /* within bytes */
-  GInputStream *file;     /* the open file of the current piece */
+  size_t offset;      /* within bytes */
+  GInputStream *file; /* the open file of the current piece */
 } PtConcatStream;
 
 typedef struct {
@@ -138,8 +138,8 @@ MultipartBody::MultipartBody(std::vector<MultipartPart> parts) : parts_(std::mov
   content_type_ = "multipart/form-data; boundary=" + boundary_;
   length_ = 0;
   for (const MultipartPart &p : parts_) {
-    std::string head = "--" + boundary_ + "\r\nContent-Disposition: form-data; name=\"" +
-                       quoted(p.name) + "\"";
+    std::string head =
+        "--" + boundary_ + "\r\nContent-Disposition: form-data; name=\"" + quoted(p.name) + "\"";
     if (!p.file_path.empty()) {
       head += "; filename=\"" + quoted(p.filename) + "\"\r\nContent-Type: " +
               (p.content_type.empty() ? "application/octet-stream" : p.content_type);
@@ -227,7 +227,7 @@ unsigned HttpClient::retry_after_seconds(const char *header)
   char *end = nullptr;
   long v = std::strtol(header, &end, 10);
   if (end == header || v < 0)
-    return 2;  /* an HTTP date, or garbage: a short wait */
+    return 2; /* an HTTP date, or garbage: a short wait */
   return static_cast<unsigned>(std::min<long>(v, 120));
 }
 
@@ -332,7 +332,7 @@ void HttpClient::on_sent(GObject *source, GAsyncResult *res, gpointer data)
     wait_s = retry_after_seconds(retry_after);
     retry = true;
   } else if (r.status >= 500 && r.status < 600) {
-    wait_s = 1u << std::min(op->attempts - 1, 4u);  /* 1, 2, 4, 8, 16 s */
+    wait_s = 1u << std::min(op->attempts - 1, 4u); /* 1, 2, 4, 8, 16 s */
     retry = true;
   }
   g_signal_handlers_disconnect_by_data(op->msg, op);

@@ -18,8 +18,8 @@ class IoThread;
 
 struct MultipartPart {
   std::string name;
-  std::string value;         /* a text field, or ... */
-  std::string file_path;     /* ... a file streamed from disk */
+  std::string value;     /* a text field, or ... */
+  std::string file_path; /* ... a file streamed from disk */
   std::string filename;
   std::string content_type;
 };
@@ -39,7 +39,7 @@ class MultipartBody {
   std::vector<MultipartPart> parts_;
   std::string boundary_;
   std::string content_type_;
-  std::vector<std::string> heads_;  /* what goes before each part's content */
+  std::vector<std::string> heads_; /* what goes before each part's content */
   std::string tail_;
   goffset length_ = 0;
 };
@@ -47,20 +47,20 @@ class MultipartBody {
 struct HttpRequest {
   std::string method = "GET";
   std::string url;
-  std::vector<std::pair<std::string, std::string>> headers;  /* may carry secrets: never logged */
-  std::string content_type;                                  /* with body */
+  std::vector<std::pair<std::string, std::string>> headers; /* may carry secrets: never logged */
+  std::string content_type;                                 /* with body */
   std::string body;
-  std::shared_ptr<const MultipartBody> multipart;            /* or a streamed body */
+  std::shared_ptr<const MultipartBody> multipart; /* or a streamed body */
   unsigned max_attempts = 4;
   std::function<void(uint64_t sent, uint64_t total)> on_upload_progress;
 };
 
 struct HttpResponse {
-  guint status = 0;        /* 0 on a transport error */
+  guint status = 0; /* 0 on a transport error */
   std::string body;
-  std::string error;       /* transport error, for a person */
+  std::string error; /* transport error, for a person */
   bool tls_error = false;
-  bool timed_out = false;  /* no answer within the session's timeout */
+  bool timed_out = false; /* no answer within the session's timeout */
   unsigned attempts = 0;
 };
 

@@ -18,7 +18,7 @@ namespace pt {
 class IoThread {
  public:
   explicit IoThread(const std::string &name);
-  ~IoThread();  /* quits and joins; must not be called on the I/O thread itself */
+  ~IoThread(); /* quits and joins; must not be called on the I/O thread itself */
 
   IoThread(const IoThread &) = delete;
   IoThread &operator=(const IoThread &) = delete;

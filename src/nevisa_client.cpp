@@ -109,7 +109,8 @@ class NevisaClient final : public BatchClient {
       auth_token_ = string_at(root, {"user", "token"});
       JsonNode *record =
           member_path(root, {"user", "nevisa_service_account", "current_service_record"});
-      api_key_ = string_at(root, {"user", "nevisa_service_account", "current_service_record", "key"});
+      api_key_ =
+          string_at(root, {"user", "nevisa_service_account", "current_service_record", "key"});
       bool no_package = !record || JSON_NODE_HOLDS_NULL(record);
       json_node_unref(root);
       if (auth_token_.empty()) {
@@ -131,11 +132,13 @@ class NevisaClient final : public BatchClient {
     HttpRequest req;
     req.method = "POST";
     req.url = resolve(settings_.nevisa_api_url, "recognize-file");
-    req.multipart = std::make_shared<MultipartBody>(std::vector<MultipartPart>{
-        {"auth_token", auth_token_, "", "", ""},
-        {"api_key", api_key_, "", "", ""},
-        {"file", "", file_, filename_, content_type_}});
-    req.on_upload_progress = [this](uint64_t sent, uint64_t total) { upload_progress(sent, total); };
+    req.multipart = std::make_shared<MultipartBody>(
+        std::vector<MultipartPart>{{"auth_token", auth_token_, "", "", ""},
+                                   {"api_key", api_key_, "", "", ""},
+                                   {"file", "", file_, filename_, content_type_}});
+    req.on_upload_progress = [this](uint64_t sent, uint64_t total) {
+      upload_progress(sent, total);
+    };
     upload_url_ = req.url;
     GST_INFO("uploading %s to %s", file_.c_str(), req.url.c_str());
     http_->send(std::move(req), [this](const HttpResponse &r) {
@@ -224,10 +227,10 @@ class NevisaClient final : public BatchClient {
     req.method = "POST";
     req.url = resolve(settings_.nevisa_api_url, "file/terminate-task");
     req.headers.push_back({"Authorization", "Token " + auth_token_});
-    req.multipart = std::make_shared<MultipartBody>(std::vector<MultipartPart>{
-        {"auth_token", auth_token_, "", "", ""},
-        {"api_key", api_key_, "", "", ""},
-        {"task_id", task_id_, "", "", ""}});
+    req.multipart = std::make_shared<MultipartBody>(
+        std::vector<MultipartPart>{{"auth_token", auth_token_, "", "", ""},
+                                   {"api_key", api_key_, "", "", ""},
+                                   {"task_id", task_id_, "", "", ""}});
     req.max_attempts = 1;
     bool finished = false;
     GST_INFO("terminating Nevisa task %s", task_id_.c_str());
@@ -238,7 +241,8 @@ class NevisaClient final : public BatchClient {
     /* We are on the I/O thread: run its loop here until the answer, at most 3 s. */
     gint64 until = g_get_monotonic_time() + 3 * G_TIME_SPAN_SECOND;
     GSource *t = g_timeout_source_new(100);
-    g_source_set_callback(t, [](gpointer) -> gboolean { return G_SOURCE_CONTINUE; }, nullptr, nullptr);
+    g_source_set_callback(
+        t, [](gpointer) -> gboolean { return G_SOURCE_CONTINUE; }, nullptr, nullptr);
     g_source_attach(t, io_->context());
     while (!finished && g_get_monotonic_time() < until)
       g_main_context_iteration(io_->context(), TRUE);
@@ -249,7 +253,7 @@ class NevisaClient final : public BatchClient {
   }
 
   std::string file_, filename_, content_type_;
-  std::string auth_token_, api_key_;  /* secrets */
+  std::string auth_token_, api_key_; /* secrets */
   std::string upload_url_, progress_url_, task_id_;
   bool complete_ = false;
 };

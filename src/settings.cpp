@@ -54,8 +54,9 @@ std::optional<std::string> validate_settings(const Settings &s)
     case BackendKind::HarfLive:
     case BackendKind::HarfFile: {
       if (s.token.empty())
-        return std::string("no Harf token: set the \"token\" property or the HARF_TOKEN "
-                           "environment variable (ask harf@roshan-ai.ir for one)");
+        return std::string(
+            "no Harf token: set the \"token\" property or the HARF_TOKEN "
+            "environment variable (ask harf@roshan-ai.ir for one)");
       auto bad = s.backend == BackendKind::HarfLive
                      ? check_url(s.harf_url, "harf-url", {"wss", "ws"})
                      : check_url(s.harf_api_url, "harf-api-url", {"https", "http"});
@@ -67,9 +68,10 @@ std::optional<std::string> validate_settings(const Settings &s)
       bool have_login = !s.nevisa_username.empty() && !s.nevisa_password.empty();
       bool have_token = !s.nevisa_auth_token.empty() && !s.nevisa_api_key.empty();
       if (!have_login && !have_token)
-        return std::string("no Nevisa credentials: set nevisa-username and nevisa-password "
-                           "(or NEVISA_USERNAME and NEVISA_PASSWORD), or nevisa-auth-token and "
-                           "nevisa-api-key (or NEVISA_AUTH_TOKEN and NEVISA_API_KEY)");
+        return std::string(
+            "no Nevisa credentials: set nevisa-username and nevisa-password "
+            "(or NEVISA_USERNAME and NEVISA_PASSWORD), or nevisa-auth-token and "
+            "nevisa-api-key (or NEVISA_AUTH_TOKEN and NEVISA_API_KEY)");
       if (auto bad = check_url(s.nevisa_api_url, "nevisa-api-url", {"https", "http"}))
         return bad;
       if (!have_token)

@@ -19,7 +19,7 @@ constexpr const char *kDefaultNevisaApiUrl = "https://api.persianspeech.com/";
 
 struct Settings {
   BackendKind backend = BackendKind::HarfLive;
-  std::string token;  /* a secret: never logged */
+  std::string token; /* a secret: never logged */
   AuthScheme auth_scheme = AuthScheme::Token;
   std::string harf_url = kDefaultHarfUrl;
   int sample_rate = 16000;

@@ -11,18 +11,18 @@
 namespace pt {
 
 struct Word {
-  std::string text;            /* without brackets */
-  uint64_t start = kNoTime;    /* ns from the start of the audio the service received */
+  std::string text;         /* without brackets */
+  uint64_t start = kNoTime; /* ns from the start of the audio the service received */
   uint64_t end = kNoTime;
-  double confidence = -1.0;    /* 0..1, or -1 when unknown */
-  bool uncertain = false;      /* the service put it in [brackets] */
+  double confidence = -1.0; /* 0..1, or -1 when unknown */
+  bool uncertain = false;   /* the service put it in [brackets] */
 };
 
 struct Segment {
-  int64_t id = -1;             /* the service's segment_id, -1 if none */
-  std::string raw_text;        /* exactly as the service sent it */
-  std::string text;            /* brackets removed */
-  uint64_t start = 0;          /* service offsets, ns */
+  int64_t id = -1;      /* the service's segment_id, -1 if none */
+  std::string raw_text; /* exactly as the service sent it */
+  std::string text;     /* brackets removed */
+  uint64_t start = 0;   /* service offsets, ns */
   uint64_t end = 0;
   bool final = true;
   std::vector<Word> words;

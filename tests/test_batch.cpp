@@ -13,9 +13,9 @@ namespace {
 constexpr const char *kUser = "user@example.com";
 constexpr const char *kPassword = "رمز-عبور-42";
 
-emu::Options batch_options ()
+emu::Options batch_options()
 {
-  emu::Options o = default_options ();
+  emu::Options o = default_options();
   o.nevisa_username = kUser;
   o.nevisa_password = kPassword;
   o.poll_pending = 2;
@@ -23,16 +23,16 @@ emu::Options batch_options ()
   return o;
 }
 
-std::set<std::string> temp_recordings ()
+std::set<std::string> temp_recordings()
 {
   std::set<std::string> out;
-  GDir *d = g_dir_open (g_get_tmp_dir (), 0, nullptr);
+  GDir *d = g_dir_open(g_get_tmp_dir(), 0, nullptr);
   if (!d)
     return out;
-  while (const gchar *n = g_dir_read_name (d))
-    if (g_str_has_prefix (n, "persiantranscribe-") && g_str_has_suffix (n, ".wav"))
-      out.insert (n);
-  g_dir_close (d);
+  while (const gchar *n = g_dir_read_name(d))
+    if (g_str_has_prefix(n, "persiantranscribe-") && g_str_has_suffix(n, ".wav"))
+      out.insert(n);
+  g_dir_close(d);
   return out;
 }
 
@@ -41,89 +41,89 @@ struct Batch {
   std::vector<GstStructure *> progress;
   std::vector<GstBuffer *> buffers;
   GError *error = nullptr;
-  std::vector<uint8_t> audio;       /* what was pushed: 16 kHz mono S16 */
-  ~Batch ()
+  std::vector<uint8_t> audio; /* what was pushed: 16 kHz mono S16 */
+  ~Batch()
   {
-    free_structures (results);
-    free_structures (progress);
+    free_structures(results);
+    free_structures(progress);
     for (auto *b : buffers)
-      gst_buffer_unref (b);
-    g_clear_error (&error);
+      gst_buffer_unref(b);
+    g_clear_error(&error);
   }
 };
 
-void configure_nevisa (GstElement * el, emu::Emulator & e)
+void configure_nevisa(GstElement *el, emu::Emulator &e)
 {
-  g_object_set (el, "backend", 2, "nevisa-username", kUser, "nevisa-password", kPassword,
-      "nevisa-login-url", e.nevisa_login_url ().c_str (),
-      "nevisa-api-url", e.nevisa_api_url ().c_str (), "poll-interval", 100u, nullptr);
+  g_object_set(el, "backend", 2, "nevisa-username", kUser, "nevisa-password", kPassword,
+               "nevisa-login-url", e.nevisa_login_url().c_str(), "nevisa-api-url",
+               e.nevisa_api_url().c_str(), "poll-interval", 100u, nullptr);
 }
 
-void configure_harf_file (GstElement * el, emu::Emulator & e)
+void configure_harf_file(GstElement *el, emu::Emulator &e)
 {
-  g_object_set (el, "backend", 1, "harf-api-url", e.harf_api_url ().c_str (),
-      "poll-interval", 100u, nullptr);
+  g_object_set(el, "backend", 1, "harf-api-url", e.harf_api_url().c_str(), "poll-interval", 100u,
+               nullptr);
 }
 
 /* Streams three tone bursts (16 kHz mono S16) and collects what comes out:
  * until EOS, or until an ERROR when expect_error. */
-void run_batch (emu::Emulator & e, void (*configure) (GstElement *, emu::Emulator &),
-    void (*extra) (GstElement *), Batch & out, bool expect_error = false)
+void run_batch(emu::Emulator &e, void (*configure)(GstElement *, emu::Emulator &),
+               void (*extra)(GstElement *), Batch &out, bool expect_error = false)
 {
   GstBus *bus;
-  GstElement *el = make_element ("persiantranscribe", e, &bus);
-  configure (el, e);
+  GstElement *el = make_element("persiantranscribe", e, &bus);
+  configure(el, e);
   if (extra)
-    extra (el);
-  GstHarness *h = gst_harness_new_with_element (el, "sink", "src");
-  gst_harness_play (h);
-  gst_harness_set_src_caps (h, audio_caps (GST_AUDIO_FORMAT_S16LE, 16000, 1));
-  out.audio = make_audio (GST_AUDIO_FORMAT_S16LE, 16000, 1, three_sentences ());
-  push_audio (h, GST_AUDIO_FORMAT_S16LE, 16000, 1, out.audio, 0);
-  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
-  GstMessageType types = (GstMessageType) (GST_MESSAGE_ERROR | GST_MESSAGE_ELEMENT);
+    extra(el);
+  GstHarness *h = gst_harness_new_with_element(el, "sink", "src");
+  gst_harness_play(h);
+  gst_harness_set_src_caps(h, audio_caps(GST_AUDIO_FORMAT_S16LE, 16000, 1));
+  out.audio = make_audio(GST_AUDIO_FORMAT_S16LE, 16000, 1, three_sentences());
+  push_audio(h, GST_AUDIO_FORMAT_S16LE, 16000, 1, out.audio, 0);
+  fail_unless(gst_harness_push_event(h, gst_event_new_eos()));
+  GstMessageType types = (GstMessageType)(GST_MESSAGE_ERROR | GST_MESSAGE_ELEMENT);
   if (expect_error) {
     for (;;) {
-      GstMessage *m = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND, types);
-      fail_unless (m != nullptr, "no error within 60 s");
-      if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR) {
-        gst_message_parse_error (m, &out.error, nullptr);
-        gst_message_unref (m);
+      GstMessage *m = gst_bus_timed_pop_filtered(bus, 60 * GST_SECOND, types);
+      fail_unless(m != nullptr, "no error within 60 s");
+      if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_ERROR) {
+        gst_message_parse_error(m, &out.error, nullptr);
+        gst_message_unref(m);
         break;
       }
-      gst_message_unref (m);
+      gst_message_unref(m);
     }
   } else {
-    auto events = pull_events_until_eos (h);
-    free_events (events);
-    out.buffers = pull_all_buffers (h);
+    auto events = pull_events_until_eos(h);
+    free_events(events);
+    out.buffers = pull_all_buffers(h);
   }
   std::vector<GstMessage *> others;
-  out.results = pop_transcriptions (bus, &others);
+  out.results = pop_transcriptions(bus, &others);
   for (auto *m : others) {
-    const GstStructure *s = gst_message_get_structure (m);
-    if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ELEMENT && s &&
-        gst_structure_has_name (s, "transcription-progress"))
-      out.progress.push_back (gst_structure_copy (s));
-    if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR && !out.error && !expect_error)
-      gst_message_parse_error (m, &out.error, nullptr);
-    gst_message_unref (m);
+    const GstStructure *s = gst_message_get_structure(m);
+    if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_ELEMENT && s &&
+        gst_structure_has_name(s, "transcription-progress"))
+      out.progress.push_back(gst_structure_copy(s));
+    if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_ERROR && !out.error && !expect_error)
+      gst_message_parse_error(m, &out.error, nullptr);
+    gst_message_unref(m);
   }
-  teardown_element (h, el, bus);
+  teardown_element(h, el, bus);
 }
 
-std::string sha256 (const std::vector<uint8_t> &pcm, uint32_t rate)
+std::string sha256(const std::vector<uint8_t> &pcm, uint32_t rate)
 {
-  auto header = pt::make_wav_header (rate, 1, 16, (uint32_t) pcm.size ());
-  GChecksum *c = g_checksum_new (G_CHECKSUM_SHA256);
-  g_checksum_update (c, header.data (), header.size ());
-  g_checksum_update (c, pcm.data (), pcm.size ());
-  std::string out = g_checksum_get_string (c);
-  g_checksum_free (c);
+  auto header = pt::make_wav_header(rate, 1, 16, (uint32_t)pcm.size());
+  GChecksum *c = g_checksum_new(G_CHECKSUM_SHA256);
+  g_checksum_update(c, header.data(), header.size());
+  g_checksum_update(c, pcm.data(), pcm.size());
+  std::string out = g_checksum_get_string(c);
+  g_checksum_free(c);
   return out;
 }
 
-const emu::FormPart *part (const emu::RestRecord & r, const char *name)
+const emu::FormPart *part(const emu::RestRecord &r, const char *name)
 {
   for (auto &p : r.parts)
     if (p.name == name)
@@ -131,378 +131,377 @@ const emu::FormPart *part (const emu::RestRecord & r, const char *name)
   return nullptr;
 }
 
-std::vector<emu::RestRecord> requests_to (emu::Emulator & e, const char *path_part)
+std::vector<emu::RestRecord> requests_to(emu::Emulator &e, const char *path_part)
 {
   std::vector<emu::RestRecord> out;
-  for (auto &r : e.rest_requests ())
-    if (r.path.find (path_part) != std::string::npos)
-      out.push_back (r);
+  for (auto &r : e.rest_requests())
+    if (r.path.find(path_part) != std::string::npos)
+      out.push_back(r);
   return out;
 }
 
-std::string str (const GstStructure * s, const char *f)
+std::string str(const GstStructure *s, const char *f)
 {
-  const gchar *v = gst_structure_get_string (s, f);
+  const gchar *v = gst_structure_get_string(s, f);
   return v ? v : "";
 }
 
 }  // namespace
 
-GST_START_TEST (test_nevisa_end_to_end)
+GST_START_TEST(test_nevisa_end_to_end)
 {
-  auto before = temp_recordings ();
-  emu::Emulator e (batch_options ());
-  start_emulator (e);
+  auto before = temp_recordings();
+  emu::Emulator e(batch_options());
+  start_emulator(e);
   Batch b;
-  run_batch (e, configure_nevisa, nullptr, b);
-  fail_unless (b.error == nullptr, "%s", b.error ? b.error->message : "");
+  run_batch(e, configure_nevisa, nullptr, b);
+  fail_unless(b.error == nullptr, "%s", b.error ? b.error->message : "");
 
   /* one login, as JSON, then the upload with the three fields */
-  auto logins = requests_to (e, "/account/login");
-  fail_unless_equals_int (logins.size (), 1);
-  fail_unless (logins[0].content_type.find ("application/json") == 0);
-  auto uploads = requests_to (e, "recognize-file");
-  fail_unless_equals_int (uploads.size (), 1);
+  auto logins = requests_to(e, "/account/login");
+  fail_unless_equals_int(logins.size(), 1);
+  fail_unless(logins[0].content_type.find("application/json") == 0);
+  auto uploads = requests_to(e, "recognize-file");
+  fail_unless_equals_int(uploads.size(), 1);
   const emu::RestRecord &up = uploads[0];
-  fail_unless (up.content_type.find ("multipart/form-data") == 0);
-  fail_unless (part (up, "auth_token") && !part (up, "auth_token")->text.empty ());
-  fail_unless (part (up, "api_key") && !part (up, "api_key")->text.empty ());
-  const emu::FormPart *file = part (up, "file");
-  fail_unless (file != nullptr);
+  fail_unless(up.content_type.find("multipart/form-data") == 0);
+  fail_unless(part(up, "auth_token") && !part(up, "auth_token")->text.empty());
+  fail_unless(part(up, "api_key") && !part(up, "api_key")->text.empty());
+  const emu::FormPart *file = part(up, "file");
+  fail_unless(file != nullptr);
   /* the file that arrived is exactly the input as a 16 kHz mono WAV */
-  fail_unless_equals_uint64 (file->size, 44 + b.audio.size ());
-  assert_equals_std_string (file->sha256, sha256 (b.audio, 16000));
+  fail_unless_equals_uint64(file->size, 44 + b.audio.size());
+  assert_equals_std_string(file->sha256, sha256(b.audio, 16000));
 
   /* polled until SUCCESS; a progress message for every poll */
-  auto polls = requests_to (e, "celery-progress");
-  fail_unless (polls.size () >= 5, "%zu polls", polls.size ());
+  auto polls = requests_to(e, "celery-progress");
+  fail_unless(polls.size() >= 5, "%zu polls", polls.size());
   std::vector<std::string> states;
   double last_percent = -1;
   for (auto *p : b.progress) {
-    std::string st = str (p, "state");
-    assert_equals_std_string (str (p, "backend"), "nevisa");
+    std::string st = str(p, "state");
+    assert_equals_std_string(str(p, "backend"), "nevisa");
     if (st == "UPLOADING")
       continue;
-    fail_if (str (p, "task-id").empty ());
+    fail_if(str(p, "task-id").empty());
     gdouble pc = -1;
-    gst_structure_get_double (p, "percent", &pc);
+    gst_structure_get_double(p, "percent", &pc);
     if (st == "PROGRESS" || st == "SUCCESS") {
-      fail_unless (pc >= last_percent, "percent went back: %f after %f", pc, last_percent);
+      fail_unless(pc >= last_percent, "percent went back: %f after %f", pc, last_percent);
       last_percent = pc;
     }
-    states.push_back (st);
+    states.push_back(st);
   }
-  fail_unless (states.size () >= polls.size ());
-  assert_equals_std_string (states.back (), "SUCCESS");
-  fail_unless (std::count (states.begin (), states.end (), "PROGRESS") >= 3);
-  fail_unless (last_percent == 100.0);
+  fail_unless(states.size() >= polls.size());
+  assert_equals_std_string(states.back(), "SUCCESS");
+  fail_unless(std::count(states.begin(), states.end(), "PROGRESS") >= 3);
+  fail_unless(last_percent == 100.0);
 
   /* three segments (pauses of 1 s), every word timed, with a confidence */
-  fail_unless_equals_int (b.results.size (), 3);
-  auto script = persian_script ();
+  fail_unless_equals_int(b.results.size(), 3);
+  auto script = persian_script();
   for (size_t i = 0; i < 3; ++i) {
     const GstStructure *m = b.results[i];
-    assert_equals_std_string (str (m, "backend"), "nevisa");
-    const GValue *words = gst_structure_get_value (m, "words");
-    fail_unless (words && gst_value_array_get_size (words) > 0);
+    assert_equals_std_string(str(m, "backend"), "nevisa");
+    const GValue *words = gst_structure_get_value(m, "words");
+    fail_unless(words && gst_value_array_get_size(words) > 0);
     guint64 seg_start, prev_end = 0;
-    gst_structure_get_uint64 (m, "start", &seg_start);
-    fail_unless (seg_start >= (500 + 2000 * i - 100) * GST_MSECOND);
-    for (guint k = 0; k < gst_value_array_get_size (words); ++k) {
-      const GstStructure *w = gst_value_get_structure (gst_value_array_get_value (words, k));
+    gst_structure_get_uint64(m, "start", &seg_start);
+    fail_unless(seg_start >= (500 + 2000 * i - 100) * GST_MSECOND);
+    for (guint k = 0; k < gst_value_array_get_size(words); ++k) {
+      const GstStructure *w = gst_value_get_structure(gst_value_array_get_value(words, k));
       guint64 ws, we;
       gdouble conf;
       gboolean uncertain;
-      gst_structure_get_uint64 (w, "start", &ws);
-      gst_structure_get_uint64 (w, "end", &we);
-      gst_structure_get_double (w, "confidence", &conf);
-      gst_structure_get_boolean (w, "uncertain", &uncertain);
-      fail_unless (ws != GST_CLOCK_TIME_NONE && we >= ws && ws >= prev_end);
+      gst_structure_get_uint64(w, "start", &ws);
+      gst_structure_get_uint64(w, "end", &we);
+      gst_structure_get_double(w, "confidence", &conf);
+      gst_structure_get_boolean(w, "uncertain", &uncertain);
+      fail_unless(ws != GST_CLOCK_TIME_NONE && we >= ws && ws >= prev_end);
       prev_end = we;
-      fail_unless (conf > 0 && conf <= 1);
-      fail_unless_equals_int (uncertain, conf < 0.5);
+      fail_unless(conf > 0 && conf <= 1);
+      fail_unless_equals_int(uncertain, conf < 0.5);
     }
   }
   /* the bracketed word of the second line has a low confidence: in italics */
   std::string second;
   for (auto *buf : b.buffers) {
-    std::string t = buffer_text (buf);
-    if (t.find ("<i>") != std::string::npos)
+    std::string t = buffer_text(buf);
+    if (t.find("<i>") != std::string::npos)
       second = t;
   }
-  fail_unless (second.find ("<i>ای</i>") != std::string::npos, "no italics in the cues");
+  fail_unless(second.find("<i>ای</i>") != std::string::npos, "no italics in the cues");
   /* the recording is gone */
-  fail_unless (temp_recordings () == before, "the temporary recording was left behind");
+  fail_unless(temp_recordings() == before, "the temporary recording was left behind");
 }
 GST_END_TEST;
 
-static void
-static_token (GstElement * el)
+static void static_token(GstElement *el)
 {
-  g_object_set (el, "nevisa-username", nullptr, "nevisa-password", nullptr,
-      "nevisa-auth-token", "nevisa-static-token", "nevisa-api-key", "nevisa-static-key", nullptr);
+  g_object_set(el, "nevisa-username", nullptr, "nevisa-password", nullptr, "nevisa-auth-token",
+               "nevisa-static-token", "nevisa-api-key", "nevisa-static-key", nullptr);
 }
 
-GST_START_TEST (test_nevisa_token_skips_login)
+GST_START_TEST(test_nevisa_token_skips_login)
 {
-  emu::Emulator e (batch_options ());
-  start_emulator (e);
+  emu::Emulator e(batch_options());
+  start_emulator(e);
   Batch b;
-  run_batch (e, configure_nevisa, static_token, b);
-  fail_unless (b.error == nullptr, "%s", b.error ? b.error->message : "");
-  fail_unless_equals_int (requests_to (e, "/account/login").size (), 0);
-  fail_unless_equals_int (b.results.size (), 3);
+  run_batch(e, configure_nevisa, static_token, b);
+  fail_unless(b.error == nullptr, "%s", b.error ? b.error->message : "");
+  fail_unless_equals_int(requests_to(e, "/account/login").size(), 0);
+  fail_unless_equals_int(b.results.size(), 3);
 }
 GST_END_TEST;
 
-static void
-expect_batch_error (emu::Options o, void (*configure) (GstElement *, emu::Emulator &),
-    void (*extra) (GstElement *), GQuark domain, gint code, const char *must_contain)
+static void expect_batch_error(emu::Options o, void (*configure)(GstElement *, emu::Emulator &),
+                               void (*extra)(GstElement *), GQuark domain, gint code,
+                               const char *must_contain)
 {
-  auto before = temp_recordings ();
-  emu::Emulator e (o);
-  start_emulator (e);
+  auto before = temp_recordings();
+  emu::Emulator e(o);
+  start_emulator(e);
   Batch b;
-  run_batch (e, configure, extra, b, true);
-  fail_unless (b.error != nullptr);
-  fail_unless (b.error->domain == domain && b.error->code == code, "got %s %d: %s",
-      g_quark_to_string (b.error->domain), b.error->code, b.error->message);
+  run_batch(e, configure, extra, b, true);
+  fail_unless(b.error != nullptr);
+  fail_unless(b.error->domain == domain && b.error->code == code, "got %s %d: %s",
+              g_quark_to_string(b.error->domain), b.error->code, b.error->message);
   if (must_contain)
-    fail_unless (strstr (b.error->message, must_contain) != nullptr, "message: %s",
-        b.error->message);
-  fail_if (strstr (b.error->message, kPassword) || strstr (b.error->message, kToken));
-  fail_unless (temp_recordings () == before, "the temporary recording was left behind");
+    fail_unless(strstr(b.error->message, must_contain) != nullptr, "message: %s", b.error->message);
+  fail_if(strstr(b.error->message, kPassword) || strstr(b.error->message, kToken));
+  fail_unless(temp_recordings() == before, "the temporary recording was left behind");
 }
 
-GST_START_TEST (test_nevisa_no_package)
+GST_START_TEST(test_nevisa_no_package)
 {
-  emu::Options o = batch_options ();
+  emu::Options o = batch_options();
   o.nevisa_no_package = true;
-  expect_batch_error (o, configure_nevisa, nullptr, GST_RESOURCE_ERROR,
-      GST_RESOURCE_ERROR_NOT_AUTHORIZED, "package");
+  expect_batch_error(o, configure_nevisa, nullptr, GST_RESOURCE_ERROR,
+                     GST_RESOURCE_ERROR_NOT_AUTHORIZED, "package");
 }
 GST_END_TEST;
 
-GST_START_TEST (test_nevisa_failure_text)
+GST_START_TEST(test_nevisa_failure_text)
 {
-  emu::Options o = batch_options ();
+  emu::Options o = batch_options();
   o.nevisa_failure = true;
-  expect_batch_error (o, configure_nevisa, nullptr, GST_RESOURCE_ERROR,
-      GST_RESOURCE_ERROR_FAILED, "audio decode failed");
+  expect_batch_error(o, configure_nevisa, nullptr, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_FAILED,
+                     "audio decode failed");
 }
 GST_END_TEST;
 
-GST_START_TEST (test_http_401)
+GST_START_TEST(test_http_401)
 {
-  emu::Options o = batch_options ();
+  emu::Options o = batch_options();
   o.http_401 = true;
-  expect_batch_error (o, configure_nevisa, nullptr, GST_RESOURCE_ERROR,
-      GST_RESOURCE_ERROR_NOT_AUTHORIZED, "401");
-  expect_batch_error (o, configure_harf_file, nullptr, GST_RESOURCE_ERROR,
-      GST_RESOURCE_ERROR_NOT_AUTHORIZED, "401");
+  expect_batch_error(o, configure_nevisa, nullptr, GST_RESOURCE_ERROR,
+                     GST_RESOURCE_ERROR_NOT_AUTHORIZED, "401");
+  expect_batch_error(o, configure_harf_file, nullptr, GST_RESOURCE_ERROR,
+                     GST_RESOURCE_ERROR_NOT_AUTHORIZED, "401");
 }
 GST_END_TEST;
 
-GST_START_TEST (test_not_json)
+GST_START_TEST(test_not_json)
 {
-  emu::Options o = batch_options ();
+  emu::Options o = batch_options();
   o.not_json = true;
-  auto before = temp_recordings ();
-  emu::Emulator e (o);
-  start_emulator (e);
+  auto before = temp_recordings();
+  emu::Emulator e(o);
+  start_emulator(e);
   Batch b;
-  run_batch (e, configure_harf_file, nullptr, b, true);
-  fail_unless (b.error != nullptr);
-  fail_unless (strstr (b.error->message, "not JSON") != nullptr, "%s", b.error->message);
+  run_batch(e, configure_harf_file, nullptr, b, true);
+  fail_unless(b.error != nullptr);
+  fail_unless(strstr(b.error->message, "not JSON") != nullptr, "%s", b.error->message);
   /* the quote is bounded: the message, the quote of at most 200 bytes and "…" */
-  fail_unless (strlen (b.error->message) < 200 + 120, "%zu bytes", strlen (b.error->message));
-  fail_unless (temp_recordings () == before);
+  fail_unless(strlen(b.error->message) < 200 + 120, "%zu bytes", strlen(b.error->message));
+  fail_unless(temp_recordings() == before);
 }
 GST_END_TEST;
 
-GST_START_TEST (test_retries_429_and_500)
+GST_START_TEST(test_retries_429_and_500)
 {
-  emu::Options o = batch_options ();
+  emu::Options o = batch_options();
   o.throttle_count = 2;
   o.retry_after_s = 1;
-  emu::Emulator e (o);
-  start_emulator (e);
+  emu::Emulator e(o);
+  start_emulator(e);
   Batch b;
-  run_batch (e, configure_harf_file, nullptr, b);
-  fail_unless (b.error == nullptr, "%s", b.error ? b.error->message : "");
-  fail_unless_equals_int (b.results.size (), 3);
+  run_batch(e, configure_harf_file, nullptr, b);
+  fail_unless(b.error == nullptr, "%s", b.error ? b.error->message : "");
+  fail_unless_equals_int(b.results.size(), 3);
   size_t throttled = 0;
-  for (auto &r : e.rest_requests ())
+  for (auto &r : e.rest_requests())
     throttled += r.status == 429;
-  fail_unless_equals_int (throttled, 2);
+  fail_unless_equals_int(throttled, 2);
 
-  emu::Options o5 = batch_options ();
+  emu::Options o5 = batch_options();
   o5.error_500_count = 2;
-  emu::Emulator e5 (o5);
-  start_emulator (e5);
+  emu::Emulator e5(o5);
+  start_emulator(e5);
   Batch b5;
-  run_batch (e5, configure_nevisa, nullptr, b5);
-  fail_unless (b5.error == nullptr, "%s", b5.error ? b5.error->message : "");
-  fail_unless_equals_int (b5.results.size (), 3);
+  run_batch(e5, configure_nevisa, nullptr, b5);
+  fail_unless(b5.error == nullptr, "%s", b5.error ? b5.error->message : "");
+  fail_unless_equals_int(b5.results.size(), 3);
   size_t errors = 0;
-  for (auto &r : e5.rest_requests ())
+  for (auto &r : e5.rest_requests())
     errors += r.status == 500;
-  fail_unless_equals_int (errors, 2);
+  fail_unless_equals_int(errors, 2);
 }
 GST_END_TEST;
 
-GST_START_TEST (test_retries_are_bounded)
+GST_START_TEST(test_retries_are_bounded)
 {
-  emu::Options o = batch_options ();
+  emu::Options o = batch_options();
   o.error_500_count = 100;
-  expect_batch_error (o, configure_harf_file, nullptr, GST_RESOURCE_ERROR,
-      GST_RESOURCE_ERROR_READ, "500");
+  expect_batch_error(o, configure_harf_file, nullptr, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ,
+                     "500");
 }
 GST_END_TEST;
 
 /* ---- Harf files ---- */
 
-GST_START_TEST (test_harf_file_wait)
+GST_START_TEST(test_harf_file_wait)
 {
-  emu::Emulator e (batch_options ());
-  start_emulator (e);
+  emu::Emulator e(batch_options());
+  start_emulator(e);
   Batch b;
-  run_batch (e, configure_harf_file, nullptr, b);
-  fail_unless (b.error == nullptr, "%s", b.error ? b.error->message : "");
-  auto ups = requests_to (e, "/api/transcribe_files");
-  fail_unless_equals_int (ups.size (), 1);
-  assert_equals_std_string (ups[0].authorization, std::string ("Token ") + kToken);
-  const emu::FormPart *media = part (ups[0], "media");
-  fail_unless (media != nullptr);
-  assert_equals_std_string (media->sha256, sha256 (b.audio, 16000));
-  fail_unless (part (ups[0], "wait") && part (ups[0], "wait")->text == "true");
-  fail_unless_equals_int (b.results.size (), 3);
-  auto script = persian_script ();
+  run_batch(e, configure_harf_file, nullptr, b);
+  fail_unless(b.error == nullptr, "%s", b.error ? b.error->message : "");
+  auto ups = requests_to(e, "/api/transcribe_files");
+  fail_unless_equals_int(ups.size(), 1);
+  assert_equals_std_string(ups[0].authorization, std::string("Token ") + kToken);
+  const emu::FormPart *media = part(ups[0], "media");
+  fail_unless(media != nullptr);
+  assert_equals_std_string(media->sha256, sha256(b.audio, 16000));
+  fail_unless(part(ups[0], "wait") && part(ups[0], "wait")->text == "true");
+  fail_unless_equals_int(b.results.size(), 3);
+  auto script = persian_script();
   for (size_t i = 0; i < 3; ++i) {
-    assert_equals_std_string (str (b.results[i], "raw-text"), script[i]);
-    assert_equals_std_string (str (b.results[i], "backend"), "harf-file");
+    assert_equals_std_string(str(b.results[i], "raw-text"), script[i]);
+    assert_equals_std_string(str(b.results[i], "backend"), "harf-file");
     gint64 words = -1, known = -1;
-    fail_unless (gst_structure_get_int64 (b.results[i], "total-words", &words));
-    fail_unless (gst_structure_get_int64 (b.results[i], "known-words", &known));
-    fail_unless (words > known && known > 0);   /* one bracketed word */
+    fail_unless(gst_structure_get_int64(b.results[i], "total-words", &words));
+    fail_unless(gst_structure_get_int64(b.results[i], "known-words", &known));
+    fail_unless(words > known && known > 0); /* one bracketed word */
   }
-  fail_unless_equals_int (b.buffers.size (), 3);
+  fail_unless_equals_int(b.buffers.size(), 3);
 }
 GST_END_TEST;
 
-static void
-no_wait (GstElement * el)
+static void no_wait(GstElement *el)
 {
-  g_object_set (el, "harf-wait", FALSE, nullptr);
+  g_object_set(el, "harf-wait", FALSE, nullptr);
 }
 
-GST_START_TEST (test_harf_file_polling)
+GST_START_TEST(test_harf_file_polling)
 {
-  emu::Emulator e (batch_options ());
-  start_emulator (e);
+  emu::Emulator e(batch_options());
+  start_emulator(e);
   Batch b;
-  run_batch (e, configure_harf_file, no_wait, b);
-  fail_unless (b.error == nullptr, "%s", b.error ? b.error->message : "");
-  auto reqs = requests_to (e, "/api/transcribe_files");
-  fail_unless (reqs.size () >= 4, "%zu requests", reqs.size ());   /* upload + 2 PENDING + result */
-  fail_unless (part (reqs[0], "wait") && part (reqs[0], "wait")->text == "false");
-  for (size_t i = 1; i < reqs.size (); ++i)
-    fail_unless (reqs[i].json_body.find ("\"tasks_ids\"") != std::string::npos, "%s",
-        reqs[i].json_body.c_str ());
-  fail_unless_equals_int (b.results.size (), 3);
+  run_batch(e, configure_harf_file, no_wait, b);
+  fail_unless(b.error == nullptr, "%s", b.error ? b.error->message : "");
+  auto reqs = requests_to(e, "/api/transcribe_files");
+  fail_unless(reqs.size() >= 4, "%zu requests", reqs.size()); /* upload + 2 PENDING + result */
+  fail_unless(part(reqs[0], "wait") && part(reqs[0], "wait")->text == "false");
+  for (size_t i = 1; i < reqs.size(); ++i)
+    fail_unless(reqs[i].json_body.find("\"tasks_ids\"") != std::string::npos, "%s",
+                reqs[i].json_body.c_str());
+  fail_unless_equals_int(b.results.size(), 3);
   size_t pending = 0;
   for (auto *p : b.progress)
-    pending += str (p, "state") == "PENDING";
-  fail_unless (pending >= 2);
+    pending += str(p, "state") == "PENDING";
+  fail_unless(pending >= 2);
 }
 GST_END_TEST;
 
-GST_START_TEST (test_harf_file_failure_and_timeout)
+GST_START_TEST(test_harf_file_failure_and_timeout)
 {
-  emu::Options o = batch_options ();
+  emu::Options o = batch_options();
   o.harf_failure = true;
-  expect_batch_error (o, configure_harf_file, no_wait, GST_RESOURCE_ERROR,
-      GST_RESOURCE_ERROR_FAILED, "FAILURE");
-  emu::Options t = batch_options ();
+  expect_batch_error(o, configure_harf_file, no_wait, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_FAILED,
+                     "FAILURE");
+  emu::Options t = batch_options();
   t.harf_timeout = true;
-  expect_batch_error (t, configure_harf_file, no_wait, GST_RESOURCE_ERROR,
-      GST_RESOURCE_ERROR_FAILED, "TIMEOUT");
+  expect_batch_error(t, configure_harf_file, no_wait, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_FAILED,
+                     "TIMEOUT");
 }
 GST_END_TEST;
 
-static void
-short_batch_timeout (GstElement * el)
+static void short_batch_timeout(GstElement *el)
 {
-  g_object_set (el, "batch-timeout", 2u, nullptr);
+  g_object_set(el, "batch-timeout", 2u, nullptr);
 }
 
-GST_START_TEST (test_batch_timeout)
+GST_START_TEST(test_batch_timeout)
 {
-  emu::Options o = batch_options ();
+  emu::Options o = batch_options();
   o.nevisa_pending_forever = true;
-  expect_batch_error (o, configure_nevisa, short_batch_timeout, GST_RESOURCE_ERROR,
-      GST_RESOURCE_ERROR_READ, "batch-timeout");
+  expect_batch_error(o, configure_nevisa, short_batch_timeout, GST_RESOURCE_ERROR,
+                     GST_RESOURCE_ERROR_READ, "batch-timeout");
 }
 GST_END_TEST;
 
 /* ---- stopping while Nevisa works: terminate-task ---- */
 
-GST_START_TEST (test_nevisa_terminate_on_stop)
+GST_START_TEST(test_nevisa_terminate_on_stop)
 {
-  auto before = temp_recordings ();
-  emu::Options o = batch_options ();
+  auto before = temp_recordings();
+  emu::Options o = batch_options();
   o.nevisa_pending_forever = true;
-  emu::Emulator e (o);
-  start_emulator (e);
+  emu::Emulator e(o);
+  start_emulator(e);
   GstBus *bus;
-  GstElement *el = make_element ("persiantranscribe", e, &bus);
-  configure_nevisa (el, e);
-  GstHarness *h = gst_harness_new_with_element (el, "sink", "src");
-  gst_harness_play (h);
-  gst_harness_set_src_caps (h, audio_caps (GST_AUDIO_FORMAT_S16LE, 16000, 1));
-  push_audio (h, GST_AUDIO_FORMAT_S16LE, 16000, 1,
-      make_audio (GST_AUDIO_FORMAT_S16LE, 16000, 1, three_sentences ()), 0);
-  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  GstElement *el = make_element("persiantranscribe", e, &bus);
+  configure_nevisa(el, e);
+  GstHarness *h = gst_harness_new_with_element(el, "sink", "src");
+  gst_harness_play(h);
+  gst_harness_set_src_caps(h, audio_caps(GST_AUDIO_FORMAT_S16LE, 16000, 1));
+  push_audio(h, GST_AUDIO_FORMAT_S16LE, 16000, 1,
+             make_audio(GST_AUDIO_FORMAT_S16LE, 16000, 1, three_sentences()), 0);
+  fail_unless(gst_harness_push_event(h, gst_event_new_eos()));
   /* wait until the task is being polled, then stop the pipeline */
-  fail_unless (e.wait_rest ([](const std::vector<emu::RestRecord> &r) {
-        return std::any_of (r.begin (), r.end (), [](const emu::RestRecord &x) {
-              return x.path.find ("celery-progress") != std::string::npos;});
-        }, 20000));
-  fail_unless_equals_int (gst_element_set_state (el, GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
+  fail_unless(e.wait_rest(
+      [](const std::vector<emu::RestRecord> &r) {
+        return std::any_of(r.begin(), r.end(), [](const emu::RestRecord &x) {
+          return x.path.find("celery-progress") != std::string::npos;
+        });
+      },
+      20000));
+  fail_unless_equals_int(gst_element_set_state(el, GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
 
-  auto terms = requests_to (e, "terminate-task");
-  fail_unless_equals_int (terms.size (), 1);
-  auto logins = requests_to (e, "recognize-file");
-  const emu::FormPart *tok = part (logins[0], "auth_token");
-  fail_unless (tok != nullptr);
-  assert_equals_std_string (terms[0].authorization, "Token " + tok->text);
-  fail_unless (part (terms[0], "auth_token") && part (terms[0], "auth_token")->text == tok->text);
-  fail_unless (part (terms[0], "api_key") && !part (terms[0], "api_key")->text.empty ());
-  fail_unless (part (terms[0], "task_id") && !part (terms[0], "task_id")->text.empty ());
-  fail_unless_equals_int (terms[0].status, 200);
-  fail_unless (temp_recordings () == before, "the temporary recording was left behind");
-  teardown_element (h, el, bus);
+  auto terms = requests_to(e, "terminate-task");
+  fail_unless_equals_int(terms.size(), 1);
+  auto logins = requests_to(e, "recognize-file");
+  const emu::FormPart *tok = part(logins[0], "auth_token");
+  fail_unless(tok != nullptr);
+  assert_equals_std_string(terms[0].authorization, "Token " + tok->text);
+  fail_unless(part(terms[0], "auth_token") && part(terms[0], "auth_token")->text == tok->text);
+  fail_unless(part(terms[0], "api_key") && !part(terms[0], "api_key")->text.empty());
+  fail_unless(part(terms[0], "task_id") && !part(terms[0], "task_id")->text.empty());
+  fail_unless_equals_int(terms[0].status, 200);
+  fail_unless(temp_recordings() == before, "the temporary recording was left behind");
+  teardown_element(h, el, bus);
 }
 GST_END_TEST;
 
-GST_START_TEST (test_harfsink_nevisa)
+GST_START_TEST(test_harfsink_nevisa)
 {
   /* the sink runs the same batch engine and posts the same messages */
-  emu::Emulator e (batch_options ());
-  start_emulator (e);
+  emu::Emulator e(batch_options());
+  start_emulator(e);
   GstBus *bus;
-  GstElement *el = make_element ("harfsink", e, &bus);
-  configure_nevisa (el, e);
-  GstHarness *h = gst_harness_new_with_element (el, "sink", nullptr);
-  gst_harness_play (h);
-  gst_harness_set_src_caps (h, audio_caps (GST_AUDIO_FORMAT_S16LE, 16000, 1));
-  push_audio (h, GST_AUDIO_FORMAT_S16LE, 16000, 1,
-      make_audio (GST_AUDIO_FORMAT_S16LE, 16000, 1, three_sentences ()), 0);
-  gst_harness_push_event (h, gst_event_new_eos ());
-  auto results = transcriptions_until_eos (bus);
-  fail_unless_equals_int (results.size (), 3);
-  free_structures (results);
-  teardown_element (h, el, bus);
+  GstElement *el = make_element("harfsink", e, &bus);
+  configure_nevisa(el, e);
+  GstHarness *h = gst_harness_new_with_element(el, "sink", nullptr);
+  gst_harness_play(h);
+  gst_harness_set_src_caps(h, audio_caps(GST_AUDIO_FORMAT_S16LE, 16000, 1));
+  push_audio(h, GST_AUDIO_FORMAT_S16LE, 16000, 1,
+             make_audio(GST_AUDIO_FORMAT_S16LE, 16000, 1, three_sentences()), 0);
+  gst_harness_push_event(h, gst_event_new_eos());
+  auto results = transcriptions_until_eos(bus);
+  fail_unless_equals_int(results.size(), 3);
+  free_structures(results);
+  teardown_element(h, el, bus);
 }
 GST_END_TEST;
 
@@ -511,75 +510,73 @@ GST_END_TEST;
 static GMutex log_lock;
 static std::string *log_text;
 
-static void
-keep_log (GstDebugCategory *, GstDebugLevel, const gchar *, const gchar *, gint, GObject *,
-    GstDebugMessage * message, gpointer)
+static void keep_log(GstDebugCategory *, GstDebugLevel, const gchar *, const gchar *, gint,
+                     GObject *, GstDebugMessage *message, gpointer)
 {
-  const gchar *text = gst_debug_message_get (message);
-  g_mutex_lock (&log_lock);
+  const gchar *text = gst_debug_message_get(message);
+  g_mutex_lock(&log_lock);
   if (text && log_text)
     (*log_text += text) += '\n';
-  g_mutex_unlock (&log_lock);
+  g_mutex_unlock(&log_lock);
 }
 
-GST_START_TEST (test_secrets_never_logged)
+GST_START_TEST(test_secrets_never_logged)
 {
   std::string all;
   log_text = &all;
-  gst_debug_set_active (TRUE);
-  gst_debug_add_log_function (keep_log, nullptr, nullptr);
-  gst_debug_set_threshold_for_name ("persiantranscribe*", GST_LEVEL_MEMDUMP);
-  gst_debug_set_default_threshold (GST_LEVEL_LOG);
-  emu::Emulator e (batch_options ());
-  start_emulator (e);
+  gst_debug_set_active(TRUE);
+  gst_debug_add_log_function(keep_log, nullptr, nullptr);
+  gst_debug_set_threshold_for_name("persiantranscribe*", GST_LEVEL_MEMDUMP);
+  gst_debug_set_default_threshold(GST_LEVEL_LOG);
+  emu::Emulator e(batch_options());
+  start_emulator(e);
   {
     Batch b;
-    run_batch (e, configure_nevisa, nullptr, b);
-    fail_unless_equals_int (b.results.size (), 3);
+    run_batch(e, configure_nevisa, nullptr, b);
+    fail_unless_equals_int(b.results.size(), 3);
   }
   {
     Batch b;
-    run_batch (e, configure_harf_file, nullptr, b);
-    fail_unless_equals_int (b.results.size (), 3);
+    run_batch(e, configure_harf_file, nullptr, b);
+    fail_unless_equals_int(b.results.size(), 3);
   }
-  gst_debug_set_default_threshold (GST_LEVEL_NONE);
-  gst_debug_remove_log_function (keep_log);
-  g_mutex_lock (&log_lock);
+  gst_debug_set_default_threshold(GST_LEVEL_NONE);
+  gst_debug_remove_log_function(keep_log);
+  g_mutex_lock(&log_lock);
   log_text = nullptr;
-  g_mutex_unlock (&log_lock);
+  g_mutex_unlock(&log_lock);
 
-  auto up = requests_to (e, "recognize-file");
-  std::string session_token = part (up[0], "auth_token")->text;
-  std::string api_key = part (up[0], "api_key")->text;
-  fail_unless (all.size () > 100000, "only %zu bytes of log", all.size ());
-  for (const std::string &secret : { std::string (kPassword), session_token, api_key,
-          std::string (kToken) })
-    fail_unless (all.find (secret) == std::string::npos, "a secret is in the log");
+  auto up = requests_to(e, "recognize-file");
+  std::string session_token = part(up[0], "auth_token")->text;
+  std::string api_key = part(up[0], "api_key")->text;
+  fail_unless(all.size() > 100000, "only %zu bytes of log", all.size());
+  for (const std::string &secret :
+       {std::string(kPassword), session_token, api_key, std::string(kToken)})
+    fail_unless(all.find(secret) == std::string::npos, "a secret is in the log");
 }
 GST_END_TEST;
 
-static Suite *
-batch_suite (void)
+static Suite *batch_suite(void)
 {
-  Suite *s = suite_create ("batch");
-  TCase *tc = tcase_create ("general");
-  suite_add_tcase (s, tc);
-  tcase_add_test (tc, test_nevisa_end_to_end);
-  tcase_add_test (tc, test_nevisa_token_skips_login);
-  tcase_add_test (tc, test_nevisa_no_package);
-  tcase_add_test (tc, test_nevisa_failure_text);
-  tcase_add_test (tc, test_http_401);
-  tcase_add_test (tc, test_not_json);
-  tcase_add_test (tc, test_retries_429_and_500);
-  tcase_add_test (tc, test_retries_are_bounded);
-  tcase_add_test (tc, test_harf_file_wait);
-  tcase_add_test (tc, test_harf_file_polling);
-  tcase_add_test (tc, test_harf_file_failure_and_timeout);
-  tcase_add_test (tc, test_batch_timeout);
-  tcase_add_test (tc, test_nevisa_terminate_on_stop);
-  tcase_add_test (tc, test_harfsink_nevisa);
-  tcase_add_test (tc, test_secrets_never_logged);
+  Suite *s = suite_create("batch");
+  TCase *tc = tcase_create("general");
+  suite_add_tcase(s, tc);
+  tcase_add_test(tc, test_nevisa_end_to_end);
+  tcase_add_test(tc, test_nevisa_token_skips_login);
+  tcase_add_test(tc, test_nevisa_no_package);
+  tcase_add_test(tc, test_nevisa_failure_text);
+  tcase_add_test(tc, test_http_401);
+  tcase_add_test(tc, test_not_json);
+  tcase_add_test(tc, test_retries_429_and_500);
+  tcase_add_test(tc, test_retries_are_bounded);
+  tcase_add_test(tc, test_harf_file_wait);
+  tcase_add_test(tc, test_harf_file_polling);
+  tcase_add_test(tc, test_harf_file_failure_and_timeout);
+  tcase_add_test(tc, test_batch_timeout);
+  tcase_add_test(tc, test_nevisa_terminate_on_stop);
+  tcase_add_test(tc, test_harfsink_nevisa);
+  tcase_add_test(tc, test_secrets_never_logged);
   return s;
 }
 
-GST_CHECK_MAIN (batch);
+GST_CHECK_MAIN(batch);

@@ -14,428 +14,436 @@
 
 using pt::kMsecond;
 
-#define assert_text(a, b) \
-  do { \
-    std::string _a = (a), _b = (b); \
-    fail_unless (_a == _b, "'%s' != '%s'", _a.c_str (), _b.c_str ()); \
+#define assert_text(a, b)                                          \
+  do {                                                             \
+    std::string _a = (a), _b = (b);                                \
+    fail_unless(_a == _b, "'%s' != '%s'", _a.c_str(), _b.c_str()); \
   } while (0)
 using pt::kSecond;
 
-GST_START_TEST (test_time_values)
+GST_START_TEST(test_time_values)
 {
-  fail_unless_equals_uint64 (*pt::parse_time_value ("0:00:05"), 5 * kSecond);
-  fail_unless_equals_uint64 (*pt::parse_time_value ("0:00:00.240000"), 240 * kMsecond);
-  fail_unless_equals_uint64 (*pt::parse_time_value ("1:02:03.5"), (3723 * kSecond) + 500 * kMsecond);
-  fail_unless_equals_uint64 (*pt::parse_time_value ("01:00:00"), 3600 * kSecond);
-  fail_unless_equals_uint64 (*pt::parse_time_value ("1 day, 0:00:01"), 86401 * kSecond);
-  fail_unless_equals_uint64 (*pt::parse_time_value ("2 days, 1:00:00"), (2 * 86400 + 3600) * kSecond);
-  fail_unless_equals_uint64 (*pt::parse_time_value ("12.5"), 12500 * kMsecond);
-  fail_unless_equals_uint64 (*pt::parse_time_value ("7"), 7 * kSecond);
-  fail_unless_equals_uint64 (*pt::parse_time_value ("0:00:00.000001"), 1000);
-  fail_if (pt::parse_time_value ("").has_value ());
-  fail_if (pt::parse_time_value ("abc").has_value ());
-  fail_if (pt::parse_time_value ("-1").has_value ());
-  fail_if (pt::parse_time_value ("0:60:00").has_value ());
-  fail_if (pt::parse_time_value ("0:0:5").has_value ());
-  fail_if (pt::parse_time_value ("0:00:05x").has_value ());
-  fail_unless_equals_uint64 (*pt::seconds_to_ns (1.25), 1250 * kMsecond);
-  fail_if (pt::seconds_to_ns (-0.5).has_value ());
+  fail_unless_equals_uint64(*pt::parse_time_value("0:00:05"), 5 * kSecond);
+  fail_unless_equals_uint64(*pt::parse_time_value("0:00:00.240000"), 240 * kMsecond);
+  fail_unless_equals_uint64(*pt::parse_time_value("1:02:03.5"), (3723 * kSecond) + 500 * kMsecond);
+  fail_unless_equals_uint64(*pt::parse_time_value("01:00:00"), 3600 * kSecond);
+  fail_unless_equals_uint64(*pt::parse_time_value("1 day, 0:00:01"), 86401 * kSecond);
+  fail_unless_equals_uint64(*pt::parse_time_value("2 days, 1:00:00"), (2 * 86400 + 3600) * kSecond);
+  fail_unless_equals_uint64(*pt::parse_time_value("12.5"), 12500 * kMsecond);
+  fail_unless_equals_uint64(*pt::parse_time_value("7"), 7 * kSecond);
+  fail_unless_equals_uint64(*pt::parse_time_value("0:00:00.000001"), 1000);
+  fail_if(pt::parse_time_value("").has_value());
+  fail_if(pt::parse_time_value("abc").has_value());
+  fail_if(pt::parse_time_value("-1").has_value());
+  fail_if(pt::parse_time_value("0:60:00").has_value());
+  fail_if(pt::parse_time_value("0:0:5").has_value());
+  fail_if(pt::parse_time_value("0:00:05x").has_value());
+  fail_unless_equals_uint64(*pt::seconds_to_ns(1.25), 1250 * kMsecond);
+  fail_if(pt::seconds_to_ns(-0.5).has_value());
 }
 GST_END_TEST;
 
-GST_START_TEST (test_wav_header)
+GST_START_TEST(test_wav_header)
 {
-  auto h = pt::make_streaming_wav_header (16000, 1, 16);
-  fail_unless (memcmp (h.data (), "RIFF", 4) == 0);
-  fail_unless (memcmp (h.data () + 8, "WAVEfmt ", 8) == 0);
-  fail_unless (memcmp (h.data () + 36, "data", 4) == 0);
-  auto le32 =[&](int o) {
-    return (guint32) h[o] | ((guint32) h[o + 1] << 8) | ((guint32) h[o + 2] << 16) |
-        ((guint32) h[o + 3] << 24);
+  auto h = pt::make_streaming_wav_header(16000, 1, 16);
+  fail_unless(memcmp(h.data(), "RIFF", 4) == 0);
+  fail_unless(memcmp(h.data() + 8, "WAVEfmt ", 8) == 0);
+  fail_unless(memcmp(h.data() + 36, "data", 4) == 0);
+  auto le32 = [&](int o) {
+    return (guint32)h[o] | ((guint32)h[o + 1] << 8) | ((guint32)h[o + 2] << 16) |
+           ((guint32)h[o + 3] << 24);
   };
-  auto le16 =[&](int o) {
-    return (guint16) (h[o] | (h[o + 1] << 8));
-  };
-  fail_unless_equals_int (le16 (20), 1);
-  fail_unless_equals_int (le16 (22), 1);
-  fail_unless_equals_int (le32 (24), 16000);
-  fail_unless_equals_int (le32 (28), 32000);
-  fail_unless_equals_int (le16 (32), 2);
-  fail_unless_equals_int (le16 (34), 16);
-  fail_unless_equals_uint64 (le32 (4), 0xFFFFFFFFu);
-  fail_unless_equals_uint64 (le32 (40), 0xFFFFFFFFu - 36);
-  auto f = pt::make_wav_header (16000, 1, 16, 1000);
-  fail_unless_equals_int (f[40] | (f[41] << 8), 1000);
-  fail_unless_equals_int (f[4] | (f[5] << 8), 1036);
+  auto le16 = [&](int o) { return (guint16)(h[o] | (h[o + 1] << 8)); };
+  fail_unless_equals_int(le16(20), 1);
+  fail_unless_equals_int(le16(22), 1);
+  fail_unless_equals_int(le32(24), 16000);
+  fail_unless_equals_int(le32(28), 32000);
+  fail_unless_equals_int(le16(32), 2);
+  fail_unless_equals_int(le16(34), 16);
+  fail_unless_equals_uint64(le32(4), 0xFFFFFFFFu);
+  fail_unless_equals_uint64(le32(40), 0xFFFFFFFFu - 36);
+  auto f = pt::make_wav_header(16000, 1, 16, 1000);
+  fail_unless_equals_int(f[40] | (f[41] << 8), 1000);
+  fail_unless_equals_int(f[4] | (f[5] << 8), 1036);
 }
 GST_END_TEST;
 
-GST_START_TEST (test_uncertainty_and_markup)
+GST_START_TEST(test_uncertainty_and_markup)
 {
   pt::Segment s;
   s.raw_text = "سخن را سر از [ای] خردمند و بن";
-  pt::parse_uncertainty (s);
-  fail_unless_equals_string (s.text.c_str (), "سخن را سر از ای خردمند و بن");
-  fail_unless_equals_int (s.words.size (), 8);
-  for (size_t i = 0; i < s.words.size (); ++i)
-    fail_unless_equals_int (s.words[i].uncertain, i == 4);
-  fail_unless_equals_string (s.words[4].text.c_str (), "ای");
-  std::string mk = pt::to_pango_markup (s);
-  fail_unless_equals_string (mk.c_str (),
-      "سخن را سر از <i>ای</i> خردمند و بن");
+  pt::parse_uncertainty(s);
+  fail_unless_equals_string(s.text.c_str(), "سخن را سر از ای خردمند و بن");
+  fail_unless_equals_int(s.words.size(), 8);
+  for (size_t i = 0; i < s.words.size(); ++i)
+    fail_unless_equals_int(s.words[i].uncertain, i == 4);
+  fail_unless_equals_string(s.words[4].text.c_str(), "ای");
+  std::string mk = pt::to_pango_markup(s);
+  fail_unless_equals_string(mk.c_str(), "سخن را سر از <i>ای</i> خردمند و بن");
 
   /* A bracket spanning words, and text that needs escaping */
   pt::Segment m;
   m.raw_text = "[حکایت کوتاه] <b> & \"نقل\" [پایان]";
-  pt::parse_uncertainty (m);
-  fail_unless_equals_int (m.words.size (), 6);
-  fail_unless (m.words[0].uncertain && m.words[1].uncertain);
-  fail_if (m.words[2].uncertain);
-  fail_unless (m.words[5].uncertain);
-  mk = pt::to_pango_markup (m);
-  fail_unless_equals_string (mk.c_str (),
-      "<i>حکایت کوتاه</i> &lt;b&gt; &amp; \"نقل\" <i>پایان</i>");
+  pt::parse_uncertainty(m);
+  fail_unless_equals_int(m.words.size(), 6);
+  fail_unless(m.words[0].uncertain && m.words[1].uncertain);
+  fail_if(m.words[2].uncertain);
+  fail_unless(m.words[5].uncertain);
+  mk = pt::to_pango_markup(m);
+  fail_unless_equals_string(mk.c_str(), "<i>حکایت کوتاه</i> &lt;b&gt; &amp; \"نقل\" <i>پایان</i>");
 
   /* ZWNJ stays inside its word */
   pt::Segment z;
   z.raw_text = "می\u200cروم";
-  pt::parse_uncertainty (z);
-  fail_unless_equals_int (z.words.size (), 1);
-  fail_unless_equals_string (z.text.c_str (), "می\u200cروم");
-  fail_unless_equals_uint64 (z.words[0].start, GST_CLOCK_TIME_NONE);
-  fail_unless (z.words[0].confidence == -1.0);
+  pt::parse_uncertainty(z);
+  fail_unless_equals_int(z.words.size(), 1);
+  fail_unless_equals_string(z.text.c_str(), "می\u200cروم");
+  fail_unless_equals_uint64(z.words[0].start, GST_CLOCK_TIME_NONE);
+  fail_unless(z.words[0].confidence == -1.0);
 }
 GST_END_TEST;
 
-static pt::HarfReply
-reply (const char *json)
+static pt::HarfReply reply(const char *json)
 {
-  return pt::parse_harf_reply (json, strlen (json));
+  return pt::parse_harf_reply(json, strlen(json));
 }
 
-GST_START_TEST (test_harf_replies)
+GST_START_TEST(test_harf_replies)
 {
-  fail_unless (reply ("{\"state\":\"PENDING\"}").kind == pt::HarfReply::Kind::Pending);
-  auto r = reply ("{\"segment_id\": 3, \"text\": \"سازمان بهداشت جهانی\", \"start\": \"0:00:01.500000\", "
+  fail_unless(reply("{\"state\":\"PENDING\"}").kind == pt::HarfReply::Kind::Pending);
+  auto r = reply(
+      "{\"segment_id\": 3, \"text\": \"سازمان بهداشت جهانی\", \"start\": \"0:00:01.500000\", "
       "\"end\": \"0:00:05\"}");
-  fail_unless (r.kind == pt::HarfReply::Kind::Segment);
-  fail_unless_equals_int (r.segment.id, 3);
-  fail_unless_equals_uint64 (r.segment.start, 1500 * kMsecond);
-  fail_unless_equals_uint64 (r.segment.end, 5 * kSecond);
-  fail_unless_equals_string (r.segment.text.c_str (), "سازمان بهداشت جهانی");
+  fail_unless(r.kind == pt::HarfReply::Kind::Segment);
+  fail_unless_equals_int(r.segment.id, 3);
+  fail_unless_equals_uint64(r.segment.start, 1500 * kMsecond);
+  fail_unless_equals_uint64(r.segment.end, 5 * kSecond);
+  fail_unless_equals_string(r.segment.text.c_str(), "سازمان بهداشت جهانی");
 
   /* Tolerated variants: numbers for times, a string id, no times at all */
-  r = reply ("{\"segment_id\": \"7\", \"text\": \"الف\", \"start\": 2.25, \"end\": 3}");
-  fail_unless (r.kind == pt::HarfReply::Kind::Segment);
-  fail_unless_equals_int (r.segment.id, 7);
-  fail_unless_equals_uint64 (r.segment.start, 2250 * kMsecond);
-  fail_unless_equals_uint64 (r.segment.end, 3 * kSecond);
-  r = reply ("{\"text\": \"ب\"}");
-  fail_unless (r.kind == pt::HarfReply::Kind::Segment);
-  fail_unless_equals_int (r.segment.id, -1);
+  r = reply("{\"segment_id\": \"7\", \"text\": \"الف\", \"start\": 2.25, \"end\": 3}");
+  fail_unless(r.kind == pt::HarfReply::Kind::Segment);
+  fail_unless_equals_int(r.segment.id, 7);
+  fail_unless_equals_uint64(r.segment.start, 2250 * kMsecond);
+  fail_unless_equals_uint64(r.segment.end, 3 * kSecond);
+  r = reply("{\"text\": \"ب\"}");
+  fail_unless(r.kind == pt::HarfReply::Kind::Segment);
+  fail_unless_equals_int(r.segment.id, -1);
   /* end before start is clamped, not negative */
-  r = reply ("{\"text\": \"ب\", \"start\": \"0:00:04\", \"end\": \"0:00:03\"}");
-  fail_unless_equals_uint64 (r.segment.end, 4 * kSecond);
+  r = reply("{\"text\": \"ب\", \"start\": \"0:00:04\", \"end\": \"0:00:03\"}");
+  fail_unless_equals_uint64(r.segment.end, 4 * kSecond);
 
   /* Malformed: not JSON, not an object, wrong types, bad time */
-  fail_unless (reply ("{\"state\": PEND").kind == pt::HarfReply::Kind::Malformed);
-  fail_unless (reply ("[1,2]").kind == pt::HarfReply::Kind::Malformed);
-  fail_unless (reply ("{\"text\": 5}").kind == pt::HarfReply::Kind::Malformed);
-  r = reply ("{\"text\": \"x\", \"start\": \"soon\"}");
-  fail_unless (r.kind == pt::HarfReply::Kind::Malformed);
-  fail_unless (r.error.find ("start") != std::string::npos);
+  fail_unless(reply("{\"state\": PEND").kind == pt::HarfReply::Kind::Malformed);
+  fail_unless(reply("[1,2]").kind == pt::HarfReply::Kind::Malformed);
+  fail_unless(reply("{\"text\": 5}").kind == pt::HarfReply::Kind::Malformed);
+  r = reply("{\"text\": \"x\", \"start\": \"soon\"}");
+  fail_unless(r.kind == pt::HarfReply::Kind::Malformed);
+  fail_unless(r.error.find("start") != std::string::npos);
 
   /* Excerpts are bounded and valid UTF-8 even when cut inside a character */
-  std::string big (300, 'x');
+  std::string big(300, 'x');
   big += "سلام";
-  std::string ex = pt::quote_excerpt (big.data (), big.size (), 200);
-  fail_unless (ex.size () <= 200 + strlen ("…"));
+  std::string ex = pt::quote_excerpt(big.data(), big.size(), 200);
+  fail_unless(ex.size() <= 200 + strlen("…"));
   std::string fa = "سلام";
-  ex = pt::quote_excerpt (fa.data (), fa.size (), 3);
-  fail_unless (g_utf8_validate (ex.c_str (), -1, nullptr));
+  ex = pt::quote_excerpt(fa.data(), fa.size(), 3);
+  fail_unless(g_utf8_validate(ex.c_str(), -1, nullptr));
 }
 GST_END_TEST;
 
-static pt::Segment
-seg (int id, const char *text)
+static pt::Segment seg(int id, const char *text)
 {
   pt::Segment s;
   s.id = id;
   s.raw_text = text;
-  pt::parse_uncertainty (s);
+  pt::parse_uncertainty(s);
   return s;
 }
 
-GST_START_TEST (test_segment_tracker)
+GST_START_TEST(test_segment_tracker)
 {
-  pt::SegmentTracker t (false);
-  fail_unless (t.on_segment (seg (1, "سلام")).empty ());
-  fail_unless (t.on_segment (seg (1, "سلام دنیا")).empty ());
-  auto out = t.on_other_reply ();
-  fail_unless_equals_int (out.size (), 1);
-  fail_unless_equals_string (out[0].text.c_str (), "سلام دنیا");
-  fail_unless (out[0].final);
-  fail_unless (t.on_other_reply ().empty ());
+  pt::SegmentTracker t(false);
+  fail_unless(t.on_segment(seg(1, "سلام")).empty());
+  fail_unless(t.on_segment(seg(1, "سلام دنیا")).empty());
+  auto out = t.on_other_reply();
+  fail_unless_equals_int(out.size(), 1);
+  fail_unless_equals_string(out[0].text.c_str(), "سلام دنیا");
+  fail_unless(out[0].final);
+  fail_unless(t.on_other_reply().empty());
   /* A new id closes the open one */
-  fail_unless (t.on_segment (seg (2, "دو")).empty ());
-  out = t.on_segment (seg (3, "سه"));
-  fail_unless_equals_int (out.size (), 1);
-  fail_unless_equals_int (out[0].id, 2);
-  out = t.on_end ();
-  fail_unless_equals_int (out.size (), 1);
-  fail_unless_equals_int (out[0].id, 3);
+  fail_unless(t.on_segment(seg(2, "دو")).empty());
+  out = t.on_segment(seg(3, "سه"));
+  fail_unless_equals_int(out.size(), 1);
+  fail_unless_equals_int(out[0].id, 2);
+  out = t.on_end();
+  fail_unless_equals_int(out.size(), 1);
+  fail_unless_equals_int(out[0].id, 3);
   /* A revision of a final segment is published again as final */
-  out = t.on_segment (seg (2, "دوم"));
-  fail_unless_equals_int (out.size (), 1);
-  fail_unless (out[0].final);
-  fail_unless (t.last_was_late_revision ());
+  out = t.on_segment(seg(2, "دوم"));
+  fail_unless_equals_int(out.size(), 1);
+  fail_unless(out[0].final);
+  fail_unless(t.last_was_late_revision());
 
-  pt::SegmentTracker p (true);
-  out = p.on_segment (seg (1, "سلام"));
-  fail_unless_equals_int (out.size (), 1);
-  fail_if (out[0].final);
-  out = p.on_segment (seg (1, "سلام دنیا"));
-  fail_unless_equals_int (out.size (), 1);
-  fail_if (out[0].final);
-  out = p.on_other_reply ();
-  fail_unless_equals_int (out.size (), 1);
-  fail_unless (out[0].final);
-  fail_unless_equals_string (out[0].text.c_str (), "سلام دنیا");
+  pt::SegmentTracker p(true);
+  out = p.on_segment(seg(1, "سلام"));
+  fail_unless_equals_int(out.size(), 1);
+  fail_if(out[0].final);
+  out = p.on_segment(seg(1, "سلام دنیا"));
+  fail_unless_equals_int(out.size(), 1);
+  fail_if(out[0].final);
+  out = p.on_other_reply();
+  fail_unless_equals_int(out.size(), 1);
+  fail_unless(out[0].final);
+  fail_unless_equals_string(out[0].text.c_str(), "سلام دنیا");
 }
 GST_END_TEST;
 
-static size_t
-windows_total (const std::vector<pt::Window> &w)
+static size_t windows_total(const std::vector<pt::Window> &w)
 {
   size_t n = 0;
   for (auto &x : w)
-    n += x.size ();
+    n += x.size();
   return n;
 }
 
-GST_START_TEST (test_windower)
+GST_START_TEST(test_windower)
 {
   /* 3.3 s of 44.1 kHz stereo F32 -> 16 kHz mono S16, 1000 ms windows */
-  pt::AudioWindower win (16000, 1000);
+  pt::AudioWindower win(16000, 1000);
   GstAudioInfo in;
-  gst_audio_info_set_format (&in, GST_AUDIO_FORMAT_F32LE, 44100, 2, nullptr);
+  gst_audio_info_set_format(&in, GST_AUDIO_FORMAT_F32LE, 44100, 2, nullptr);
   std::vector<pt::Window> out;
   std::string err;
-  fail_unless (win.set_input (in, out, &err));
-  std::vector<float> buf (4410 * 2, 0.25f);
+  fail_unless(win.set_input(in, out, &err));
+  std::vector<float> buf(4410 * 2, 0.25f);
   for (int i = 0; i < 33; ++i)
-    win.push ((const uint8_t *) buf.data (), buf.size () * sizeof (float), out);
-  fail_unless_equals_int (out.size (), 3);
+    win.push((const uint8_t *)buf.data(), buf.size() * sizeof(float), out);
+  fail_unless_equals_int(out.size(), 3);
   for (auto &w : out)
-    fail_unless_equals_int (w.size (), 32000);
-  win.drain (out);
-  fail_unless_equals_int (out.size (), 4);
-  size_t total = windows_total (out);
+    fail_unless_equals_int(w.size(), 32000);
+  win.drain(out);
+  fail_unless_equals_int(out.size(), 4);
+  size_t total = windows_total(out);
   /* 3.3 s = 105600 bytes; the resampler's tail is drained, not lost */
-  fail_unless (total >= 105600 - 64 && total <= 105600 + 64, "total %zu", total);
+  fail_unless(total >= 105600 - 64 && total <= 105600 + 64, "total %zu", total);
   /* The mono mix of two equal channels keeps the level: 0.25 * 32767 */
-  const int16_t *s = (const int16_t *) out[1].data ();
-  fail_unless (std::abs (s[100] - 8192) < 40, "sample %d", s[100]);
+  const int16_t *s = (const int16_t *)out[1].data();
+  fail_unless(std::abs(s[100] - 8192) < 40, "sample %d", s[100]);
 
   /* Silence insertion and a format change mid-stream */
-  pt::AudioWindower w2 (16000, 250);
+  pt::AudioWindower w2(16000, 250);
   std::vector<pt::Window> o2;
   GstAudioInfo mono;
-  gst_audio_info_set_format (&mono, GST_AUDIO_FORMAT_S16LE, 16000, 1, nullptr);
-  fail_unless (w2.set_input (mono, o2, &err));
-  w2.push_silence (GST_SECOND, o2);
-  fail_unless_equals_int (o2.size (), 4);
-  fail_unless_equals_int (o2[0].size (), 8000);
+  gst_audio_info_set_format(&mono, GST_AUDIO_FORMAT_S16LE, 16000, 1, nullptr);
+  fail_unless(w2.set_input(mono, o2, &err));
+  w2.push_silence(GST_SECOND, o2);
+  fail_unless_equals_int(o2.size(), 4);
+  fail_unless_equals_int(o2[0].size(), 8000);
   GstAudioInfo six;
-  gst_audio_info_set_format (&six, GST_AUDIO_FORMAT_S16LE, 48000, 6, nullptr);
-  fail_unless (w2.set_input (six, o2, &err));
-  std::vector<int16_t> b6 (4800 * 6, 1000);
-  w2.push ((const uint8_t *) b6.data (), b6.size () * 2, o2);
-  w2.drain (o2);
-  size_t t2 = windows_total (o2);
-  fail_unless (t2 >= 32000 + 3200 - 64 && t2 <= 32000 + 3200 + 64, "total %zu", t2);
+  gst_audio_info_set_format(&six, GST_AUDIO_FORMAT_S16LE, 48000, 6, nullptr);
+  fail_unless(w2.set_input(six, o2, &err));
+  std::vector<int16_t> b6(4800 * 6, 1000);
+  w2.push((const uint8_t *)b6.data(), b6.size() * 2, o2);
+  w2.drain(o2);
+  size_t t2 = windows_total(o2);
+  fail_unless(t2 >= 32000 + 3200 - 64 && t2 <= 32000 + 3200 + 64, "total %zu", t2);
 }
 GST_END_TEST;
 
-GST_START_TEST (test_settings_validation)
+GST_START_TEST(test_settings_validation)
 {
   pt::Settings s;
-  auto p = pt::validate_settings (s);
-  fail_unless (p.has_value ());
-  fail_unless (p->find ("HARF_TOKEN") != std::string::npos);
+  auto p = pt::validate_settings(s);
+  fail_unless(p.has_value());
+  fail_unless(p->find("HARF_TOKEN") != std::string::npos);
   s.token = "abc";
-  fail_if (pt::validate_settings (s).has_value ());
+  fail_if(pt::validate_settings(s).has_value());
   s.harf_url = "http://example.invalid/";
-  fail_unless (pt::validate_settings (s).has_value ());
+  fail_unless(pt::validate_settings(s).has_value());
   s.harf_url = "ws://127.0.0.1:1/x";
-  fail_if (pt::validate_settings (s).has_value ());
-  std::string auth = pt::authorization_value (s);
-  fail_unless_equals_string (auth.c_str (), "Token abc");
+  fail_if(pt::validate_settings(s).has_value());
+  std::string auth = pt::authorization_value(s);
+  fail_unless_equals_string(auth.c_str(), "Token abc");
   s.auth_scheme = pt::AuthScheme::Bearer;
-  auth = pt::authorization_value (s);
-  fail_unless_equals_string (auth.c_str (), "Bearer abc");
+  auth = pt::authorization_value(s);
+  fail_unless_equals_string(auth.c_str(), "Bearer abc");
   s.token = "a\nb";
-  fail_unless (pt::validate_settings (s).has_value ());
+  fail_unless(pt::validate_settings(s).has_value());
 }
 GST_END_TEST;
 
-static pt::Segment
-words_segment (const char *raw)
+static pt::Segment words_segment(const char *raw)
 {
   pt::Segment s;
   s.raw_text = raw;
-  pt::parse_uncertainty (s);
+  pt::parse_uncertainty(s);
   return s;
 }
 
-static std::string
-join_cues (const std::vector<pt::Cue> &cues)
+static std::string join_cues(const std::vector<pt::Cue> &cues)
 {
   std::string all;
   for (auto &c : cues)
     for (auto &l : c.lines)
-      all += (all.empty () ? "" : " ") + l;
+      all += (all.empty() ? "" : " ") + l;
   return all;
 }
 
-GST_START_TEST (test_cues_short_and_min_duration)
+GST_START_TEST(test_cues_short_and_min_duration)
 {
   pt::CueSettings cs;
-  pt::Segment s = words_segment ("بله");
-  auto cues = pt::shape_cues (s, 10 * kSecond, 10 * kSecond + 400 * kMsecond, cs);
-  fail_unless_equals_int (cues.size (), 1);
-  fail_unless_equals_uint64 (cues[0].start, 10 * kSecond);
+  pt::Segment s = words_segment("بله");
+  auto cues = pt::shape_cues(s, 10 * kSecond, 10 * kSecond + 400 * kMsecond, cs);
+  fail_unless_equals_int(cues.size(), 1);
+  fail_unless_equals_uint64(cues[0].start, 10 * kSecond);
   /* 0.4 s of speech is shown for the minimum 1 s */
-  fail_unless_equals_uint64 (cues[0].end, 11 * kSecond);
-  fail_unless (cues[0].extended);
-  assert_text (cues[0].text (false), "بله");
+  fail_unless_equals_uint64(cues[0].end, 11 * kSecond);
+  fail_unless(cues[0].extended);
+  assert_text(cues[0].text(false), "بله");
 
   /* Two lines, balanced, for a 46-character sentence */
-  s = words_segment ("سلام، به آزمایش رونویسی گفتار فارسی خوش آمدید.");
-  cues = pt::shape_cues (s, 0, 4 * kSecond, cs);
-  fail_unless_equals_int (cues.size (), 1);
-  fail_unless_equals_int (cues[0].lines.size (), 2);
-  fail_if (cues[0].extended);
-  size_t a = pt::utf8_chars (cues[0].lines[0]), b = pt::utf8_chars (cues[0].lines[1]);
-  fail_unless (a <= 42 && b <= 42);
-  fail_unless (a > b ? a - b <= 10 : b - a <= 10, "unbalanced: %zu / %zu", a, b);
-  assert_text (join_cues (cues), s.text);
+  s = words_segment("سلام، به آزمایش رونویسی گفتار فارسی خوش آمدید.");
+  cues = pt::shape_cues(s, 0, 4 * kSecond, cs);
+  fail_unless_equals_int(cues.size(), 1);
+  fail_unless_equals_int(cues[0].lines.size(), 2);
+  fail_if(cues[0].extended);
+  size_t a = pt::utf8_chars(cues[0].lines[0]), b = pt::utf8_chars(cues[0].lines[1]);
+  fail_unless(a <= 42 && b <= 42);
+  fail_unless(a > b ? a - b <= 10 : b - a <= 10, "unbalanced: %zu / %zu", a, b);
+  assert_text(join_cues(cues), s.text);
 }
 GST_END_TEST;
 
-GST_START_TEST (test_cues_long_segment_by_characters)
+GST_START_TEST(test_cues_long_segment_by_characters)
 {
   pt::CueSettings cs;
   std::string raw;
-  const char *words[] = { "امروز", "هوا", "آفتابی", "است", "و", "ما", "در", "پارک", "قدم",
-    "می‌زنیم،", "سپس", "به", "خانه", "برمی‌گردیم", "و", "شام", "می‌خوریم." };
+  const char *words[] = {"امروز",
+                         "هوا",
+                         "آفتابی",
+                         "است",
+                         "و",
+                         "ما",
+                         "در",
+                         "پارک",
+                         "قدم",
+                         "می‌زنیم،",
+                         "سپس",
+                         "به",
+                         "خانه",
+                         "برمی‌گردیم",
+                         "و",
+                         "شام",
+                         "می‌خوریم."};
   for (int r = 0; r < 3; ++r)
     for (const char *w : words)
-      raw += (raw.empty () ? "" : " ") + std::string (w);
-  pt::Segment s = words_segment (raw.c_str ());
+      raw += (raw.empty() ? "" : " ") + std::string(w);
+  pt::Segment s = words_segment(raw.c_str());
   uint64_t start = 3 * kSecond, end = start + 20 * kSecond;
-  auto cues = pt::shape_cues (s, start, end, cs);
-  fail_unless (cues.size () >= 3, "%zu cues", cues.size ());
-  fail_unless_equals_uint64 (cues.front ().start, start);
-  fail_unless_equals_uint64 (cues.back ().end, end);
-  for (size_t i = 0; i < cues.size (); ++i) {
-    fail_unless (cues[i].lines.size () <= 2);
+  auto cues = pt::shape_cues(s, start, end, cs);
+  fail_unless(cues.size() >= 3, "%zu cues", cues.size());
+  fail_unless_equals_uint64(cues.front().start, start);
+  fail_unless_equals_uint64(cues.back().end, end);
+  for (size_t i = 0; i < cues.size(); ++i) {
+    fail_unless(cues[i].lines.size() <= 2);
     for (auto &l : cues[i].lines)
-      fail_unless (pt::utf8_chars (l) <= 42, "line of %zu chars", pt::utf8_chars (l));
-    fail_unless (cues[i].end - cues[i].start <= 7 * kSecond);
-    fail_unless (cues[i].end - cues[i].start >= 1 * kSecond);
+      fail_unless(pt::utf8_chars(l) <= 42, "line of %zu chars", pt::utf8_chars(l));
+    fail_unless(cues[i].end - cues[i].start <= 7 * kSecond);
+    fail_unless(cues[i].end - cues[i].start >= 1 * kSecond);
     if (i > 0)
-      fail_unless (cues[i].start >= cues[i - 1].end, "cues overlap");
+      fail_unless(cues[i].start >= cues[i - 1].end, "cues overlap");
   }
   /* every word, in logical order, with the ZWNJ inside its word */
-  assert_text (join_cues (cues), s.text);
-  fail_unless (join_cues (cues).find ("می\u200cزنیم") != std::string::npos);
+  assert_text(join_cues(cues), s.text);
+  fail_unless(join_cues(cues).find("می\u200cزنیم") != std::string::npos);
   /* no bidi control characters were added */
-  for (const char *bidi : { "\u200e", "\u200f", "\u202a", "\u202b", "\u2066", "\u2067" })
-    fail_unless (join_cues (cues).find (bidi) == std::string::npos);
+  for (const char *bidi : {"\u200e", "\u200f", "\u202a", "\u202b", "\u2066", "\u2067"})
+    fail_unless(join_cues(cues).find(bidi) == std::string::npos);
 }
 GST_END_TEST;
 
-GST_START_TEST (test_cues_word_times_and_limits)
+GST_START_TEST(test_cues_word_times_and_limits)
 {
   /* Nevisa-like word times: cue boundaries follow them */
-  pt::Segment s = words_segment ("یک دو سه چهار پنج شش");
-  for (size_t i = 0; i < s.words.size (); ++i) {
+  pt::Segment s = words_segment("یک دو سه چهار پنج شش");
+  for (size_t i = 0; i < s.words.size(); ++i) {
     s.words[i].start = i * 2 * kSecond;
     s.words[i].end = i * 2 * kSecond + 1500 * kMsecond;
   }
   pt::CueSettings cs;
-  auto cues = pt::shape_cues (s, 100 * kSecond, 100 * kSecond + 11500 * kMsecond, cs);
+  auto cues = pt::shape_cues(s, 100 * kSecond, 100 * kSecond + 11500 * kMsecond, cs);
   /* 7 s at most: "یک دو سه چهار" spans 0..7.5 s, so it splits */
-  fail_unless (cues.size () >= 2);
-  fail_unless_equals_uint64 (cues[0].start, 100 * kSecond);
+  fail_unless(cues.size() >= 2);
+  fail_unless_equals_uint64(cues[0].start, 100 * kSecond);
   for (auto &c : cues)
-    fail_unless (c.end - c.start <= 7 * kSecond);
-  fail_unless_equals_uint64 (cues[1].start % kSecond, 0);
+    fail_unless(c.end - c.start <= 7 * kSecond);
+  fail_unless_equals_uint64(cues[1].start % kSecond, 0);
   /* the end of the last cue is its last word's end */
-  fail_unless_equals_uint64 (cues.back ().end, 100 * kSecond + 11500 * kMsecond);
+  fail_unless_equals_uint64(cues.back().end, 100 * kSecond + 11500 * kMsecond);
 
   /* Property limits: 1 line of 10 characters */
   cs.max_lines = 1;
   cs.max_line_chars = 10;
-  pt::Segment t = words_segment ("این یک جمله نسبتا طولانی برای آزمایش است");
-  cues = pt::shape_cues (t, 0, 10 * kSecond, cs);
+  pt::Segment t = words_segment("این یک جمله نسبتا طولانی برای آزمایش است");
+  cues = pt::shape_cues(t, 0, 10 * kSecond, cs);
   for (auto &c : cues) {
-    fail_unless_equals_int (c.lines.size (), 1);
-    fail_unless (pt::utf8_chars (c.lines[0]) <= 10 || c.lines[0].find (' ') == std::string::npos);
+    fail_unless_equals_int(c.lines.size(), 1);
+    fail_unless(pt::utf8_chars(c.lines[0]) <= 10 || c.lines[0].find(' ') == std::string::npos);
   }
-  assert_text (join_cues (cues), t.text);
+  assert_text(join_cues(cues), t.text);
 }
 GST_END_TEST;
 
-GST_START_TEST (test_cues_punctuation_and_mixed_text)
+GST_START_TEST(test_cues_punctuation_and_mixed_text)
 {
   pt::CueSettings cs;
   cs.max_line_chars = 12;
   /* Punctuation the service spaced out stays with its word */
-  pt::Segment s = words_segment ("او گفت « سلام » ، و رفت ؟ نسخه 3.2 از GStreamer");
-  auto cues = pt::shape_cues (s, 0, 6 * kSecond, cs);
+  pt::Segment s = words_segment("او گفت « سلام » ، و رفت ؟ نسخه 3.2 از GStreamer");
+  auto cues = pt::shape_cues(s, 0, 6 * kSecond, cs);
   std::string all;
   for (auto &c : cues)
     for (auto &l : c.lines) {
       /* no line starts with a closing mark or ends with an opening one */
-      fail_if (g_str_has_prefix (l.c_str (), "»") || g_str_has_prefix (l.c_str (), "،") ||
-          g_str_has_prefix (l.c_str (), "؟"), "line starts with punctuation: %s", l.c_str ());
-      fail_if (g_str_has_suffix (l.c_str (), "«"), "line ends with «: %s", l.c_str ());
-      all += (all.empty () ? "" : " ") + l;
+      fail_if(g_str_has_prefix(l.c_str(), "»") || g_str_has_prefix(l.c_str(), "،") ||
+                  g_str_has_prefix(l.c_str(), "؟"),
+              "line starts with punctuation: %s", l.c_str());
+      fail_if(g_str_has_suffix(l.c_str(), "«"), "line ends with «: %s", l.c_str());
+      all += (all.empty() ? "" : " ") + l;
     }
-  fail_unless (all.find ("«سلام»،") != std::string::npos, "%s", all.c_str ());
-  fail_unless (all.find ("رفت؟") != std::string::npos, "%s", all.c_str ());
+  fail_unless(all.find("«سلام»،") != std::string::npos, "%s", all.c_str());
+  fail_unless(all.find("رفت؟") != std::string::npos, "%s", all.c_str());
   /* Latin and digits keep their logical place */
-  fail_unless (all.find ("نسخه 3.2 از GStreamer") != std::string::npos ||
-      all.find ("3.2 از GStreamer") != std::string::npos, "%s", all.c_str ());
+  fail_unless(all.find("نسخه 3.2 از GStreamer") != std::string::npos ||
+                  all.find("3.2 از GStreamer") != std::string::npos,
+              "%s", all.c_str());
 
   /* Markup per line: escaped, uncertain words in italics */
-  pt::Segment m = words_segment ("[حکایت] <b> & نقل");
-  auto mc = pt::shape_cues (m, 0, 2 * kSecond, pt::CueSettings ());
-  assert_text (mc[0].text (true), "<i>حکایت</i> &lt;b&gt; &amp; نقل");
-  assert_text (mc[0].text (false), "حکایت <b> & نقل");
+  pt::Segment m = words_segment("[حکایت] <b> & نقل");
+  auto mc = pt::shape_cues(m, 0, 2 * kSecond, pt::CueSettings());
+  assert_text(mc[0].text(true), "<i>حکایت</i> &lt;b&gt; &amp; نقل");
+  assert_text(mc[0].text(false), "حکایت <b> & نقل");
 }
 GST_END_TEST;
 
-static Suite *
-core_suite (void)
+static Suite *core_suite(void)
 {
-  Suite *s = suite_create ("core");
-  TCase *tc = tcase_create ("general");
-  suite_add_tcase (s, tc);
-  tcase_add_test (tc, test_time_values);
-  tcase_add_test (tc, test_wav_header);
-  tcase_add_test (tc, test_uncertainty_and_markup);
-  tcase_add_test (tc, test_harf_replies);
-  tcase_add_test (tc, test_segment_tracker);
-  tcase_add_test (tc, test_windower);
-  tcase_add_test (tc, test_settings_validation);
-  tcase_add_test (tc, test_cues_short_and_min_duration);
-  tcase_add_test (tc, test_cues_long_segment_by_characters);
-  tcase_add_test (tc, test_cues_word_times_and_limits);
-  tcase_add_test (tc, test_cues_punctuation_and_mixed_text);
+  Suite *s = suite_create("core");
+  TCase *tc = tcase_create("general");
+  suite_add_tcase(s, tc);
+  tcase_add_test(tc, test_time_values);
+  tcase_add_test(tc, test_wav_header);
+  tcase_add_test(tc, test_uncertainty_and_markup);
+  tcase_add_test(tc, test_harf_replies);
+  tcase_add_test(tc, test_segment_tracker);
+  tcase_add_test(tc, test_windower);
+  tcase_add_test(tc, test_settings_validation);
+  tcase_add_test(tc, test_cues_short_and_min_duration);
+  tcase_add_test(tc, test_cues_long_segment_by_characters);
+  tcase_add_test(tc, test_cues_word_times_and_limits);
+  tcase_add_test(tc, test_cues_punctuation_and_mixed_text);
   return s;
 }
 
-GST_CHECK_MAIN (core);
+GST_CHECK_MAIN(core);

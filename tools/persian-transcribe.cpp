@@ -45,12 +45,12 @@ constexpr const char *kProg = "persian-transcribe";
 
 enum ExitCode : int {
   kExitOk = 0,
-  kExitFailure = 1,      // anything else
-  kExitUsage = 2,        // bad options, unknown format or backend
-  kExitNoInput = 3,      // INPUT missing or unreadable
-  kExitUnplayable = 4,   // INPUT is not a media file with audio we can decode
-  kExitAuth = 5,         // no credentials, or the service rejected them
-  kExitService = 6,      // the service is unreachable, the connection failed, batch-timeout
+  kExitFailure = 1,     // anything else
+  kExitUsage = 2,       // bad options, unknown format or backend
+  kExitNoInput = 3,     // INPUT missing or unreadable
+  kExitUnplayable = 4,  // INPUT is not a media file with audio we can decode
+  kExitAuth = 5,        // no credentials, or the service rejected them
+  kExitService = 6,     // the service is unreachable, the connection failed, batch-timeout
   kExitInterrupted = 130,
 };
 
@@ -60,7 +60,10 @@ enum ExitCode : int {
 // to tell batch backends (upload at the end of the stream) from live ones.
 constexpr const char *kDefaultBackend = "harf-live";
 
-bool is_batch_backend(const std::string &b) { return b == "harf-file" || b == "nevisa"; }
+bool is_batch_backend(const std::string &b)
+{
+  return b == "harf-file" || b == "nevisa";
+}
 
 // Extensions the batch services accept as they are: such a local INPUT is
 // uploaded without decoding it (the element's "upload-file").
@@ -71,30 +74,38 @@ constexpr guint kProgressIntervalMs = 200;
 /* ---------------------------------------------------------------- RAII -- */
 
 struct GstObjectUnref {
-  void operator()(gpointer p) const {
-    if (p) gst_object_unref(p);
+  void operator()(gpointer p) const
+  {
+    if (p)
+      gst_object_unref(p);
   }
 };
 template <typename T>
 using GstRef = std::unique_ptr<T, GstObjectUnref>;
 
 struct GstCapsUnref {
-  void operator()(GstCaps *c) const {
-    if (c) gst_caps_unref(c);
+  void operator()(GstCaps *c) const
+  {
+    if (c)
+      gst_caps_unref(c);
   }
 };
 using CapsRef = std::unique_ptr<GstCaps, GstCapsUnref>;
 
 struct GstSampleUnref {
-  void operator()(GstSample *s) const {
-    if (s) gst_sample_unref(s);
+  void operator()(GstSample *s) const
+  {
+    if (s)
+      gst_sample_unref(s);
   }
 };
 using SampleRef = std::unique_ptr<GstSample, GstSampleUnref>;
 
 struct GObjectUnref {
-  void operator()(gpointer p) const {
-    if (p) g_object_unref(p);
+  void operator()(gpointer p) const
+  {
+    if (p)
+      g_object_unref(p);
   }
 };
 template <typename T>
@@ -108,19 +119,23 @@ using GCharPtr = std::unique_ptr<gchar, GFreeDeleter>;
 /* ------------------------------------------------------------- messages -- */
 
 // One line on stderr; newlines inside a message become spaces.
-std::string one_line(std::string s) {
+std::string one_line(std::string s)
+{
   std::replace(s.begin(), s.end(), '\n', ' ');
   std::replace(s.begin(), s.end(), '\r', ' ');
-  while (!s.empty() && s.back() == ' ') s.pop_back();
+  while (!s.empty() && s.back() == ' ')
+    s.pop_back();
   return s;
 }
 
-void print_error(const std::string &msg) {
+void print_error(const std::string &msg)
+{
   fprintf(stderr, "%s: error: %s\n", kProg, one_line(msg).c_str());
   fflush(stderr);
 }
 
-void print_warning(const std::string &msg) {
+void print_warning(const std::string &msg)
+{
   fprintf(stderr, "%s: warning: %s\n", kProg, one_line(msg).c_str());
   fflush(stderr);
 }
@@ -134,13 +149,18 @@ struct Failure {
 
 enum class Format { Srt, Vtt, Json, Txt };
 
-std::optional<Format> format_from_name(const std::string &name) {
+std::optional<Format> format_from_name(const std::string &name)
+{
   std::string n = name;
   std::transform(n.begin(), n.end(), n.begin(), [](unsigned char c) { return g_ascii_tolower(c); });
-  if (n == "srt") return Format::Srt;
-  if (n == "vtt" || n == "webvtt") return Format::Vtt;
-  if (n == "json") return Format::Json;
-  if (n == "txt" || n == "text") return Format::Txt;
+  if (n == "srt")
+    return Format::Srt;
+  if (n == "vtt" || n == "webvtt")
+    return Format::Vtt;
+  if (n == "json")
+    return Format::Json;
+  if (n == "txt" || n == "text")
+    return Format::Txt;
   return std::nullopt;
 }
 
@@ -173,11 +193,11 @@ struct Options {
   gboolean decode = FALSE;
   double min_confidence = NAN;  // NaN: not given
   std::vector<NumberOption> numbers = {
-      {"sample-rate", "sample-rate"},       {"window-duration", "window-duration"},
-      {"max-inflight", "max-inflight"},     {"timeout", "timeout"},
-      {"max-line-chars", "max-line-chars"}, {"max-lines", "max-lines"},
+      {"sample-rate", "sample-rate"},           {"window-duration", "window-duration"},
+      {"max-inflight", "max-inflight"},         {"timeout", "timeout"},
+      {"max-line-chars", "max-line-chars"},     {"max-lines", "max-lines"},
       {"max-cue-duration", "max-cue-duration"}, {"min-cue-duration", "min-cue-duration"},
-      {"poll-interval", "poll-interval"},   {"batch-timeout", "batch-timeout"},
+      {"poll-interval", "poll-interval"},       {"batch-timeout", "batch-timeout"},
   };
   std::vector<StringOption> strings = {
       {"harf-url", "harf-url", false},
@@ -193,11 +213,14 @@ struct Options {
   Options() = default;
   Options(const Options &) = delete;
   Options &operator=(const Options &) = delete;
-  ~Options() {
-    if (token) memset(token, 0, strlen(token));
+  ~Options()
+  {
+    if (token)
+      memset(token, 0, strlen(token));
     g_free(token);
     for (auto &s : strings) {
-      if (s.secret && s.value) memset(s.value, 0, strlen(s.value));
+      if (s.secret && s.value)
+        memset(s.value, 0, strlen(s.value));
       g_free(s.value);
     }
     g_free(auth_scheme);
@@ -209,20 +232,26 @@ struct Options {
 
   std::string backend_name() const { return backend ? backend : kDefaultBackend; }
 
-  gint64 *number(const char *option) {
+  gint64 *number(const char *option)
+  {
     for (auto &n : numbers)
-      if (strcmp(n.option, option) == 0) return &n.value;
+      if (strcmp(n.option, option) == 0)
+        return &n.value;
     return nullptr;
   }
 
-  gchar **string(const char *option) {
+  gchar **string(const char *option)
+  {
     for (auto &s : strings)
-      if (strcmp(s.option, option) == 0) return &s.value;
+      if (strcmp(s.option, option) == 0)
+        return &s.value;
     return nullptr;
   }
-  const gchar *string_value(const char *option) const {
+  const gchar *string_value(const char *option) const
+  {
     for (const auto &s : strings)
-      if (strcmp(s.option, option) == 0) return s.value;
+      if (strcmp(s.option, option) == 0)
+        return s.value;
     return nullptr;
   }
 };
@@ -287,7 +316,7 @@ const char *kDescription =
 struct Cue {
   guint64 start = 0;  // ns, stream time
   guint64 end = 0;
-  std::string text;   // lines separated by "\n"
+  std::string text;  // lines separated by "\n"
 };
 
 struct Word {
@@ -317,16 +346,21 @@ struct Transcript {
   std::vector<Segment> segments;
 };
 
-std::optional<Segment> segment_from_message(const GstStructure *s, std::string *backend) {
+std::optional<Segment> segment_from_message(const GstStructure *s, std::string *backend)
+{
   gboolean final = TRUE;
   gst_structure_get_boolean(s, "final", &final);
-  if (!final) return std::nullopt;
+  if (!final)
+    return std::nullopt;
 
   Segment seg;
-  if (const gchar *t = gst_structure_get_string(s, "text")) seg.text = t;
-  if (const gchar *t = gst_structure_get_string(s, "raw-text")) seg.raw_text = t;
+  if (const gchar *t = gst_structure_get_string(s, "text"))
+    seg.text = t;
+  if (const gchar *t = gst_structure_get_string(s, "raw-text"))
+    seg.raw_text = t;
   gst_structure_get_int(s, "segment-id", &seg.id);
-  if (const gchar *b = gst_structure_get_string(s, "backend")) *backend = b;
+  if (const gchar *b = gst_structure_get_string(s, "backend"))
+    *backend = b;
 
   guint64 timestamp = GST_CLOCK_TIME_NONE, stream_time = GST_CLOCK_TIME_NONE;
   guint64 duration = 0, offset = 0;
@@ -336,14 +370,15 @@ std::optional<Segment> segment_from_message(const GstStructure *s, std::string *
   gst_structure_get_uint64(s, "start", &offset);
   seg.start = GST_CLOCK_TIME_IS_VALID(stream_time) ? stream_time
               : GST_CLOCK_TIME_IS_VALID(timestamp) ? timestamp
-                                                    : 0;
+                                                   : 0;
   seg.end = seg.start + duration;
 
   // Word times are the service's offsets, like "start": move them onto the
   // media timeline the same way the segment's start was.
   const gint64 base = gint64(seg.start) - gint64(offset);
   auto to_media = [base](guint64 t) -> guint64 {
-    if (!GST_CLOCK_TIME_IS_VALID(t)) return GST_CLOCK_TIME_NONE;
+    if (!GST_CLOCK_TIME_IS_VALID(t))
+      return GST_CLOCK_TIME_NONE;
     return guint64(std::max<gint64>(0, base + gint64(t)));
   };
 
@@ -351,10 +386,12 @@ std::optional<Segment> segment_from_message(const GstStructure *s, std::string *
   if (words && GST_VALUE_HOLDS_ARRAY(words)) {
     for (guint i = 0; i < gst_value_array_get_size(words); ++i) {
       const GValue *v = gst_value_array_get_value(words, i);
-      if (!GST_VALUE_HOLDS_STRUCTURE(v)) continue;
+      if (!GST_VALUE_HOLDS_STRUCTURE(v))
+        continue;
       const GstStructure *ws = gst_value_get_structure(v);
       Word w;
-      if (const gchar *t = gst_structure_get_string(ws, "text")) w.text = t;
+      if (const gchar *t = gst_structure_get_string(ws, "text"))
+        w.text = t;
       guint64 start = GST_CLOCK_TIME_NONE, end = GST_CLOCK_TIME_NONE;
       gst_structure_get_uint64(ws, "start", &start);
       gst_structure_get_uint64(ws, "end", &end);
@@ -372,7 +409,8 @@ std::optional<Segment> segment_from_message(const GstStructure *s, std::string *
 
 /* --------------------------------------------------------------- writers -- */
 
-std::string format_time(guint64 ns, char ms_sep) {
+std::string format_time(guint64 ns, char ms_sep)
+{
   guint64 ms = (ns + GST_MSECOND / 2) / GST_MSECOND;
   char buf[48];
   snprintf(buf, sizeof buf, "%02" G_GUINT64_FORMAT ":%02u:%02u%c%03u", ms / 3600000,
@@ -381,52 +419,69 @@ std::string format_time(guint64 ns, char ms_sep) {
 }
 
 // The non-empty lines of a cue's text.
-std::vector<std::string> cue_lines(const std::string &text) {
+std::vector<std::string> cue_lines(const std::string &text)
+{
   std::vector<std::string> lines;
   size_t i = 0;
   while (i <= text.size()) {
     size_t j = text.find('\n', i);
-    if (j == std::string::npos) j = text.size();
+    if (j == std::string::npos)
+      j = text.size();
     std::string line = text.substr(i, j - i);
     while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t'))
       line.pop_back();
     size_t k = line.find_first_not_of(" \t");
-    if (k != std::string::npos) lines.push_back(line.substr(k));
+    if (k != std::string::npos)
+      lines.push_back(line.substr(k));
     i = j + 1;
   }
   return lines;
 }
 
-std::string vtt_escape(const std::string &s) {
+std::string vtt_escape(const std::string &s)
+{
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
 }
 
-std::string write_subtitles(const std::vector<Cue> &cues, Format f) {
+std::string write_subtitles(const std::vector<Cue> &cues, Format f)
+{
   std::string out;
-  if (f == Format::Vtt) out += "WEBVTT\n\n";
+  if (f == Format::Vtt)
+    out += "WEBVTT\n\n";
   unsigned index = 0;
   for (const Cue &c : cues) {
     auto lines = cue_lines(c.text);
-    if (lines.empty()) continue;
+    if (lines.empty())
+      continue;
     const char sep = f == Format::Srt ? ',' : '.';
-    if (f == Format::Srt) out += std::to_string(++index) + "\n";
+    if (f == Format::Srt)
+      out += std::to_string(++index) + "\n";
     out += format_time(c.start, sep) + " --> " + format_time(c.end, sep) + "\n";
-    for (const auto &l : lines) out += (f == Format::Vtt ? vtt_escape(l) : l) + "\n";
+    for (const auto &l : lines)
+      out += (f == Format::Vtt ? vtt_escape(l) : l) + "\n";
     out += "\n";
   }
   return out;
 }
 
-std::string write_text(const std::vector<Segment> &segments) {
+std::string write_text(const std::vector<Segment> &segments)
+{
   std::string out;
   for (const Segment &s : segments) {
     std::string line = s.text;
@@ -437,7 +492,8 @@ std::string write_text(const std::vector<Segment> &segments) {
   return out;
 }
 
-void add_time(JsonBuilder *b, const char *name, guint64 ns) {
+void add_time(JsonBuilder *b, const char *name, guint64 ns)
+{
   std::string ns_name = std::string(name) + "_ns";
   json_builder_set_member_name(b, name);
   if (GST_CLOCK_TIME_IS_VALID(ns))
@@ -451,7 +507,8 @@ void add_time(JsonBuilder *b, const char *name, guint64 ns) {
     json_builder_add_null_value(b);
 }
 
-std::string write_json(const Transcript &t) {
+std::string write_json(const Transcript &t)
+{
   GObjRef<JsonBuilder> b(json_builder_new());
   json_builder_begin_object(b.get());
   json_builder_set_member_name(b.get(), "input");
@@ -513,7 +570,8 @@ std::string write_json(const Transcript &t) {
 }
 
 // Writes to PATH.tmp, then renames it to PATH; on failure nothing is left.
-bool write_file_atomically(const std::string &path, const std::string &data, std::string *error) {
+bool write_file_atomically(const std::string &path, const std::string &data, std::string *error)
+{
   const std::string tmp = path + ".tmp";
   int fd = g_open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
   if (fd < 0) {
@@ -523,7 +581,8 @@ bool write_file_atomically(const std::string &path, const std::string &data, std
   size_t done = 0;
   while (done < data.size()) {
     ssize_t n = write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EINTR)
+      continue;
     if (n <= 0) {
       *error = "cannot write " + tmp + ": " + g_strerror(errno);
       close(fd);
@@ -551,7 +610,8 @@ bool write_file_atomically(const std::string &path, const std::string &data, std
   return true;
 }
 
-bool write_stdout(const std::string &data, std::string *error) {
+bool write_stdout(const std::string &data, std::string *error)
+{
   if (fwrite(data.data(), 1, data.size(), stdout) != data.size() || fflush(stdout) != 0) {
     *error = std::string("cannot write to standard output: ") + g_strerror(errno);
     return false;
@@ -561,7 +621,8 @@ bool write_stdout(const std::string &data, std::string *error) {
 
 /* -------------------------------------------------------------- progress -- */
 
-std::string format_clock(guint64 ns) {
+std::string format_clock(guint64 ns)
+{
   guint64 s = ns / GST_SECOND;
   char buf[32];
   if (s >= 3600)
@@ -576,7 +637,8 @@ std::string format_clock(guint64 ns) {
 // "transcription-progress" messages.
 struct BatchStatus {
   bool active = false;  // the audio has been consumed: uploading or polling
-  std::string state;    // UPLOADING, PENDING, STARTED, PROGRESS, SUCCESS...; "" before the first message
+  std::string
+      state;  // UPLOADING, PENDING, STARTED, PROGRESS, SUCCESS...; "" before the first message
   double percent = -1;  // the service's, -1 when it does not say
   guint64 bytes_sent = 0;
   guint64 bytes_total = 0;
@@ -597,8 +659,10 @@ class ProgressBar {
   // service (the element queues some audio), so 100 % is only shown when
   // DONE; before that, the last results are awaited.  With a batch backend,
   // once the audio is consumed, BATCH says how the upload and the job go.
-  void draw(guint64 position, guint64 duration, bool done, const BatchStatus *batch = nullptr) {
-    if (!enabled_) return;
+  void draw(guint64 position, guint64 duration, bool done, const BatchStatus *batch = nullptr)
+  {
+    if (!enabled_)
+      return;
     const guint64 elapsed = guint64(g_get_monotonic_time() - start_us_) * GST_USECOND;
     std::string line = "\r";
     if (batch && batch->active && !done) {
@@ -611,9 +675,11 @@ class ProgressBar {
     if (GST_CLOCK_TIME_IS_VALID(duration) && duration > 0) {
       guint64 pos = GST_CLOCK_TIME_IS_VALID(position) ? std::min(position, duration) : 0;
       const unsigned width = 30;
-      if (done) pos = duration;
+      if (done)
+        pos = duration;
       unsigned percent = unsigned(double(pos) * 100.0 / double(duration));
-      if (!done) percent = std::min(percent, 99u);
+      if (!done)
+        percent = std::min(percent, 99u);
       unsigned filled = percent * width / 100;
       line += "[" + std::string(filled, '#') + std::string(width - filled, '-') + "] ";
       char pct[16];
@@ -626,7 +692,8 @@ class ProgressBar {
       line += "starting";
     }
     line += "  elapsed " + format_clock(elapsed);
-    if (done && GST_CLOCK_TIME_IS_VALID(duration)) position = duration;
+    if (done && GST_CLOCK_TIME_IS_VALID(duration))
+      position = duration;
     if (GST_CLOCK_TIME_IS_VALID(position) && elapsed > 0 && (done || elapsed >= GST_SECOND / 2)) {
       char speed[32];
       snprintf(speed, sizeof speed, "  %.1fx real time", double(position) / double(elapsed));
@@ -641,7 +708,8 @@ class ProgressBar {
     drawn_ = true;
   }
 
-  static std::string bar(double fraction) {
+  static std::string bar(double fraction)
+  {
     const unsigned width = 30;
     fraction = std::clamp(fraction, 0.0, 1.0);
     unsigned filled = unsigned(fraction * width);
@@ -650,21 +718,25 @@ class ProgressBar {
 
   // "uploading 1.2/3.4 MB", then the service's "<STATE> 40 %" (or the state
   // alone when it gives no percentage).
-  static std::string batch_text(const BatchStatus &b) {
+  static std::string batch_text(const BatchStatus &b)
+  {
     char buf[96];
     if (b.state.empty() || b.state == "UPLOADING") {
-      if (b.bytes_total == 0) return "uploading";
+      if (b.bytes_total == 0)
+        return "uploading";
       snprintf(buf, sizeof buf, "uploading %.1f/%.1f MB", double(b.bytes_sent) / 1e6,
                double(b.bytes_total) / 1e6);
       return bar(double(b.bytes_sent) / double(b.bytes_total)) + buf;
     }
-    if (b.percent < 0) return b.state;
+    if (b.percent < 0)
+      return b.state;
     snprintf(buf, sizeof buf, "%s %.0f %%", b.state.c_str(), std::min(b.percent, 100.0));
     return bar(b.percent / 100.0) + buf;
   }
 
   // Ends the line (once).
-  void finish() {
+  void finish()
+  {
     if (enabled_ && drawn_) {
       fputc('\n', stderr);
       fflush(stderr);
@@ -691,21 +763,27 @@ struct Config {
 
 class Transcriber {
  public:
-  explicit Transcriber(Config cfg) : cfg_(std::move(cfg)), progress_(cfg_.progress) {
+  explicit Transcriber(Config cfg) : cfg_(std::move(cfg)), progress_(cfg_.progress)
+  {
     transcript_.input_uri = cfg_.uri;
   }
   Transcriber(const Transcriber &) = delete;
   Transcriber &operator=(const Transcriber &) = delete;
 
-  ~Transcriber() {
-    for (guint id : sources_) g_source_remove(id);
-    if (bus_) gst_bus_remove_watch(bus_.get());
-    if (pipeline_) gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
+  ~Transcriber()
+  {
+    for (guint id : sources_)
+      g_source_remove(id);
+    if (bus_)
+      gst_bus_remove_watch(bus_.get());
+    if (pipeline_)
+      gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
   }
 
   // Creates the elements; the transcriber is available for configuration
   // after this.
-  std::optional<Failure> build() {
+  std::optional<Failure> build()
+  {
     pipeline_.reset(GST_ELEMENT(gst_object_ref_sink(gst_pipeline_new("persian-transcribe"))));
     struct {
       const char *factory;
@@ -721,8 +799,8 @@ class Transcriber {
         std::string hint = strcmp(p.factory, "persiantranscribe") == 0
                                ? "install the persiantranscribe plugin or set GST_PLUGIN_PATH"
                                : "install gstreamer1.0-plugins-base";
-        return Failure{kExitFailure,
-                       std::string("the GStreamer element '") + p.factory + "' is missing: " + hint};
+        return Failure{kExitFailure, std::string("the GStreamer element '") + p.factory +
+                                         "' is missing: " + hint};
       }
       gst_bin_add(GST_BIN(pipeline_.get()), e);
       *p.out = e;
@@ -733,7 +811,8 @@ class Transcriber {
     g_object_set(appsink_, "caps", caps.get(), "sync", FALSE, "emit-signals", TRUE, nullptr);
 
     if (!gst_element_link_many(convert_, resample_, transcriber_, appsink_, nullptr))
-      return Failure{kExitFailure, "cannot link audioconvert ! audioresample ! persiantranscribe ! appsink"};
+      return Failure{kExitFailure,
+                     "cannot link audioconvert ! audioresample ! persiantranscribe ! appsink"};
 
     g_signal_connect(decodebin_, "pad-added", G_CALLBACK(on_pad_added), this);
     g_signal_connect(decodebin_, "no-more-pads", G_CALLBACK(on_no_more_pads), this);
@@ -741,15 +820,16 @@ class Transcriber {
 
     transcriber_sink_.reset(gst_element_get_static_pad(transcriber_, "sink"));
     if (cfg_.batch)
-      gst_pad_add_probe(transcriber_sink_.get(), GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, on_sink_event, this,
-                        nullptr);
+      gst_pad_add_probe(transcriber_sink_.get(), GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, on_sink_event,
+                        this, nullptr);
     return std::nullopt;
   }
 
   GstElement *transcriber() const { return transcriber_; }
 
   // Runs to the end of the stream or the first error.
-  std::optional<Failure> run() {
+  std::optional<Failure> run()
+  {
     loop_.reset(g_main_loop_new(nullptr, FALSE));
     bus_.reset(gst_element_get_bus(pipeline_.get()));
     gst_bus_add_watch(bus_.get(), on_bus_message, this);
@@ -764,7 +844,8 @@ class Transcriber {
         handle_error(msg);
         gst_message_unref(msg);
       }
-      if (!failure_) failure_ = Failure{kExitFailure, "the pipeline could not start"};
+      if (!failure_)
+        failure_ = Failure{kExitFailure, "the pipeline could not start"};
     } else {
       if (progress_.enabled()) {
         progress_.draw(GST_CLOCK_TIME_NONE, GST_CLOCK_TIME_NONE, false);
@@ -773,7 +854,8 @@ class Transcriber {
       g_main_loop_run(loop_.get());
     }
 
-    if (!failure_) update_progress(true);  // the final state: 100 %
+    if (!failure_)
+      update_progress(true);  // the final state: 100 %
     progress_.finish();
     query_duration();
     gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
@@ -781,7 +863,8 @@ class Transcriber {
       std::lock_guard<std::mutex> lk(cues_lock_);
       transcript_.cues = cues_;
     }
-    if (failure_) return failure_;
+    if (failure_)
+      return failure_;
     return std::nullopt;
   }
 
@@ -789,15 +872,20 @@ class Transcriber {
 
  private:
   /* streaming threads */
-  static void on_pad_added(GstElement *, GstPad *pad, gpointer data) {
+  static void on_pad_added(GstElement *, GstPad *pad, gpointer data)
+  {
     auto *self = static_cast<Transcriber *>(data);
     CapsRef caps(gst_pad_get_current_caps(pad));
-    if (!caps) caps.reset(gst_pad_query_caps(pad, nullptr));
-    if (!caps || gst_caps_is_empty(caps.get())) return;
+    if (!caps)
+      caps.reset(gst_pad_query_caps(pad, nullptr));
+    if (!caps || gst_caps_is_empty(caps.get()))
+      return;
     const gchar *name = gst_structure_get_name(gst_caps_get_structure(caps.get(), 0));
-    if (!g_str_has_prefix(name, "audio/")) return;  // video, subtitles: left unlinked
+    if (!g_str_has_prefix(name, "audio/"))
+      return;  // video, subtitles: left unlinked
     bool expected = false;
-    if (!self->audio_linked_.compare_exchange_strong(expected, true)) return;  // first audio only
+    if (!self->audio_linked_.compare_exchange_strong(expected, true))
+      return;  // first audio only
     GstRef<GstPad> sink(gst_element_get_static_pad(self->convert_, "sink"));
     GstPadLinkReturn r = gst_pad_link(pad, sink.get());
     if (GST_PAD_LINK_FAILED(r)) {
@@ -807,32 +895,39 @@ class Transcriber {
   }
 
   // The end of the audio reached the transcriber: a batch job starts.
-  static GstPadProbeReturn on_sink_event(GstPad *, GstPadProbeInfo *info, gpointer data) {
+  static GstPadProbeReturn on_sink_event(GstPad *, GstPadProbeInfo *info, gpointer data)
+  {
     auto *self = static_cast<Transcriber *>(data);
     GstEvent *ev = GST_PAD_PROBE_INFO_EVENT(info);
-    if (ev && GST_EVENT_TYPE(ev) == GST_EVENT_EOS) self->audio_done_.store(true);
+    if (ev && GST_EVENT_TYPE(ev) == GST_EVENT_EOS)
+      self->audio_done_.store(true);
     return GST_PAD_PROBE_OK;
   }
 
-  static void on_no_more_pads(GstElement *, gpointer data) {
+  static void on_no_more_pads(GstElement *, gpointer data)
+  {
     auto *self = static_cast<Transcriber *>(data);
     if (!self->audio_linked_.load())
       self->post_error(self->decodebin_, GST_STREAM_ERROR, GST_STREAM_ERROR_WRONG_TYPE,
                        "no audio stream");
   }
 
-  static GstFlowReturn on_new_sample(GstElement *sink, gpointer data) {
+  static GstFlowReturn on_new_sample(GstElement *sink, gpointer data)
+  {
     auto *self = static_cast<Transcriber *>(data);
     GstSample *raw = nullptr;
     g_signal_emit_by_name(sink, "pull-sample", &raw);
     SampleRef sample(raw);
-    if (!sample) return GST_FLOW_EOS;
+    if (!sample)
+      return GST_FLOW_EOS;
     GstBuffer *buf = gst_sample_get_buffer(sample.get());
-    if (!buf || !GST_BUFFER_PTS_IS_VALID(buf)) return GST_FLOW_OK;
+    if (!buf || !GST_BUFFER_PTS_IS_VALID(buf))
+      return GST_FLOW_OK;
     const GstSegment *seg = gst_sample_get_segment(sample.get());
 
     guint64 pts = GST_BUFFER_PTS(buf);
-    guint64 end = GST_BUFFER_DURATION_IS_VALID(buf) ? pts + GST_BUFFER_DURATION(buf) : pts + 2 * GST_SECOND;
+    guint64 end =
+        GST_BUFFER_DURATION_IS_VALID(buf) ? pts + GST_BUFFER_DURATION(buf) : pts + 2 * GST_SECOND;
     if (seg && seg->format == GST_FORMAT_TIME) {
       guint64 s = gst_segment_to_stream_time(seg, GST_FORMAT_TIME, pts);
       guint64 e = gst_segment_to_stream_time(seg, GST_FORMAT_TIME, end);
@@ -857,14 +952,16 @@ class Transcriber {
   }
 
   // Posts an ERROR message as ELEMENT would, from any thread.
-  void post_error(GstElement *element, GQuark domain, gint code, const std::string &message) {
+  void post_error(GstElement *element, GQuark domain, gint code, const std::string &message)
+  {
     GError *err = g_error_new_literal(domain, code, message.c_str());
     gst_element_post_message(element, gst_message_new_error(GST_OBJECT(element), err, nullptr));
     g_error_free(err);
   }
 
   /* main thread */
-  static gboolean on_bus_message(GstBus *, GstMessage *msg, gpointer data) {
+  static gboolean on_bus_message(GstBus *, GstMessage *msg, gpointer data)
+  {
     auto *self = static_cast<Transcriber *>(data);
     switch (GST_MESSAGE_TYPE(msg)) {
       case GST_MESSAGE_EOS:
@@ -880,14 +977,17 @@ class Transcriber {
           gst_message_parse_warning(msg, &err, nullptr);
           self->progress_.finish();
           print_warning(err ? err->message : "unknown warning");
-          if (err) g_error_free(err);
+          if (err)
+            g_error_free(err);
         }
         break;
       case GST_MESSAGE_ELEMENT:
         if (GST_MESSAGE_SRC(msg) == GST_OBJECT(self->transcriber_)) {
           const GstStructure *s = gst_message_get_structure(msg);
-          if (s && gst_structure_has_name(s, "transcription")) self->add_segment(s);
-          if (s && gst_structure_has_name(s, "transcription-progress")) self->batch_progress(s);
+          if (s && gst_structure_has_name(s, "transcription"))
+            self->add_segment(s);
+          if (s && gst_structure_has_name(s, "transcription-progress"))
+            self->batch_progress(s);
         }
         break;
       case GST_MESSAGE_DURATION_CHANGED:
@@ -899,16 +999,21 @@ class Transcriber {
     return G_SOURCE_CONTINUE;
   }
 
-  void add_segment(const GstStructure *s) {
+  void add_segment(const GstStructure *s)
+  {
     auto seg = segment_from_message(s, &transcript_.backend);
-    if (!seg) return;
+    if (!seg)
+      return;
     gint64 n = -1;
-    if (gst_structure_get_int64(s, "total-words", &n)) transcript_.total_words = n;
-    if (gst_structure_get_int64(s, "known-words", &n)) transcript_.known_words = n;
+    if (gst_structure_get_int64(s, "total-words", &n))
+      transcript_.total_words = n;
+    if (gst_structure_get_int64(s, "known-words", &n))
+      transcript_.known_words = n;
     auto &segs = transcript_.segments;
     if (seg->id >= 0) {
       // A late revision of a segment already final replaces it.
-      auto it = std::find_if(segs.begin(), segs.end(), [&](const Segment &x) { return x.id == seg->id; });
+      auto it =
+          std::find_if(segs.begin(), segs.end(), [&](const Segment &x) { return x.id == seg->id; });
       if (it != segs.end()) {
         *it = std::move(*seg);
         return;
@@ -917,7 +1022,8 @@ class Transcriber {
     segs.push_back(std::move(*seg));
   }
 
-  void batch_progress(const GstStructure *s) {
+  void batch_progress(const GstStructure *s)
+  {
     const gchar *state = gst_structure_get_string(s, "state");
     const std::string previous = batch_.state;
     batch_.active = true;  // the job runs, so the audio was consumed
@@ -925,17 +1031,20 @@ class Transcriber {
     batch_.percent = -1;
     gst_structure_get_double(s, "percent", &batch_.percent);
     guint64 sent = 0, total = 0;
-    if (gst_structure_get_uint64(s, "bytes-sent", &sent) && gst_structure_get_uint64(s, "bytes-total", &total) &&
-        total > 0) {
+    if (gst_structure_get_uint64(s, "bytes-sent", &sent) &&
+        gst_structure_get_uint64(s, "bytes-total", &total) && total > 0) {
       batch_.bytes_sent = sent;
       batch_.bytes_total = total;
     }
     // Each state is drawn at least once, and so is the end of the upload.
-    if (batch_.state != previous || (total > 0 && sent == total)) update_progress(false);
+    if (batch_.state != previous || (total > 0 && sent == total))
+      update_progress(false);
   }
 
-  void handle_error(GstMessage *msg) {
-    if (failure_) return;  // the first error is the cause; the rest follow from it
+  void handle_error(GstMessage *msg)
+  {
+    if (failure_)
+      return;  // the first error is the cause; the rest follow from it
     GError *err = nullptr;
     gchar *debug = nullptr;
     gst_message_parse_error(msg, &err, &debug);
@@ -954,31 +1063,36 @@ class Transcriber {
       std::string where;
       if (cfg_.backend == "nevisa") {
         if (text.find("package") == std::string::npos && text.find("NEVISA_") == std::string::npos)
-          where = "--nevisa-username and --nevisa-password or NEVISA_USERNAME and NEVISA_PASSWORD, "
-                  "or --nevisa-auth-token and --nevisa-api-key or NEVISA_AUTH_TOKEN and NEVISA_API_KEY";
+          where =
+              "--nevisa-username and --nevisa-password or NEVISA_USERNAME and NEVISA_PASSWORD, "
+              "or --nevisa-auth-token and --nevisa-api-key or NEVISA_AUTH_TOKEN and NEVISA_API_KEY";
       } else if (text.find("HARF_TOKEN") == std::string::npos) {
         where = "--token or HARF_TOKEN, and --auth-scheme";
       }
       if (!where.empty())
         text += text.find("check the credentials") != std::string::npos ? " (" + where + ")"
-                                                                          : " (check " + where + ")";
+                                                                        : " (check " + where + ")";
     }
     f.message = text;
     failure_ = f;
-    if (err) g_error_free(err);
+    if (err)
+      g_error_free(err);
   }
 
   // Whether OBJ is the element uridecodebin made to read INPUT (filesrc,
   // souphttpsrc, ...).
-  bool is_input_source(GstObject *obj) const {
+  bool is_input_source(GstObject *obj) const
+  {
     GstElement *source = nullptr;
     g_object_get(decodebin_, "source", &source, nullptr);
     GstRef<GstElement> ref(source);
     return source && obj == GST_OBJECT(source);
   }
 
-  static int exit_code_for(const GError *err, bool from_transcriber, bool from_source) {
-    if (!err) return kExitFailure;
+  static int exit_code_for(const GError *err, bool from_transcriber, bool from_source)
+  {
+    if (!err)
+      return kExitFailure;
     // A source that stops without saying why (souphttpsrc when the server
     // cannot be reached) could not read INPUT.
     if (from_source && err->domain == GST_STREAM_ERROR && err->code == GST_STREAM_ERROR_FAILED)
@@ -1022,37 +1136,48 @@ class Transcriber {
     return kExitFailure;
   }
 
-  void query_duration() {
+  void query_duration()
+  {
     gint64 dur = -1;
     if (gst_element_query_duration(pipeline_.get(), GST_FORMAT_TIME, &dur) && dur > 0)
       transcript_.media_duration = guint64(dur);
   }
 
   // The position of the audio handed to persiantranscribe.
-  guint64 query_position() {
+  guint64 query_position()
+  {
     gint64 pos = -1;
-    if (transcriber_sink_ && gst_pad_peer_query_position(transcriber_sink_.get(), GST_FORMAT_TIME, &pos) &&
-        pos >= 0)
+    if (transcriber_sink_ &&
+        gst_pad_peer_query_position(transcriber_sink_.get(), GST_FORMAT_TIME, &pos) && pos >= 0)
       return guint64(pos);
-    if (gst_element_query_position(pipeline_.get(), GST_FORMAT_TIME, &pos) && pos >= 0) return guint64(pos);
+    if (gst_element_query_position(pipeline_.get(), GST_FORMAT_TIME, &pos) && pos >= 0)
+      return guint64(pos);
     return GST_CLOCK_TIME_NONE;
   }
 
-  void update_progress(bool done) {
-    if (!progress_.enabled()) return;
-    if (!GST_CLOCK_TIME_IS_VALID(transcript_.media_duration)) query_duration();
-    if (cfg_.batch && audio_done_.load()) batch_.active = true;
-    progress_.draw(query_position(), transcript_.media_duration, done, cfg_.batch ? &batch_ : nullptr);
+  void update_progress(bool done)
+  {
+    if (!progress_.enabled())
+      return;
+    if (!GST_CLOCK_TIME_IS_VALID(transcript_.media_duration))
+      query_duration();
+    if (cfg_.batch && audio_done_.load())
+      batch_.active = true;
+    progress_.draw(query_position(), transcript_.media_duration, done,
+                   cfg_.batch ? &batch_ : nullptr);
   }
 
-  static gboolean on_progress_tick(gpointer data) {
+  static gboolean on_progress_tick(gpointer data)
+  {
     static_cast<Transcriber *>(data)->update_progress(false);
     return G_SOURCE_CONTINUE;
   }
 
-  static gboolean on_signal(gpointer data) {
+  static gboolean on_signal(gpointer data)
+  {
     auto *self = static_cast<Transcriber *>(data);
-    if (!self->failure_) self->failure_ = Failure{kExitInterrupted, "interrupted"};
+    if (!self->failure_)
+      self->failure_ = Failure{kExitInterrupted, "interrupted"};
     g_main_loop_quit(self->loop_.get());
     return G_SOURCE_CONTINUE;
   }
@@ -1082,12 +1207,14 @@ class Transcriber {
 
 bool warn_enabled = true;
 
-GParamSpec *find_property(GstElement *e, const char *name) {
+GParamSpec *find_property(GstElement *e, const char *name)
+{
   return g_object_class_find_property(G_OBJECT_GET_CLASS(e), name);
 }
 
 // Sets an integer property after checking the value against its range.
-std::optional<Failure> set_number_property(GstElement *e, const NumberOption &n) {
+std::optional<Failure> set_number_property(GstElement *e, const NumberOption &n)
+{
   GParamSpec *ps = find_property(e, n.property);
   if (!ps) {
     if (warn_enabled)
@@ -1116,8 +1243,8 @@ std::optional<Failure> set_number_property(GstElement *e, const NumberOption &n)
   }
   if (n.value < lo || n.value > hi) {
     g_value_unset(&v);
-    return Failure{kExitUsage, std::string("--") + n.option + " must be between " + std::to_string(lo) +
-                                   " and " + std::to_string(hi)};
+    return Failure{kExitUsage, std::string("--") + n.option + " must be between " +
+                                   std::to_string(lo) + " and " + std::to_string(hi)};
   }
   if (G_IS_PARAM_SPEC_UINT(ps))
     g_value_set_uint(&v, guint(n.value));
@@ -1133,29 +1260,38 @@ std::optional<Failure> set_number_property(GstElement *e, const NumberOption &n)
 }
 
 // The nicks an enum property accepts, for messages.
-std::string enum_nicks(GParamSpec *ps) {
+std::string enum_nicks(GParamSpec *ps)
+{
   std::string out;
   GEnumClass *klass = G_PARAM_SPEC_ENUM(ps)->enum_class;
-  for (guint i = 0; i < klass->n_values; ++i) out += std::string(i ? ", " : "") + klass->values[i].value_nick;
+  for (guint i = 0; i < klass->n_values; ++i)
+    out += std::string(i ? ", " : "") + klass->values[i].value_nick;
   return out;
 }
 
-std::optional<Failure> set_enum_property(GstElement *e, const char *prop, const char *option, const char *nick) {
+std::optional<Failure> set_enum_property(GstElement *e, const char *prop, const char *option,
+                                         const char *nick)
+{
   GParamSpec *ps = find_property(e, prop);
   if (!ps || !G_IS_PARAM_SPEC_ENUM(ps))
-    return Failure{kExitUsage, std::string("--") + option + " is not supported by this version of persiantranscribe"};
+    return Failure{kExitUsage, std::string("--") + option +
+                                   " is not supported by this version of persiantranscribe"};
   const GEnumValue *ev = g_enum_get_value_by_nick(G_PARAM_SPEC_ENUM(ps)->enum_class, nick);
   if (!ev)
-    return Failure{kExitUsage, std::string("unknown ") + option + " '" + nick + "' (choose " + enum_nicks(ps) + ")"};
+    return Failure{kExitUsage, std::string("unknown ") + option + " '" + nick + "' (choose " +
+                                   enum_nicks(ps) + ")"};
   g_object_set(e, prop, ev->value, nullptr);
   return std::nullopt;
 }
 
 // Sets a double property after checking the value against its range.
-std::optional<Failure> set_double_property(GstElement *e, const char *prop, const char *option, double value) {
+std::optional<Failure> set_double_property(GstElement *e, const char *prop, const char *option,
+                                           double value)
+{
   GParamSpec *ps = find_property(e, prop);
   if (!ps || !G_IS_PARAM_SPEC_DOUBLE(ps))
-    return Failure{kExitUsage, std::string("--") + option + " is not supported by this version of persiantranscribe"};
+    return Failure{kExitUsage, std::string("--") + option +
+                                   " is not supported by this version of persiantranscribe"};
   const GParamSpecDouble *d = G_PARAM_SPEC_DOUBLE(ps);
   if (!(value >= d->minimum && value <= d->maximum)) {
     char range[64];
@@ -1166,75 +1302,93 @@ std::optional<Failure> set_double_property(GstElement *e, const char *prop, cons
   return std::nullopt;
 }
 
-std::optional<Failure> set_string_property(GstElement *e, const char *prop, const char *option, const char *value) {
+std::optional<Failure> set_string_property(GstElement *e, const char *prop, const char *option,
+                                           const char *value)
+{
   GParamSpec *ps = find_property(e, prop);
   if (!ps || !G_IS_PARAM_SPEC_STRING(ps))
-    return Failure{kExitUsage, std::string("--") + option + " is not supported by this version of persiantranscribe"};
+    return Failure{kExitUsage, std::string("--") + option +
+                                   " is not supported by this version of persiantranscribe"};
   g_object_set(e, prop, value, nullptr);
   return std::nullopt;
 }
 
 // UPLOAD_FILE: INPUT's absolute path when it is uploaded as it is, else "".
-std::optional<Failure> configure(GstElement *t, const Options &o, const std::string &upload_file) {
+std::optional<Failure> configure(GstElement *t, const Options &o, const std::string &upload_file)
+{
   if (o.backend)
-    if (auto f = set_enum_property(t, "backend", "backend", o.backend)) return f;
-  if (o.token && *o.token) g_object_set(t, "token", o.token, nullptr);
+    if (auto f = set_enum_property(t, "backend", "backend", o.backend))
+      return f;
+  if (o.token && *o.token)
+    g_object_set(t, "token", o.token, nullptr);
   if (o.auth_scheme)
-    if (auto f = set_enum_property(t, "auth-scheme", "auth-scheme", o.auth_scheme)) return f;
+    if (auto f = set_enum_property(t, "auth-scheme", "auth-scheme", o.auth_scheme))
+      return f;
   for (const auto &s : o.strings)
     if (s.value && *s.value)
-      if (auto f = set_string_property(t, s.property, s.option, s.value)) return f;
+      if (auto f = set_string_property(t, s.property, s.option, s.value))
+        return f;
   if (o.no_harf_wait) {
     if (!find_property(t, "harf-wait"))
-      return Failure{kExitUsage, "--no-harf-wait is not supported by this version of persiantranscribe"};
+      return Failure{kExitUsage,
+                     "--no-harf-wait is not supported by this version of persiantranscribe"};
     g_object_set(t, "harf-wait", FALSE, nullptr);
   }
   if (!std::isnan(o.min_confidence))
-    if (auto f = set_double_property(t, "min-confidence", "min-confidence", o.min_confidence)) return f;
+    if (auto f = set_double_property(t, "min-confidence", "min-confidence", o.min_confidence))
+      return f;
   for (const auto &n : o.numbers)
     if (n.value != kUnset)
-      if (auto f = set_number_property(t, n)) return f;
+      if (auto f = set_number_property(t, n))
+        return f;
   if (!upload_file.empty()) {
     if (find_property(t, "upload-file"))
       g_object_set(t, "upload-file", upload_file.c_str(), nullptr);
     else if (warn_enabled)
-      print_warning("this version of persiantranscribe cannot upload INPUT as it is: it is decoded");
+      print_warning(
+          "this version of persiantranscribe cannot upload INPUT as it is: it is decoded");
   }
   return std::nullopt;
 }
 
 // Before any pipeline is built: the credentials the backend needs exist
 // (options or environment; the element reads the same variables itself).
-std::optional<Failure> check_credentials(const Options &o) {
+std::optional<Failure> check_credentials(const Options &o)
+{
   auto have = [](const gchar *option, const char *env) {
     const gchar *e = g_getenv(env);
     return (option && *option) || (e && *e);
   };
   const std::string b = o.backend_name();
   if (b == "harf-live" || b == "harf-file") {
-    if (!have(o.token, "HARF_TOKEN")) return Failure{kExitAuth, "no token: give --token or set HARF_TOKEN"};
+    if (!have(o.token, "HARF_TOKEN"))
+      return Failure{kExitAuth, "no token: give --token or set HARF_TOKEN"};
   } else if (b == "nevisa") {
     const bool login = have(o.string_value("nevisa-username"), "NEVISA_USERNAME") &&
                        have(o.string_value("nevisa-password"), "NEVISA_PASSWORD");
     const bool token = have(o.string_value("nevisa-auth-token"), "NEVISA_AUTH_TOKEN") &&
                        have(o.string_value("nevisa-api-key"), "NEVISA_API_KEY");
     if (!login && !token)
-      return Failure{kExitAuth,
-                     "no Nevisa credentials: set NEVISA_USERNAME and NEVISA_PASSWORD (or give "
-                     "--nevisa-username and --nevisa-password), or NEVISA_AUTH_TOKEN and NEVISA_API_KEY "
-                     "(or --nevisa-auth-token and --nevisa-api-key)"};
+      return Failure{
+          kExitAuth,
+          "no Nevisa credentials: set NEVISA_USERNAME and NEVISA_PASSWORD (or give "
+          "--nevisa-username and --nevisa-password), or NEVISA_AUTH_TOKEN and NEVISA_API_KEY "
+          "(or --nevisa-auth-token and --nevisa-api-key)"};
   }
   // Any other name: the element says whether it knows it (status 2 if not).
   return std::nullopt;
 }
 
 // Whether PATH's extension is one the batch services take as it is.
-bool uploadable_as_is(const std::string &path) {
+bool uploadable_as_is(const std::string &path)
+{
   const char *base = strrchr(path.c_str(), '/');
   const char *dot = strrchr(base ? base : path.c_str(), '.');
-  if (!dot) return false;
+  if (!dot)
+    return false;
   for (const char *ext : kUploadAsIsExtensions)
-    if (g_ascii_strcasecmp(dot + 1, ext) == 0) return true;
+    if (g_ascii_strcasecmp(dot + 1, ext) == 0)
+      return true;
   return false;
 }
 
@@ -1245,15 +1399,18 @@ struct Input {
 
 // INPUT as a URI (and a path when local); a Failure for a local file that is
 // not there.
-std::variant<Input, Failure> input_uri(const std::string &input) {
+std::variant<Input, Failure> input_uri(const std::string &input)
+{
   std::string path;
   std::string uri;
   if (input.find("://") != std::string::npos) {
-    if (!gst_uri_is_valid(input.c_str())) return Failure{kExitUsage, "'" + input + "' is not a valid URI"};
+    if (!gst_uri_is_valid(input.c_str()))
+      return Failure{kExitUsage, "'" + input + "' is not a valid URI"};
     uri = input;
     if (g_str_has_prefix(input.c_str(), "file://")) {
       GCharPtr p(g_filename_from_uri(input.c_str(), nullptr, nullptr));
-      if (!p) return Failure{kExitUsage, "'" + input + "' is not a valid file URI"};
+      if (!p)
+        return Failure{kExitUsage, "'" + input + "' is not a valid file URI"};
       path = p.get();
     }
   } else {
@@ -1263,15 +1420,18 @@ std::variant<Input, Failure> input_uri(const std::string &input) {
     GStatBuf st;
     if (g_stat(path.c_str(), &st) != 0)
       return Failure{kExitNoInput, input + ": " + g_strerror(errno)};
-    if (S_ISDIR(st.st_mode)) return Failure{kExitNoInput, input + ": is a directory"};
-    if (g_access(path.c_str(), R_OK) != 0) return Failure{kExitNoInput, input + ": " + g_strerror(errno)};
+    if (S_ISDIR(st.st_mode))
+      return Failure{kExitNoInput, input + ": is a directory"};
+    if (g_access(path.c_str(), R_OK) != 0)
+      return Failure{kExitNoInput, input + ": " + g_strerror(errno)};
   }
   if (uri.empty()) {
     GError *err = nullptr;
     GCharPtr u(gst_filename_to_uri(path.c_str(), &err));
     if (!u) {
       Failure f{kExitNoInput, input + ": " + (err ? err->message : "cannot make a URI")};
-      if (err) g_error_free(err);
+      if (err)
+        g_error_free(err);
       return f;
     }
     uri = u.get();
@@ -1279,23 +1439,27 @@ std::variant<Input, Failure> input_uri(const std::string &input) {
   return Input{uri, path};
 }
 
-std::optional<Failure> check_output_dir(const std::string &output) {
+std::optional<Failure> check_output_dir(const std::string &output)
+{
   if (g_file_test(output.c_str(), G_FILE_TEST_IS_DIR))
     return Failure{kExitUsage, output + " is a directory"};
   GCharPtr dir(g_path_get_dirname(output.c_str()));
   if (!g_file_test(dir.get(), G_FILE_TEST_IS_DIR))
-    return Failure{kExitFailure, "cannot write " + output + ": the directory " + dir.get() + " does not exist"};
+    return Failure{kExitFailure,
+                   "cannot write " + output + ": the directory " + dir.get() + " does not exist"};
   if (g_access(dir.get(), W_OK | X_OK) != 0)
     return Failure{kExitFailure, "cannot write " + output + ": " + g_strerror(errno)};
   return std::nullopt;
 }
 
-int fail(const Failure &f) {
+int fail(const Failure &f)
+{
   print_error(f.message);
   return f.code;
 }
 
-int run(int argc, char **argv) {
+int run(int argc, char **argv)
+{
   Options o;
   std::vector<GOptionEntry> entries = {
       {"output", 'o', 0, G_OPTION_ARG_FILENAME, &o.output,
@@ -1304,7 +1468,8 @@ int run(int argc, char **argv) {
        "Output format: srt, vtt, json or txt (default: OUTPUT's extension, else txt)", "FORMAT"},
       {"backend", 'b', 0, G_OPTION_ARG_STRING, &o.backend,
        "Transcription service: harf-live (default), harf-file, nevisa", "NAME"},
-      {"token", 't', 0, G_OPTION_ARG_STRING, &o.token, "Harf API token (default: $HARF_TOKEN)", "TOKEN"},
+      {"token", 't', 0, G_OPTION_ARG_STRING, &o.token, "Harf API token (default: $HARF_TOKEN)",
+       "TOKEN"},
       {"auth-scheme", 0, 0, G_OPTION_ARG_STRING, &o.auth_scheme,
        "How the token is sent: token ('Authorization: Token ...', default) or bearer", "SCHEME"},
       {"harf-url", 0, 0, G_OPTION_ARG_STRING, o.string("harf-url"),
@@ -1312,7 +1477,9 @@ int run(int argc, char **argv) {
       {"harf-api-url", 0, 0, G_OPTION_ARG_STRING, o.string("harf-api-url"),
        "URL of Harf's file API (harf-file; https:// or http://)", "URL"},
       {"no-harf-wait", 0, 0, G_OPTION_ARG_NONE, &o.no_harf_wait,
-       "harf-file: upload with wait=false and poll the task, instead of holding the connection open", nullptr},
+       "harf-file: upload with wait=false and poll the task, instead of holding the connection "
+       "open",
+       nullptr},
       {"nevisa-username", 0, 0, G_OPTION_ARG_STRING, o.string("nevisa-username"),
        "Nevisa account: username, phone or e-mail (default: $NEVISA_USERNAME)", "USER"},
       {"nevisa-password", 0, 0, G_OPTION_ARG_STRING, o.string("nevisa-password"),
@@ -1321,18 +1488,21 @@ int run(int argc, char **argv) {
        "Nevisa auth token, with --nevisa-api-key: no login (default: $NEVISA_AUTH_TOKEN)", "TOKEN"},
       {"nevisa-api-key", 0, 0, G_OPTION_ARG_STRING, o.string("nevisa-api-key"),
        "Nevisa API key (default: $NEVISA_API_KEY)", "KEY"},
-      {"nevisa-login-url", 0, 0, G_OPTION_ARG_STRING, o.string("nevisa-login-url"), "Nevisa's login endpoint",
-       "URL"},
+      {"nevisa-login-url", 0, 0, G_OPTION_ARG_STRING, o.string("nevisa-login-url"),
+       "Nevisa's login endpoint", "URL"},
       {"nevisa-api-url", 0, 0, G_OPTION_ARG_STRING, o.string("nevisa-api-url"),
        "Base URL of Nevisa's file API", "URL"},
       {"poll-interval", 0, 0, G_OPTION_ARG_INT64, o.number("poll-interval"),
-       "harf-file, nevisa: first wait between progress polls, growing to 10 s (100-60000, default 1000)", "MS"},
+       "harf-file, nevisa: first wait between progress polls, growing to 10 s (100-60000, default "
+       "1000)",
+       "MS"},
       {"batch-timeout", 0, 0, G_OPTION_ARG_INT64, o.number("batch-timeout"),
        "harf-file, nevisa: seconds the job may take after the upload (default 3600)", "S"},
       {"min-confidence", 0, 0, G_OPTION_ARG_DOUBLE, &o.min_confidence,
        "nevisa: words below this confidence are marked uncertain (0-1, default 0.5)", "C"},
       {"decode", 0, 0, G_OPTION_ARG_NONE, &o.decode,
-       "harf-file, nevisa: decode INPUT and upload WAV even when the service takes its format as it is",
+       "harf-file, nevisa: decode INPUT and upload WAV even when the service takes its format as "
+       "it is",
        nullptr},
       {"sample-rate", 0, 0, G_OPTION_ARG_INT64, o.number("sample-rate"),
        "Rate (Hz) of the audio sent to the service (8000-48000, default 16000)", "HZ"},
@@ -1344,13 +1514,14 @@ int run(int argc, char **argv) {
        "Seconds allowed for connecting and for each reply (default 30)", "S"},
       {"max-line-chars", 0, 0, G_OPTION_ARG_INT64, o.number("max-line-chars"),
        "Longest subtitle line, in characters", "N"},
-      {"max-lines", 0, 0, G_OPTION_ARG_INT64, o.number("max-lines"), "Most lines in one subtitle cue", "N"},
+      {"max-lines", 0, 0, G_OPTION_ARG_INT64, o.number("max-lines"),
+       "Most lines in one subtitle cue", "N"},
       {"max-cue-duration", 0, 0, G_OPTION_ARG_INT64, o.number("max-cue-duration"),
        "Longest time one cue stays on screen, in milliseconds", "MS"},
       {"min-cue-duration", 0, 0, G_OPTION_ARG_INT64, o.number("min-cue-duration"),
        "Shortest time one cue stays on screen, in milliseconds", "MS"},
-      {"quiet", 'q', 0, G_OPTION_ARG_NONE, &o.quiet, "No progress bar and no warnings (errors are still shown)",
-       nullptr},
+      {"quiet", 'q', 0, G_OPTION_ARG_NONE, &o.quiet,
+       "No progress bar and no warnings (errors are still shown)", nullptr},
       {"version", 0, 0, G_OPTION_ARG_NONE, &o.version, "Print the version and exit", nullptr},
       {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o.inputs, nullptr, "INPUT"},
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr},
@@ -1376,7 +1547,8 @@ int run(int argc, char **argv) {
   }
   const guint n_inputs = o.inputs ? g_strv_length(o.inputs) : 0;
   if (n_inputs != 1)
-    return fail({kExitUsage, n_inputs == 0 ? "no INPUT given (see --help)" : "give exactly one INPUT (see --help)"});
+    return fail({kExitUsage, n_inputs == 0 ? "no INPUT given (see --help)"
+                                           : "give exactly one INPUT (see --help)"});
   warn_enabled = !o.quiet;
 
   // Where and how to write.
@@ -1384,29 +1556,35 @@ int run(int argc, char **argv) {
   Format format = Format::Txt;
   if (o.format) {
     auto f = format_from_name(o.format);
-    if (!f) return fail({kExitUsage, std::string("unknown format '") + o.format + "' (choose srt, vtt, json or txt)"});
+    if (!f)
+      return fail({kExitUsage, std::string("unknown format '") + o.format +
+                                   "' (choose srt, vtt, json or txt)"});
     format = *f;
   } else if (!to_stdout) {
     const char *dot = strrchr(o.output, '.');
     const char *slash = strrchr(o.output, '/');
     auto f = dot && (!slash || dot > slash) ? format_from_name(dot + 1) : std::nullopt;
     if (!f)
-      return fail({kExitUsage, std::string("cannot tell the format from '") + o.output +
-                                   "': use --format srt|vtt|json|txt or a .srt, .vtt, .json or .txt name"});
+      return fail(
+          {kExitUsage, std::string("cannot tell the format from '") + o.output +
+                           "': use --format srt|vtt|json|txt or a .srt, .vtt, .json or .txt name"});
     format = *f;
   }
   if (!to_stdout)
-    if (auto f = check_output_dir(o.output)) return fail(*f);
+    if (auto f = check_output_dir(o.output))
+      return fail(*f);
 
   // What to read.
   auto uri = input_uri(o.inputs[0]);
-  if (auto *f = std::get_if<Failure>(&uri)) return fail(*f);
+  if (auto *f = std::get_if<Failure>(&uri))
+    return fail(*f);
 
   const Input &in = std::get<Input>(uri);
 
   // The credentials: the element reads the environment itself; check here
   // that they exist so the error is the tool's, before any pipeline is built.
-  if (auto f = check_credentials(o)) return fail(*f);
+  if (auto f = check_credentials(o))
+    return fail(*f);
 
   Config cfg;
   cfg.uri = in.uri;
@@ -1426,12 +1604,16 @@ int run(int argc, char **argv) {
   }
 
   Transcriber t(cfg);
-  if (auto f = t.build()) return fail(*f);
-  if (auto f = configure(t.transcriber(), o, upload_file)) return fail(*f);
-  if (auto f = t.run()) return fail(*f);
+  if (auto f = t.build())
+    return fail(*f);
+  if (auto f = configure(t.transcriber(), o, upload_file))
+    return fail(*f);
+  if (auto f = t.run())
+    return fail(*f);
 
   Transcript tr = t.transcript();
-  if (tr.backend.empty()) tr.backend = cfg.backend;
+  if (tr.backend.empty())
+    tr.backend = cfg.backend;
   std::string data;
   switch (format) {
     case Format::Srt:
@@ -1453,7 +1635,8 @@ int run(int argc, char **argv) {
 
 }  // namespace
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
   int code = run(argc, argv);
   gst_deinit();
   return code;

@@ -1,4 +1,5 @@
-// Local test double of the Harf (live WebSocket and files REST) and Nevisa services. See emulator.h.
+// Local test double of the Harf (live WebSocket and files REST) and Nevisa services. See
+// emulator.h.
 //
 // Layout:
 //   - helpers: WAV header parsing, timedelta formatting, JSON replies
@@ -34,15 +35,18 @@ namespace {
 
 template <typename T>
 struct GObjectDeleter {
-  void operator()(T *p) const {
-    if (p) g_object_unref(p);
+  void operator()(T *p) const
+  {
+    if (p)
+      g_object_unref(p);
   }
 };
 template <typename T>
 using GObjectPtr = std::unique_ptr<T, GObjectDeleter<T>>;
 
 struct SourceDeleter {
-  void operator()(GSource *s) const {
+  void operator()(GSource *s) const
+  {
     if (s) {
       g_source_destroy(s);
       g_source_unref(s);
@@ -64,7 +68,8 @@ class Locker {
 
 // Runs f, never letting an exception escape into a C callback.
 template <typename F>
-void guarded(const char *where, F &&f) noexcept {
+void guarded(const char *where, F &&f) noexcept
+{
   try {
     f();
   } catch (const std::exception &e) {
@@ -83,13 +88,18 @@ constexpr size_t kWavHeaderSize = 44;
 constexpr guint kMaxPayload = 16u << 20;
 constexpr guint kStopGraceMs = 1000;
 
-uint16_t le16(const uint8_t *p) { return uint16_t(p[0] | (p[1] << 8)); }
-uint32_t le32(const uint8_t *p) {
+uint16_t le16(const uint8_t *p)
+{
+  return uint16_t(p[0] | (p[1] << 8));
+}
+uint32_t le32(const uint8_t *p)
+{
   return uint32_t(p[0]) | (uint32_t(p[1]) << 8) | (uint32_t(p[2]) << 16) | (uint32_t(p[3]) << 24);
 }
 
 // The canonical 44-byte header: RIFF/WAVE, a 16-byte "fmt " chunk, then "data".
-WavHeader parse_wav_header(const uint8_t *p, size_t n) {
+WavHeader parse_wav_header(const uint8_t *p, size_t n)
+{
   WavHeader h;
   if (n < kWavHeaderSize) {
     h.error = "short header: first binary message has " + std::to_string(n) + " bytes, need 44";
@@ -127,23 +137,30 @@ WavHeader parse_wav_header(const uint8_t *p, size_t n) {
   return h;
 }
 
-std::string first_words(const std::string &line, unsigned k) {
+std::string first_words(const std::string &line, unsigned k)
+{
   std::vector<std::string> words;
   size_t i = 0;
   while (i < line.size()) {
-    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t'))
+      ++i;
     size_t j = i;
-    while (j < line.size() && line[j] != ' ' && line[j] != '\t') ++j;
-    if (j > i) words.push_back(line.substr(i, j - i));
+    while (j < line.size() && line[j] != ' ' && line[j] != '\t')
+      ++j;
+    if (j > i)
+      words.push_back(line.substr(i, j - i));
     i = j;
   }
-  if (words.empty()) return line;
+  if (words.empty())
+    return line;
   std::string out;
-  for (size_t w = 0; w < std::min<size_t>(k, words.size()); ++w) out += (w ? " " : "") + words[w];
+  for (size_t w = 0; w < std::min<size_t>(k, words.size()); ++w)
+    out += (w ? " " : "") + words[w];
   return out;
 }
 
-std::string segment_json(const SentSegment &s) {
+std::string segment_json(const SentSegment &s)
+{
   GObjectPtr<JsonBuilder> b(json_builder_new());
   json_builder_begin_object(b.get());
   json_builder_set_member_name(b.get(), "segment_id");
@@ -162,7 +179,8 @@ std::string segment_json(const SentSegment &s) {
   return text;
 }
 
-std::string detail_json(const char *detail) {
+std::string detail_json(const char *detail)
+{
   GObjectPtr<JsonBuilder> b(json_builder_new());
   json_builder_begin_object(b.get());
   json_builder_set_member_name(b.get(), "detail");
@@ -189,26 +207,34 @@ class SpeechDetector {
         frame_samples_(std::max(1u, rate / 50)),
         silence_limit_(std::max<uint64_t>(1, uint64_t(rate) * silence_ms / 1000)),
         min_speech_(rate / 10),
-        threshold_(threshold_dbfs) {}
+        threshold_(threshold_dbfs)
+  {
+  }
 
-  void feed(const uint8_t *data, size_t n) {
+  void feed(const uint8_t *data, size_t n)
+  {
     pending_.insert(pending_.end(), data, data + n);
     const size_t frame_bytes = frame_samples_ * channels_ * 2;
     size_t off = 0;
-    for (; pending_.size() - off >= frame_bytes; off += frame_bytes) process_frame(pending_.data() + off, frame_samples_);
+    for (; pending_.size() - off >= frame_bytes; off += frame_bytes)
+      process_frame(pending_.data() + off, frame_samples_);
     pending_.erase(pending_.begin(), pending_.begin() + off);
   }
 
   // End of audio: analyse the partial frame left over, close the open segment.
-  void flush() {
+  void flush()
+  {
     const size_t samples = pending_.size() / (channels_ * 2);
-    if (samples) process_frame(pending_.data(), samples);
+    if (samples)
+      process_frame(pending_.data(), samples);
     pending_.clear();
-    if (open_) close_open();
+    if (open_)
+      close_open();
   }
 
   bool has_completed() const { return !completed_.empty(); }
-  Segment pop_completed() {
+  Segment pop_completed()
+  {
     Segment s = completed_.front();
     completed_.pop_front();
     return s;
@@ -217,7 +243,8 @@ class SpeechDetector {
   uint64_t to_ns(uint64_t samples) const { return samples * 1000000000ull / rate_; }
 
  private:
-  void process_frame(const uint8_t *p, size_t samples) {
+  void process_frame(const uint8_t *p, size_t samples)
+  {
     const size_t count = samples * channels_;
     double sum = 0;
     for (size_t i = 0; i < count; ++i) {
@@ -243,12 +270,15 @@ class SpeechDetector {
       }
     } else if (open_) {
       silence_run_ += samples;
-      if (silence_run_ >= silence_limit_) close_open();
+      if (silence_run_ >= silence_limit_)
+        close_open();
     }
   }
 
-  void close_open() {
-    if (cur_.confirmed) completed_.push_back(cur_);  // shorter than 100 ms of speech: dropped
+  void close_open()
+  {
+    if (cur_.confirmed)
+      completed_.push_back(cur_);  // shorter than 100 ms of speech: dropped
     open_ = false;
     silence_run_ = 0;
   }
@@ -279,11 +309,14 @@ constexpr size_t kMaxRecordedAnswer = 4096;
 constexpr uint64_t kNonWavSegmentNs = 3000000000ull;  // non-WAV uploads: one script line per 3 s
 constexpr char kNevisaFailure[] = "خطا در پردازش: audio decode failed";
 constexpr char kServerErrorHtml[] =
-    "<!doctype html>\n<html lang=\"en\">\n<head>\n  <title>Server Error (500)</title>\n</head>\n<body>\n"
+    "<!doctype html>\n<html lang=\"en\">\n<head>\n  <title>Server Error "
+    "(500)</title>\n</head>\n<body>\n"
     "  <h1>Server Error (500)</h1><p></p>\n</body>\n</html>\n";
 constexpr char kNotJsonHtml[] =
-    "<!doctype html>\n<html lang=\"fa\" dir=\"rtl\">\n<head>\n  <title>در دست تعمیر</title>\n</head>\n<body>\n"
-    "  <h1>سرویس موقتاً در دست تعمیر است</h1>\n  <p>The service is under maintenance.</p>\n</body>\n</html>\n";
+    "<!doctype html>\n<html lang=\"fa\" dir=\"rtl\">\n<head>\n  <title>در دست "
+    "تعمیر</title>\n</head>\n<body>\n"
+    "  <h1>سرویس موقتاً در دست تعمیر است</h1>\n  <p>The service is under "
+    "maintenance.</p>\n</body>\n</html>\n";
 
 // Compact JSON like Django REST Framework's renderer (UTF-8 kept as is). json-glib
 // would print 0.9 as 0.90000000000000002; numbers here keep at most 2 decimals.
@@ -293,37 +326,44 @@ class JsonWriter {
   JsonWriter &end_object() { return close('}'); }
   JsonWriter &begin_array() { return open('['); }
   JsonWriter &end_array() { return close(']'); }
-  JsonWriter &key(const char *k) {
+  JsonWriter &key(const char *k)
+  {
     separate();
     append_string(k);
     out_ += ':';
     after_key_ = true;
     return *this;
   }
-  JsonWriter &string(const std::string &s) {
+  JsonWriter &string(const std::string &s)
+  {
     value();
     append_string(s);
     return *this;
   }
-  JsonWriter &integer(int64_t v) {
+  JsonWriter &integer(int64_t v)
+  {
     value();
     out_ += std::to_string(v);
     return *this;
   }
-  JsonWriter &number(double v) {  // 2 decimals, trailing zeros dropped: 1.0, 0.9, 1.71
+  JsonWriter &number(double v)
+  {  // 2 decimals, trailing zeros dropped: 1.0, 0.9, 1.71
     value();
     char buf[G_ASCII_DTOSTR_BUF_SIZE];
     std::string s = g_ascii_formatd(buf, sizeof buf, "%.2f", v);
-    while (s.size() > 3 && s.back() == '0' && s[s.size() - 2] != '.') s.pop_back();
+    while (s.size() > 3 && s.back() == '0' && s[s.size() - 2] != '.')
+      s.pop_back();
     out_ += s;
     return *this;
   }
-  JsonWriter &boolean(bool b) {
+  JsonWriter &boolean(bool b)
+  {
     value();
     out_ += b ? "true" : "false";
     return *this;
   }
-  JsonWriter &null() {
+  JsonWriter &null()
+  {
     value();
     out_ += "null";
     return *this;
@@ -331,29 +371,36 @@ class JsonWriter {
   const std::string &str() const { return out_; }
 
  private:
-  JsonWriter &open(char c) {
+  JsonWriter &open(char c)
+  {
     value();
     out_ += c;
     first_.push_back(true);
     return *this;
   }
-  JsonWriter &close(char c) {
+  JsonWriter &close(char c)
+  {
     out_ += c;
     first_.pop_back();
     return *this;
   }
-  void separate() {
-    if (first_.empty()) return;
-    if (!first_.back()) out_ += ',';
+  void separate()
+  {
+    if (first_.empty())
+      return;
+    if (!first_.back())
+      out_ += ',';
     first_.back() = false;
   }
-  void value() {
+  void value()
+  {
     if (after_key_)
       after_key_ = false;
     else
       separate();
   }
-  void append_string(const std::string &s) {
+  void append_string(const std::string &s)
+  {
     out_ += '"';
     for (unsigned char c : s) {
       switch (c) {
@@ -390,60 +437,84 @@ class JsonWriter {
   bool after_key_ = false;
 };
 
-std::string detail_body(const char *detail) {
+std::string detail_body(const char *detail)
+{
   return JsonWriter().begin_object().key("detail").string(detail).end_object().str();
 }
-std::string field_error_body(const char *field, const std::string &message) {
-  return JsonWriter().begin_object().key(field).begin_array().string(message).end_array().end_object().str();
+std::string field_error_body(const char *field, const std::string &message)
+{
+  return JsonWriter()
+      .begin_object()
+      .key(field)
+      .begin_array()
+      .string(message)
+      .end_array()
+      .end_object()
+      .str();
 }
-std::string state_body(const char *state) {
+std::string state_body(const char *state)
+{
   return JsonWriter().begin_object().key("state").string(state).end_object().str();
 }
 
 // DRF's TokenAuthentication (and a Bearer variant): "<keyword> <key>", keyword
 // case-insensitive. An empty expected token accepts anything.
-bool token_authorized(const std::string &token, const char *header) {
-  if (token.empty()) return true;
-  if (!header) return false;
+bool token_authorized(const std::string &token, const char *header)
+{
+  if (token.empty())
+    return true;
+  if (!header)
+    return false;
   g_auto(GStrv) parts = g_strsplit_set(header, " \t", -1);
   std::vector<const char *> words;
   for (char **p = parts; *p; ++p)
-    if (**p) words.push_back(*p);
+    if (**p)
+      words.push_back(*p);
   return words.size() == 2 &&
-         (g_ascii_strcasecmp(words[0], "Token") == 0 || g_ascii_strcasecmp(words[0], "Bearer") == 0) &&
+         (g_ascii_strcasecmp(words[0], "Token") == 0 ||
+          g_ascii_strcasecmp(words[0], "Bearer") == 0) &&
          token == words[1];
 }
 
 // A JSON object's text with its "password" member replaced (the body parsed before).
-std::string redact_password(const std::string &json) {
+std::string redact_password(const std::string &json)
+{
   GObjectPtr<JsonParser> parser(json_parser_new());
-  if (!json_parser_load_from_data(parser.get(), json.data(), gssize(json.size()), nullptr)) return json;
+  if (!json_parser_load_from_data(parser.get(), json.data(), gssize(json.size()), nullptr))
+    return json;
   JsonNode *root = json_parser_get_root(parser.get());
-  if (!JSON_NODE_HOLDS_OBJECT(root) || !json_object_has_member(json_node_get_object(root), "password")) return json;
+  if (!JSON_NODE_HOLDS_OBJECT(root) ||
+      !json_object_has_member(json_node_get_object(root), "password"))
+    return json;
   json_object_set_string_member(json_node_get_object(root), "password", "(redacted)");
   g_autofree char *text = json_to_string(root, FALSE);
   return text;
 }
 
-std::string random_hex(size_t n) {
+std::string random_hex(size_t n)
+{
   std::string s;
   while (s.size() < n) {
     g_autofree char *uuid = g_uuid_string_random();
     for (const char *c = uuid; *c; ++c)
-      if (*c != '-') s += *c;
+      if (*c != '-')
+        s += *c;
   }
   s.resize(n);
   return s;
 }
 
-std::string new_task_id() {
+std::string new_task_id()
+{
   g_autofree char *uuid = g_uuid_string_random();
   return uuid;
 }
 
 // DRF's BooleanField spellings.
-bool parse_bool(std::string s, bool *out) {
-  for (auto &c : s) c = g_ascii_tolower(c);
+bool parse_bool(std::string s, bool *out)
+{
+  for (auto &c : s)
+    c = g_ascii_tolower(c);
   if (s == "true" || s == "1" || s == "yes" || s == "on") {
     *out = true;
     return true;
@@ -455,14 +526,18 @@ bool parse_bool(std::string s, bool *out) {
   return false;
 }
 
-std::string truncate_utf8(const std::string &s, size_t max) {
-  if (s.size() <= max) return s;
+std::string truncate_utf8(const std::string &s, size_t max)
+{
+  if (s.size() <= max)
+    return s;
   size_t n = max;
-  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;  // do not split a character
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80)
+    --n;  // do not split a character
   return s.substr(0, n);
 }
 
-std::string script_line(const Options &o, size_t i) {
+std::string script_line(const Options &o, size_t i)
+{
   const std::string &line = i < o.script.size() ? o.script[i] : std::string(kPlaceholder);
   g_autofree char *valid = g_utf8_make_valid(line.c_str(), -1);
   return valid;
@@ -475,14 +550,17 @@ struct Word {
   bool uncertain = false;
 };
 
-std::vector<Word> split_words(const std::string &line) {
+std::vector<Word> split_words(const std::string &line)
+{
   std::vector<Word> out;
   bool in_brackets = false;
   size_t i = 0;
   while (i < line.size()) {
-    while (i < line.size() && g_ascii_isspace(line[i])) ++i;
+    while (i < line.size() && g_ascii_isspace(line[i]))
+      ++i;
     size_t j = i;
-    while (j < line.size() && !g_ascii_isspace(line[j])) ++j;
+    while (j < line.size() && !g_ascii_isspace(line[j]))
+      ++j;
     Word w;
     w.uncertain = in_brackets;
     for (size_t k = i; k < j; ++k) {
@@ -494,7 +572,8 @@ std::vector<Word> split_words(const std::string &line) {
         w.text += line[k];
       }
     }
-    if (!w.text.empty()) out.push_back(std::move(w));
+    if (!w.text.empty())
+      out.push_back(std::move(w));
     i = j;
   }
   return out;
@@ -515,7 +594,8 @@ class AudioAnalyzer {
 
   explicit AudioAnalyzer(const Options &o) : opts_(o) {}
 
-  void feed(const uint8_t *p, size_t n) {
+  void feed(const uint8_t *p, size_t n)
+  {
     while (n > 0 && state_ != State::Done) {
       size_t k = 0;
       switch (state_) {
@@ -524,18 +604,21 @@ class AudioAnalyzer {
         case State::Fmt:
           k = std::min(n, need_ - buf_.size());
           buf_.insert(buf_.end(), p, p + k);
-          if (buf_.size() == need_) header_complete();
+          if (buf_.size() == need_)
+            header_complete();
           break;
         case State::Skip:
           k = size_t(std::min<uint64_t>(n, remaining_));
           remaining_ -= k;
-          if (remaining_ == 0) expect_chunk_header();
+          if (remaining_ == 0)
+            expect_chunk_header();
           break;
         case State::Data:
           k = unbounded_ ? n : size_t(std::min<uint64_t>(n, remaining_));
           detector_->feed(p, k);
           result_.data_bytes += k;
-          if (!unbounded_ && (remaining_ -= k) == 0) state_ = State::Done;  // later chunks are not audio
+          if (!unbounded_ && (remaining_ -= k) == 0)
+            state_ = State::Done;  // later chunks are not audio
           break;
         case State::Done:
           break;
@@ -545,8 +628,10 @@ class AudioAnalyzer {
     }
   }
 
-  void finish() {
-    if (finished_) return;
+  void finish()
+  {
+    if (finished_)
+      return;
     finished_ = true;
     if (detector_) {
       detector_->flush();
@@ -571,20 +656,25 @@ class AudioAnalyzer {
  private:
   enum class State { Riff, ChunkHeader, Fmt, Skip, Data, Done };
 
-  void expect_chunk_header() {
+  void expect_chunk_header()
+  {
     state_ = State::ChunkHeader;
     need_ = 8;
     buf_.clear();
   }
-  void fail(std::string error) {
-    if (header_.error.empty()) header_.error = std::move(error);
+  void fail(std::string error)
+  {
+    if (header_.error.empty())
+      header_.error = std::move(error);
     state_ = State::Done;
   }
 
-  void header_complete() {
+  void header_complete()
+  {
     const uint8_t *b = buf_.data();
     if (state_ == State::Riff) {
-      if (memcmp(b, "RIFF", 4) != 0 || memcmp(b + 8, "WAVE", 4) != 0) return fail("not a RIFF/WAVE file");
+      if (memcmp(b, "RIFF", 4) != 0 || memcmp(b + 8, "WAVE", 4) != 0)
+        return fail("not a RIFF/WAVE file");
       riff_ = true;
       header_.riff_size = le32(b + 4);
       return expect_chunk_header();
@@ -595,29 +685,35 @@ class AudioAnalyzer {
     }
     const uint32_t size = le32(b + 4);
     if (memcmp(b, "fmt ", 4) == 0) {
-      if (size < 16 || size > 1024) return fail("\"fmt \" chunk of " + std::to_string(size) + " bytes");
+      if (size < 16 || size > 1024)
+        return fail("\"fmt \" chunk of " + std::to_string(size) + " bytes");
       fmt_size_ = size;
       need_ = size + (size & 1);
       buf_.clear();
       state_ = State::Fmt;
     } else if (memcmp(b, "data", 4) == 0) {
       header_.data_size = size;
-      if (!fmt_seen_) return fail("\"data\" chunk before \"fmt \"");
-      if (!header_.error.empty()) return fail(header_.error);  // not 16-bit PCM: not analysed
+      if (!fmt_seen_)
+        return fail("\"data\" chunk before \"fmt \"");
+      if (!header_.error.empty())
+        return fail(header_.error);  // not 16-bit PCM: not analysed
       header_.valid = true;
-      unbounded_ = size == 0 || size == 0xFFFFFFFFu;  // written by a streaming encoder: read to the end
+      unbounded_ =
+          size == 0 || size == 0xFFFFFFFFu;  // written by a streaming encoder: read to the end
       remaining_ = size;
-      detector_ =
-          std::make_unique<SpeechDetector>(header_.rate, header_.channels, opts_.silence_ms, opts_.threshold_dbfs);
+      detector_ = std::make_unique<SpeechDetector>(header_.rate, header_.channels, opts_.silence_ms,
+                                                   opts_.threshold_dbfs);
       state_ = State::Data;
     } else {
       remaining_ = uint64_t(size) + (size & 1);
       state_ = State::Skip;
-      if (remaining_ == 0) expect_chunk_header();
+      if (remaining_ == 0)
+        expect_chunk_header();
     }
   }
 
-  void parse_fmt() {
+  void parse_fmt()
+  {
     const uint8_t *f = buf_.data();
     fmt_seen_ = true;
     header_.audio_format = le16(f);
@@ -626,7 +722,8 @@ class AudioAnalyzer {
     header_.bits = le16(f + 14);
     block_align_ = le16(f + 12);
     uint16_t format = header_.audio_format;
-    if (format == 0xFFFE && fmt_size_ >= 40) format = le16(f + 24);  // SubFormat GUID starts with the code
+    if (format == 0xFFFE && fmt_size_ >= 40)
+      format = le16(f + 24);  // SubFormat GUID starts with the code
     if (format != 1)
       header_.error = "audio format " + std::to_string(header_.audio_format) + " is not PCM (1)";
     else if (header_.bits != 16)
@@ -635,7 +732,8 @@ class AudioAnalyzer {
       header_.error = std::to_string(header_.channels) + " channels";
     else if (header_.rate < 1000 || header_.rate > 384000)
       header_.error = "sample rate " + std::to_string(header_.rate);
-    else if (le32(f + 8) != header_.rate * header_.channels * 2u || block_align_ != header_.channels * 2u)
+    else if (le32(f + 8) != header_.rate * header_.channels * 2u ||
+             block_align_ != header_.channels * 2u)
       header_.error = "byte rate or block align does not match the format";
   }
 
@@ -664,19 +762,26 @@ class MultipartReader {
   };
 
   MultipartReader(const std::string &boundary, Callbacks cb)
-      : delim_("\r\n--" + boundary), buf_("\r\n"), cb_(std::move(cb)) {}  // "\r\n": the first boundary has none
+      : delim_("\r\n--" + boundary), buf_("\r\n"), cb_(std::move(cb))
+  {
+  }  // "\r\n": the first boundary has none
 
-  void feed(const uint8_t *p, size_t n) {
-    if (state_ == State::Epilogue || state_ == State::Failed) return;
+  void feed(const uint8_t *p, size_t n)
+  {
+    if (state_ == State::Epilogue || state_ == State::Failed)
+      return;
     buf_.append(reinterpret_cast<const char *>(p), n);
     while (step()) {
     }
   }
 
   // After the last chunk: false (see error()) unless the closing boundary was seen.
-  bool finish() {
-    if (state_ == State::Body) cb_.end();
-    if (state_ != State::Epilogue && state_ != State::Failed) fail("the body ended before the closing boundary");
+  bool finish()
+  {
+    if (state_ == State::Body)
+      cb_.end();
+    if (state_ != State::Epilogue && state_ != State::Failed)
+      fail("the body ended before the closing boundary");
     return state_ == State::Epilogue;
   }
   const std::string &error() const { return error_; }
@@ -684,8 +789,10 @@ class MultipartReader {
  private:
   enum class State { Preamble, AfterBoundary, Headers, Body, Epilogue, Failed };
 
-  bool fail(const char *why) {
-    if (error_.empty()) error_ = why;
+  bool fail(const char *why)
+  {
+    if (error_.empty())
+      error_ = why;
     state_ = State::Failed;
     buf_.clear();
     return false;
@@ -694,7 +801,8 @@ class MultipartReader {
   size_t keep_back() const { return std::min(buf_.size(), delim_.size() - 1); }
 
   // One state transition; false when more input is needed.
-  bool step() {
+  bool step()
+  {
     switch (state_) {
       case State::Preamble: {
         const size_t pos = buf_.find(delim_);
@@ -707,32 +815,38 @@ class MultipartReader {
         return true;
       }
       case State::AfterBoundary: {
-        if (buf_.size() < 2) return false;
+        if (buf_.size() < 2)
+          return false;
         if (buf_.compare(0, 2, "--") == 0) {
           state_ = State::Epilogue;
           buf_.clear();
           return false;
         }
         const size_t eol = buf_.find("\r\n");
-        if (eol == std::string::npos) return buf_.size() > 256 ? fail("garbage after a boundary") : false;
-        if (buf_.find_first_not_of(" \t") < eol) return fail("garbage after a boundary");
+        if (eol == std::string::npos)
+          return buf_.size() > 256 ? fail("garbage after a boundary") : false;
+        if (buf_.find_first_not_of(" \t") < eol)
+          return fail("garbage after a boundary");
         drop(eol + 2);
         state_ = State::Headers;
         return true;
       }
       case State::Headers: {
-        if (buf_.size() < 2) return false;
+        if (buf_.size() < 2)
+          return false;
         size_t end = 0, skip = 2;  // a part without headers: just the empty line
         if (buf_.compare(0, 2, "\r\n") != 0) {
           end = buf_.find("\r\n\r\n");
-          if (end == std::string::npos) return buf_.size() > kMaxPartHeaders ? fail("part headers too long") : false;
+          if (end == std::string::npos)
+            return buf_.size() > kMaxPartHeaders ? fail("part headers too long") : false;
           skip = end + 4;
         }
         SoupMessageHeaders *h = soup_message_headers_new(SOUP_MESSAGE_HEADERS_MULTIPART);
         bool ok = true;
         for (size_t at = 0; at < end && ok;) {
           size_t eol = buf_.find("\r\n", at);
-          if (eol == std::string::npos || eol > end) eol = end;
+          if (eol == std::string::npos || eol > end)
+            eol = end;
           const std::string line = buf_.substr(at, eol - at);
           const size_t colon = line.find(':');
           if (colon == std::string::npos || colon == 0) {
@@ -758,11 +872,13 @@ class MultipartReader {
         const size_t pos = buf_.find(delim_);
         if (pos == std::string::npos) {
           const size_t n = buf_.size() - keep_back();
-          if (n) cb_.data(reinterpret_cast<const uint8_t *>(buf_.data()), n);
+          if (n)
+            cb_.data(reinterpret_cast<const uint8_t *>(buf_.data()), n);
           drop(n);
           return false;
         }
-        if (pos) cb_.data(reinterpret_cast<const uint8_t *>(buf_.data()), pos);
+        if (pos)
+          cb_.data(reinterpret_cast<const uint8_t *>(buf_.data()), pos);
         cb_.end();
         drop(pos + delim_.size());
         state_ = State::AfterBoundary;
@@ -789,8 +905,10 @@ class MultipartReader {
 // short; other bodies are kept whole up to kMaxSmallBody and parsed at the end.
 struct ReceivedPart {
   explicit ReceivedPart(const Options &o) : audio(o), checksum(g_checksum_new(G_CHECKSUM_SHA256)) {}
-  ~ReceivedPart() {
-    if (checksum) g_checksum_free(checksum);
+  ~ReceivedPart()
+  {
+    if (checksum)
+      g_checksum_free(checksum);
   }
   ReceivedPart(const ReceivedPart &) = delete;
   ReceivedPart &operator=(const ReceivedPart &) = delete;
@@ -804,25 +922,31 @@ struct ReceivedPart {
 
 class RequestBody {
  public:
-  RequestBody(SoupMessageHeaders *headers, const Options &opts) : opts_(opts) {
+  RequestBody(SoupMessageHeaders *headers, const Options &opts) : opts_(opts)
+  {
     GHashTable *params = nullptr;
     const char *type = soup_message_headers_get_content_type(headers, &params);
     media_type_ = type ? type : "";
-    for (auto &c : media_type_) c = g_ascii_tolower(c);
+    for (auto &c : media_type_)
+      c = g_ascii_tolower(c);
     if (media_type_ == "multipart/form-data") {
-      const char *boundary = params ? static_cast<const char *>(g_hash_table_lookup(params, "boundary")) : nullptr;
+      const char *boundary =
+          params ? static_cast<const char *>(g_hash_table_lookup(params, "boundary")) : nullptr;
       if (boundary && *boundary)
         reader_ = std::make_unique<MultipartReader>(
-            boundary, MultipartReader::Callbacks{[this](SoupMessageHeaders *h) { begin_part(h); },
-                                                 [this](const uint8_t *p, size_t n) { part_data(p, n); },
-                                                 [this] { end_part(); }});
+            boundary,
+            MultipartReader::Callbacks{[this](SoupMessageHeaders *h) { begin_part(h); },
+                                       [this](const uint8_t *p, size_t n) { part_data(p, n); },
+                                       [this] { end_part(); }});
       else
         multipart_error_ = "no boundary in the Content-Type";
     }
-    if (params) g_hash_table_destroy(params);
+    if (params)
+      g_hash_table_destroy(params);
   }
 
-  void feed(const uint8_t *p, size_t n) {
+  void feed(const uint8_t *p, size_t n)
+  {
     size_ += n;
     if (reader_) {
       reader_->feed(p, n);
@@ -838,11 +962,15 @@ class RequestBody {
   }
 
   // After the last chunk: closes the multipart stream, parses JSON or urlencoded bodies.
-  void finish() {
-    if (finished_) return;
+  void finish()
+  {
+    if (finished_)
+      return;
     finished_ = true;
-    if (reader_ && !reader_->finish()) multipart_error_ = reader_->error();
-    if (too_large_ || reader_) return;
+    if (reader_ && !reader_->finish())
+      multipart_error_ = reader_->error();
+    if (too_large_ || reader_)
+      return;
     if (media_type_ == "application/json") {
       json_.reset(json_parser_new());
       GError *error = nullptr;
@@ -865,25 +993,31 @@ class RequestBody {
   const std::string &raw() const { return raw_; }
   const std::string &multipart_error() const { return multipart_error_; }
   const std::string &json_error() const { return json_error_; }
-  JsonObject *json_object() const {
-    return json_ && json_error_.empty() ? json_node_get_object(json_parser_get_root(json_.get())) : nullptr;
+  JsonObject *json_object() const
+  {
+    return json_ && json_error_.empty() ? json_node_get_object(json_parser_get_root(json_.get()))
+                                        : nullptr;
   }
   const std::vector<std::unique_ptr<ReceivedPart>> &parts() const { return parts_; }
   const std::vector<FormPart> &form_fields() const { return form_fields_; }
 
   // The first uploaded file (a multipart part with a filename) named `name`.
-  const ReceivedPart *file(const char *name) const {
+  const ReceivedPart *file(const char *name) const
+  {
     for (const auto &p : parts_)
-      if (p->is_file() && p->info.name == name) return p.get();
+      if (p->is_file() && p->info.name == name)
+        return p.get();
     return nullptr;
   }
 
   // A text field: a JSON member (strings, numbers and booleans as text), an
   // urlencoded field or a multipart part without a filename.
-  bool field(const char *name, std::string *value) const {
+  bool field(const char *name, std::string *value) const
+  {
     if (JsonObject *obj = json_object()) {
       JsonNode *node = json_object_get_member(obj, name);
-      if (!node || !JSON_NODE_HOLDS_VALUE(node)) return false;
+      if (!node || !JSON_NODE_HOLDS_VALUE(node))
+        return false;
       switch (json_node_get_value_type(node)) {
         case G_TYPE_STRING:
           *value = json_node_get_string(node);
@@ -912,12 +1046,14 @@ class RequestBody {
   }
 
  private:
-  void begin_part(SoupMessageHeaders *h) {
+  void begin_part(SoupMessageHeaders *h)
+  {
     auto part = std::make_unique<ReceivedPart>(opts_);
     char *disposition = nullptr;
     GHashTable *params = nullptr;
     if (soup_message_headers_get_content_disposition(h, &disposition, &params)) {
-      if (const auto *name = static_cast<const char *>(g_hash_table_lookup(params, "name"))) part->info.name = name;
+      if (const auto *name = static_cast<const char *>(g_hash_table_lookup(params, "name")))
+        part->info.name = name;
       gpointer filename = nullptr;
       if (g_hash_table_lookup_extended(params, "filename", nullptr, &filename)) {
         part->has_filename = true;
@@ -926,42 +1062,50 @@ class RequestBody {
       g_free(disposition);
       g_hash_table_destroy(params);
     }
-    if (const char *type = soup_message_headers_get_one(h, "Content-Type")) part->info.content_type = type;
+    if (const char *type = soup_message_headers_get_one(h, "Content-Type"))
+      part->info.content_type = type;
     parts_.push_back(std::move(part));
   }
 
-  void part_data(const uint8_t *p, size_t n) {
+  void part_data(const uint8_t *p, size_t n)
+  {
     ReceivedPart &part = *parts_.back();
     part.info.size += n;
     g_checksum_update(part.checksum, p, gssize(n));
     part.audio.feed(p, n);
     if (!part.is_file() && part.info.text.size() < kMaxFieldText)
-      part.info.text.append(reinterpret_cast<const char *>(p), std::min(n, kMaxFieldText - part.info.text.size()));
+      part.info.text.append(reinterpret_cast<const char *>(p),
+                            std::min(n, kMaxFieldText - part.info.text.size()));
   }
 
-  void end_part() {
+  void end_part()
+  {
     ReceivedPart &part = *parts_.back();
     part.info.sha256 = g_checksum_get_string(part.checksum);
     g_checksum_free(std::exchange(part.checksum, nullptr));
     part.audio.finish();
-    if (part.audio.is_riff()) part.info.wav = part.audio.header();
+    if (part.audio.is_riff())
+      part.info.wav = part.audio.header();
   }
 
-  void parse_urlencoded() {
+  void parse_urlencoded()
+  {
     g_auto(GStrv) pairs = g_strsplit(raw_.c_str(), "&", -1);
     for (char **p = pairs; *p; ++p) {
-      if (!**p) continue;
+      if (!**p)
+        continue;
       std::string pair = *p;
       std::replace(pair.begin(), pair.end(), '+', ' ');
       const size_t eq = pair.find('=');
       g_autofree char *name = g_uri_unescape_string(pair.substr(0, eq).c_str(), nullptr);
-      g_autofree char *value =
-          g_uri_unescape_string(eq == std::string::npos ? "" : pair.substr(eq + 1).c_str(), nullptr);
+      g_autofree char *value = g_uri_unescape_string(
+          eq == std::string::npos ? "" : pair.substr(eq + 1).c_str(), nullptr);
       FormPart f;
       f.name = name ? name : pair.substr(0, eq);
       f.text = value ? value : "";
       f.size = f.text.size();
-      g_autofree char *sha = g_compute_checksum_for_string(G_CHECKSUM_SHA256, f.text.data(), gssize(f.text.size()));
+      g_autofree char *sha =
+          g_compute_checksum_for_string(G_CHECKSUM_SHA256, f.text.data(), gssize(f.text.size()));
       f.sha256 = sha;
       form_fields_.push_back(std::move(f));
     }
@@ -992,12 +1136,15 @@ struct Transcript {
 
 // A 16-bit PCM WAV: the detected speech segments. Anything else: one segment per
 // script line (at least one) of 3 s each. Texts: script lines from line 0.
-Transcript make_transcript(const AudioAnalyzer::Result &audio, const std::string &name, const Options &o) {
+Transcript make_transcript(const AudioAnalyzer::Result &audio, const std::string &name,
+                           const Options &o)
+{
   Transcript t;
   t.media_url = name;
   if (audio.pcm) {
     for (size_t i = 0; i < audio.segments_ns.size(); ++i)
-      t.segments.push_back({audio.segments_ns[i].first, audio.segments_ns[i].second, script_line(o, i)});
+      t.segments.push_back(
+          {audio.segments_ns[i].first, audio.segments_ns[i].second, script_line(o, i)});
     t.duration_ns = audio.duration_ns;
   } else {
     const size_t n = std::max<size_t>(1, o.script.size());
@@ -1021,7 +1168,8 @@ namespace detail {
 // other threads (guarded by mu_, changes signalled on cond_).
 class Core {
  public:
-  explicit Core(Options o) : opts(std::move(o)) {
+  explicit Core(Options o) : opts(std::move(o))
+  {
     g_mutex_init(&mu_);
     g_cond_init(&cond_);
   }
@@ -1031,58 +1179,70 @@ class Core {
   void stop();
 
   // Records (any thread).
-  size_t add_record(SessionRecord r) {
+  size_t add_record(SessionRecord r)
+  {
     Locker l(&mu_);
     records_.push_back(std::move(r));
     g_cond_broadcast(&cond_);
     return records_.size() - 1;
   }
   template <typename F>
-  void update_record(size_t i, F &&f) {
+  void update_record(size_t i, F &&f)
+  {
     Locker l(&mu_);
     f(records_.at(i));
     g_cond_broadcast(&cond_);
   }
-  void count_handshake() {
+  void count_handshake()
+  {
     Locker l(&mu_);
     ++handshakes_;
   }
-  uint16_t port() const {
+  uint16_t port() const
+  {
     Locker l(&mu_);
     return port_;
   }
-  int handshakes() const {
+  int handshakes() const
+  {
     Locker l(&mu_);
     return handshakes_;
   }
-  std::vector<SessionRecord> records() const {
+  std::vector<SessionRecord> records() const
+  {
     Locker l(&mu_);
     return records_;
   }
   // Waits (on cond_) until pred(records) holds; false on timeout.
   bool wait_until(const std::function<bool(const std::vector<SessionRecord> &)> &pred,
-                  unsigned timeout_ms) const {
+                  unsigned timeout_ms) const
+  {
     return wait_for(pred, records_, timeout_ms);
   }
 
   // REST records (any thread).
-  size_t add_rest(RestRecord r) {
+  size_t add_rest(RestRecord r)
+  {
     Locker l(&mu_);
     rest_records_.push_back(std::move(r));
     g_cond_broadcast(&cond_);
     return rest_records_.size() - 1;
   }
   template <typename F>
-  void update_rest(size_t i, F &&f) {
+  void update_rest(size_t i, F &&f)
+  {
     Locker l(&mu_);
     f(rest_records_.at(i));
     g_cond_broadcast(&cond_);
   }
-  std::vector<RestRecord> rest_records() const {
+  std::vector<RestRecord> rest_records() const
+  {
     Locker l(&mu_);
     return rest_records_;
   }
-  bool wait_rest(const std::function<bool(const std::vector<RestRecord> &)> &pred, unsigned timeout_ms) const {
+  bool wait_rest(const std::function<bool(const std::vector<RestRecord> &)> &pred,
+                 unsigned timeout_ms) const
+  {
     return wait_for(pred, rest_records_, timeout_ms);
   }
 
@@ -1093,11 +1253,13 @@ class Core {
 
  private:
   template <typename Pred, typename Records>
-  bool wait_for(const Pred &pred, const Records &records, unsigned timeout_ms) const {
+  bool wait_for(const Pred &pred, const Records &records, unsigned timeout_ms) const
+  {
     const gint64 deadline = g_get_monotonic_time() + gint64(timeout_ms) * 1000;
     Locker l(&mu_);
     while (!pred(records))
-      if (!g_cond_wait_until(&cond_, &mu_, deadline)) return pred(records);
+      if (!g_cond_wait_until(&cond_, &mu_, deadline))
+        return pred(records);
     return true;
   }
   void thread_main(uint16_t port);
@@ -1131,13 +1293,15 @@ namespace {
 // Harf live: one WebSocket connection.
 class HarfLiveSession {
  public:
-  HarfLiveSession(HarfLiveService &svc, detail::Core &core, size_t record, SoupWebsocketConnection *conn);
+  HarfLiveSession(HarfLiveService &svc, detail::Core &core, size_t record,
+                  SoupWebsocketConnection *conn);
   ~HarfLiveSession();
   HarfLiveSession(const HarfLiveSession &) = delete;
   HarfLiveSession &operator=(const HarfLiveSession &) = delete;
 
   bool is_closed() const { return closed_; }
-  void close(gushort code, const char *reason) {
+  void close(gushort code, const char *reason)
+  {
     if (soup_websocket_connection_get_state(conn_.get()) == SOUP_WEBSOCKET_STATE_OPEN)
       soup_websocket_connection_close(conn_.get(), code, reason);
   }
@@ -1169,7 +1333,8 @@ class HarfLiveSession {
   void deliver(const Batch &b);
   void arm_timer();
   template <typename F>
-  void update(F &&f) {
+  void update(F &&f)
+  {
     core_.update_record(record_, std::forward<F>(f));
   }
 
@@ -1191,56 +1356,74 @@ class HarfLiveSession {
 // Harf live: the endpoint (handshake check, sessions).
 class HarfLiveService {
  public:
-  HarfLiveService(detail::Core &core, SoupServer *server) : core_(core), server_(server) {
+  HarfLiveService(detail::Core &core, SoupServer *server) : core_(core), server_(server)
+  {
     for (const char *path : kHarfLivePaths) {
       soup_server_add_handler(server_, path, http_cb, this, nullptr);
-      soup_server_add_websocket_handler(server_, path, nullptr, nullptr, websocket_cb, this, nullptr);
+      soup_server_add_websocket_handler(server_, path, nullptr, nullptr, websocket_cb, this,
+                                        nullptr);
     }
   }
-  ~HarfLiveService() {
-    for (const char *path : kHarfLivePaths) soup_server_remove_handler(server_, path);
+  ~HarfLiveService()
+  {
+    for (const char *path : kHarfLivePaths)
+      soup_server_remove_handler(server_, path);
     sessions_.clear();
   }
   HarfLiveService(const HarfLiveService &) = delete;
   HarfLiveService &operator=(const HarfLiveService &) = delete;
 
-  void close_all(gushort code, const char *reason) {
-    for (auto &s : sessions_) s->close(code, reason);
+  void close_all(gushort code, const char *reason)
+  {
+    for (auto &s : sessions_)
+      s->close(code, reason);
   }
-  size_t open_count() const {
-    return size_t(std::count_if(sessions_.begin(), sessions_.end(), [](const auto &s) { return !s->is_closed(); }));
+  size_t open_count() const
+  {
+    return size_t(std::count_if(sessions_.begin(), sessions_.end(),
+                                [](const auto &s) { return !s->is_closed(); }));
   }
   void session_closed() { core_.connection_closed(); }
 
  private:
-  static void http_cb(SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *, gpointer self) {
-    guarded("harf-live handshake", [&] { static_cast<HarfLiveService *>(self)->on_http(msg, path); });
+  static void http_cb(SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *,
+                      gpointer self)
+  {
+    guarded("harf-live handshake",
+            [&] { static_cast<HarfLiveService *>(self)->on_http(msg, path); });
   }
-  static void websocket_cb(SoupServer *, SoupServerMessage *msg, const char *path, SoupWebsocketConnection *conn,
-                           gpointer self) {
-    guarded("harf-live connect", [&] { static_cast<HarfLiveService *>(self)->on_websocket(msg, path, conn); });
+  static void websocket_cb(SoupServer *, SoupServerMessage *msg, const char *path,
+                           SoupWebsocketConnection *conn, gpointer self)
+  {
+    guarded("harf-live connect",
+            [&] { static_cast<HarfLiveService *>(self)->on_websocket(msg, path, conn); });
   }
 
   // Runs before libsoup's WebSocket handshake; setting a status here stops the upgrade.
-  void on_http(SoupServerMessage *msg, const char *path) {
+  void on_http(SoupServerMessage *msg, const char *path)
+  {
     SoupMessageHeaders *req = soup_server_message_get_request_headers(msg);
     if (std::none_of(std::begin(kHarfLivePaths), std::end(kHarfLivePaths),
                      [&](const char *p) { return g_strcmp0(p, path) == 0; })) {
       respond_error(msg, SOUP_STATUS_NOT_FOUND, "Not found.");
       return;
     }
-    if (soup_message_headers_header_contains(req, "Upgrade", "websocket")) core_.count_handshake();
+    if (soup_message_headers_header_contains(req, "Upgrade", "websocket"))
+      core_.count_handshake();
     if (core_.opts.reject_token ||
         !token_authorized(core_.opts.token, soup_message_headers_get_one(req, "Authorization"))) {
       g_info("request on %s rejected: 401", path);
-      soup_message_headers_replace(soup_server_message_get_response_headers(msg), "WWW-Authenticate", "Token");
+      soup_message_headers_replace(soup_server_message_get_response_headers(msg),
+                                   "WWW-Authenticate", "Token");
       respond_error(msg, SOUP_STATUS_UNAUTHORIZED, "Invalid token.");
     }
     // No status set: libsoup validates the WebSocket handshake next (400 if it is not one).
   }
 
-  void on_websocket(SoupServerMessage *msg, const char *path, SoupWebsocketConnection *conn) {
-    const char *auth = soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "Authorization");
+  void on_websocket(SoupServerMessage *msg, const char *path, SoupWebsocketConnection *conn)
+  {
+    const char *auth =
+        soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "Authorization");
     SessionRecord rec;
     rec.authorization = auth ? auth : "";
     const size_t index = core_.add_record(std::move(rec));
@@ -1248,10 +1431,12 @@ class HarfLiveService {
     g_info("session %zu: connected on %s", index + 1, path);
   }
 
-  static void respond_error(SoupServerMessage *msg, guint status, const char *detail) {
+  static void respond_error(SoupServerMessage *msg, guint status, const char *detail)
+  {
     const std::string body = detail_json(detail);
     soup_server_message_set_status(msg, status, nullptr);
-    soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_COPY, body.data(), body.size());
+    soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_COPY, body.data(),
+                                     body.size());
   }
 
   detail::Core &core_;
@@ -1266,19 +1451,23 @@ HarfLiveSession::HarfLiveSession(HarfLiveService &svc, detail::Core &core, size_
       opts_(core.opts),
       record_(record),
       serial_(unsigned(record + 1)),
-      conn_(SOUP_WEBSOCKET_CONNECTION(g_object_ref(conn))) {
+      conn_(SOUP_WEBSOCKET_CONNECTION(g_object_ref(conn)))
+{
   soup_websocket_connection_set_max_incoming_payload_size(conn, kMaxPayload);
   g_signal_connect(conn, "message", G_CALLBACK(message_cb), this);
   g_signal_connect(conn, "closed", G_CALLBACK(closed_cb), this);
   g_signal_connect(conn, "error", G_CALLBACK(error_cb), this);
 }
 
-HarfLiveSession::~HarfLiveSession() {
+HarfLiveSession::~HarfLiveSession()
+{
   g_signal_handlers_disconnect_by_data(conn_.get(), this);
   timer_.reset();
 }
 
-void HarfLiveSession::message_cb(SoupWebsocketConnection *, gint type, GBytes *message, gpointer self) {
+void HarfLiveSession::message_cb(SoupWebsocketConnection *, gint type, GBytes *message,
+                                 gpointer self)
+{
   guarded("harf-live message", [&] {
     auto *s = static_cast<HarfLiveSession *>(self);
     gsize n = 0;
@@ -1290,15 +1479,19 @@ void HarfLiveSession::message_cb(SoupWebsocketConnection *, gint type, GBytes *m
   });
 }
 
-void HarfLiveSession::closed_cb(SoupWebsocketConnection *, gpointer self) {
+void HarfLiveSession::closed_cb(SoupWebsocketConnection *, gpointer self)
+{
   guarded("harf-live closed", [&] { static_cast<HarfLiveSession *>(self)->on_closed(); });
 }
 
-void HarfLiveSession::error_cb(SoupWebsocketConnection *, GError *error, gpointer self) {
-  g_info("session %u: WebSocket error: %s", static_cast<HarfLiveSession *>(self)->serial_, error->message);
+void HarfLiveSession::error_cb(SoupWebsocketConnection *, GError *error, gpointer self)
+{
+  g_info("session %u: WebSocket error: %s", static_cast<HarfLiveSession *>(self)->serial_,
+         error->message);
 }
 
-void HarfLiveSession::on_binary(const uint8_t *data, size_t n) {
+void HarfLiveSession::on_binary(const uint8_t *data, size_t n)
+{
   size_t offset = 0;
   WavHeader header;
   const bool first = n_binary_++ == 0;
@@ -1306,21 +1499,29 @@ void HarfLiveSession::on_binary(const uint8_t *data, size_t n) {
     header = parse_wav_header(data, n);
     offset = std::min(n, kWavHeaderSize);
     if (header.valid) {
-      detector_ = std::make_unique<SpeechDetector>(header.rate, header.channels, opts_.silence_ms, opts_.threshold_dbfs);
-      g_info("session %u: WAV %u Hz, %u channel(s), %u bit", serial_, header.rate, header.channels, header.bits);
+      detector_ = std::make_unique<SpeechDetector>(header.rate, header.channels, opts_.silence_ms,
+                                                   opts_.threshold_dbfs);
+      g_info("session %u: WAV %u Hz, %u channel(s), %u bit", serial_, header.rate, header.channels,
+             header.bits);
     } else {
-      g_info("session %u: bad WAV header (%s); audio is not analysed", serial_, header.error.c_str());
+      g_info("session %u: bad WAV header (%s); audio is not analysed", serial_,
+             header.error.c_str());
     }
   }
   update([&](SessionRecord &r) {
-    if (first) r.header = header;
+    if (first)
+      r.header = header;
     r.binary_sizes.push_back(n);
     r.pcm_bytes += n - offset;
-    if (finalize_seen_) r.binary_after_finalize = true;
+    if (finalize_seen_)
+      r.binary_after_finalize = true;
   });
-  if (finalize_seen_) return;
-  if (detector_) detector_->feed(data + offset, n - offset);
-  if (closing_ || opts_.never_answer) return;
+  if (finalize_seen_)
+    return;
+  if (detector_)
+    detector_->feed(data + offset, n - offset);
+  if (closing_ || opts_.never_answer)
+    return;
 
   Batch b;
   if (opts_.close_after > 0 && n_binary_ == size_t(opts_.close_after)) {
@@ -1335,28 +1536,33 @@ void HarfLiveSession::on_binary(const uint8_t *data, size_t n) {
   enqueue(std::move(b));
 }
 
-void HarfLiveSession::on_text(const std::string &text) {
+void HarfLiveSession::on_text(const std::string &text)
+{
   if (text != "finalize") {
     update([&](SessionRecord &r) { r.other_text.push_back(text); });
     return;
   }
   update([](SessionRecord &r) { ++r.finalize_count; });
-  if (finalize_seen_) return;
+  if (finalize_seen_)
+    return;
   finalize_seen_ = true;
   g_info("session %u: finalize after %zu binary messages", serial_, n_binary_);
-  if (closing_ || opts_.never_answer) return;
+  if (closing_ || opts_.never_answer)
+    return;
   closing_ = true;
   Batch b;
   if (detector_) {
     detector_->flush();
-    while (detector_->has_completed()) b.items.push_back(segment_reply(detector_->pop_completed(), false));
+    while (detector_->has_completed())
+      b.items.push_back(segment_reply(detector_->pop_completed(), false));
   }
   b.finish = true;
   b.close_code = SOUP_WEBSOCKET_CLOSE_NORMAL;
   enqueue(std::move(b));
 }
 
-void HarfLiveSession::on_closed() {
+void HarfLiveSession::on_closed()
+{
   closed_ = true;
   queue_.clear();
   timer_.reset();
@@ -1368,14 +1574,19 @@ void HarfLiveSession::on_closed() {
 
 // One reply per binary message: the oldest unsent finished segment, else a
 // partial of the open segment (with revisions), else PENDING.
-HarfLiveSession::Outgoing HarfLiveSession::next_reply() {
-  if (detector_ && detector_->has_completed()) return segment_reply(detector_->pop_completed(), false);
+HarfLiveSession::Outgoing HarfLiveSession::next_reply()
+{
+  if (detector_ && detector_->has_completed())
+    return segment_reply(detector_->pop_completed(), false);
   if (detector_ && opts_.revisions)
-    if (const auto *open = detector_->open_confirmed()) return segment_reply(*open, true);
+    if (const auto *open = detector_->open_confirmed())
+      return segment_reply(*open, true);
   return Outgoing{kPending};
 }
 
-HarfLiveSession::Outgoing HarfLiveSession::segment_reply(const SpeechDetector::Segment &seg, bool partial) {
+HarfLiveSession::Outgoing HarfLiveSession::segment_reply(const SpeechDetector::Segment &seg,
+                                                         bool partial)
+{
   std::string line = seg.index < opts_.script.size() ? opts_.script[seg.index] : kPlaceholder;
   g_autofree char *valid = g_utf8_make_valid(line.c_str(), -1);
   line = valid;
@@ -1388,7 +1599,12 @@ HarfLiveSession::Outgoing HarfLiveSession::segment_reply(const SpeechDetector::S
   }
   Outgoing out;
   out.is_segment = true;
-  out.seg = SentSegment{int64_t(seg.index + 1), line, detector_->to_ns(seg.start), detector_->to_ns(seg.end), {}, {},
+  out.seg = SentSegment{int64_t(seg.index + 1),
+                        line,
+                        detector_->to_ns(seg.start),
+                        detector_->to_ns(seg.end),
+                        {},
+                        {},
                         partial};
   out.seg.start_str = format_timedelta(out.seg.start_ns);
   out.seg.end_str = format_timedelta(out.seg.end_ns);
@@ -1397,7 +1613,8 @@ HarfLiveSession::Outgoing HarfLiveSession::segment_reply(const SpeechDetector::S
 }
 
 // Replies leave in the order they were made; with delay_ms each waits that long.
-void HarfLiveSession::enqueue(Batch b) {
+void HarfLiveSession::enqueue(Batch b)
+{
   if (opts_.delay_ms == 0 && queue_.empty()) {
     deliver(b);
     return;
@@ -1407,15 +1624,18 @@ void HarfLiveSession::enqueue(Batch b) {
   arm_timer();
 }
 
-void HarfLiveSession::arm_timer() {
-  if (timer_ || queue_.empty()) return;
+void HarfLiveSession::arm_timer()
+{
+  if (timer_ || queue_.empty())
+    return;
   const gint64 wait_us = std::max<gint64>(0, queue_.front().due_us - g_get_monotonic_time());
   timer_.reset(g_timeout_source_new(guint((wait_us + 999) / 1000)));
   g_source_set_callback(timer_.get(), timer_cb, this, nullptr);
   g_source_attach(timer_.get(), g_main_context_get_thread_default());
 }
 
-gboolean HarfLiveSession::timer_cb(gpointer self) {
+gboolean HarfLiveSession::timer_cb(gpointer self)
+{
   guarded("harf-live timer", [&] {
     auto *s = static_cast<HarfLiveSession *>(self);
     g_source_unref(s->timer_.release());  // returning G_SOURCE_REMOVE destroys it
@@ -1430,20 +1650,26 @@ gboolean HarfLiveSession::timer_cb(gpointer self) {
   return G_SOURCE_REMOVE;
 }
 
-void HarfLiveSession::deliver(const Batch &b) {
-  if (closed_ || soup_websocket_connection_get_state(conn_.get()) != SOUP_WEBSOCKET_STATE_OPEN) return;
+void HarfLiveSession::deliver(const Batch &b)
+{
+  if (closed_ || soup_websocket_connection_get_state(conn_.get()) != SOUP_WEBSOCKET_STATE_OPEN)
+    return;
   for (const Outgoing &o : b.items) {
     soup_websocket_connection_send_text(conn_.get(), o.text.c_str());
     update([&](SessionRecord &r) {
       r.replies.push_back(o.text);
-      if (o.is_segment) r.segments.push_back(o.seg);
+      if (o.is_segment)
+        r.segments.push_back(o.seg);
     });
     if (o.is_segment)
-      g_info("session %u: %s %" G_GINT64_FORMAT " [%s - %s] %s", serial_, o.seg.partial ? "partial" : "segment",
-             o.seg.id, o.seg.start_str.c_str(), o.seg.end_str.c_str(), o.seg.text.c_str());
+      g_info("session %u: %s %" G_GINT64_FORMAT " [%s - %s] %s", serial_,
+             o.seg.partial ? "partial" : "segment", o.seg.id, o.seg.start_str.c_str(),
+             o.seg.end_str.c_str(), o.seg.text.c_str());
   }
-  if (b.finish) update([](SessionRecord &r) { r.finished = true; });
-  if (b.close_code) close(b.close_code, nullptr);
+  if (b.finish)
+    update([](SessionRecord &r) { r.finished = true; });
+  if (b.close_code)
+    close(b.close_code, nullptr);
 }
 
 // ---------------------------------------------------------------------------
@@ -1456,34 +1682,46 @@ struct Answer {
   unsigned delay_ms = 0;  // hold the answer back this long
 };
 
-Answer json_answer(guint status, std::string body) {
+Answer json_answer(guint status, std::string body)
+{
   Answer a;
   a.status = status;
   a.body = std::move(body);
   return a;
 }
-Answer detail_answer(guint status, const char *detail) { return json_answer(status, detail_body(detail)); }
-Answer field_error(const char *field, const std::string &message) {
+Answer detail_answer(guint status, const char *detail)
+{
+  return json_answer(status, detail_body(detail));
+}
+Answer field_error(const char *field, const std::string &message)
+{
   return json_answer(SOUP_STATUS_BAD_REQUEST, field_error_body(field, message));
 }
-Answer unauthorized(const char *detail) {
+Answer unauthorized(const char *detail)
+{
   Answer a = detail_answer(SOUP_STATUS_UNAUTHORIZED, detail);
   a.headers.emplace_back("WWW-Authenticate", "Token");
   return a;
 }
-Answer method_not_allowed(const std::string &method) {
-  return detail_answer(SOUP_STATUS_METHOD_NOT_ALLOWED, ("Method \"" + method + "\" not allowed.").c_str());
+Answer method_not_allowed(const std::string &method)
+{
+  return detail_answer(SOUP_STATUS_METHOD_NOT_ALLOWED,
+                       ("Method \"" + method + "\" not allowed.").c_str());
 }
-Answer unsupported_media(const std::string &type) {
+Answer unsupported_media(const std::string &type)
+{
   return detail_answer(SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE,
                        ("Unsupported media type \"" + type + "\" in request.").c_str());
 }
 // Errors every endpoint reports the same way: a body too large or not parseable.
-bool body_error(const RequestBody &b, Answer *a) {
+bool body_error(const RequestBody &b, Answer *a)
+{
   if (b.too_large())
-    *a = detail_answer(SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "Request body too large (use multipart/form-data).");
+    *a = detail_answer(SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
+                       "Request body too large (use multipart/form-data).");
   else if (b.is_multipart() && !b.multipart_error().empty())
-    *a = detail_answer(SOUP_STATUS_BAD_REQUEST, ("Multipart form parse error - " + b.multipart_error()).c_str());
+    *a = detail_answer(SOUP_STATUS_BAD_REQUEST,
+                       ("Multipart form parse error - " + b.multipart_error()).c_str());
   else if (b.is_json() && !b.json_error().empty())
     *a = detail_answer(SOUP_STATUS_BAD_REQUEST, ("JSON parse error - " + b.json_error()).c_str());
   else
@@ -1506,20 +1744,29 @@ class HarfRestService {
   HarfRestService(const HarfRestService &) = delete;
   HarfRestService &operator=(const HarfRestService &) = delete;
 
-  static const char *kind(const RequestBody &b) { return poll_ids(b) ? "harf-poll" : "harf-transcribe"; }
+  static const char *kind(const RequestBody &b)
+  {
+    return poll_ids(b) ? "harf-poll" : "harf-transcribe";
+  }
 
-  Answer handle(RestRequest &r) {
-    if (!token_authorized(opts_.token, r.authorization)) return unauthorized("Invalid token.");
-    if (r.method != "POST") return method_not_allowed(r.method);
+  Answer handle(RestRequest &r)
+  {
+    if (!token_authorized(opts_.token, r.authorization))
+      return unauthorized("Invalid token.");
+    if (r.method != "POST")
+      return method_not_allowed(r.method);
     Answer error;
-    if (body_error(r.body, &error)) return error;
+    if (body_error(r.body, &error))
+      return error;
     if (r.body.is_json()) {
-      if (JsonArray *ids = poll_ids(r.body)) return poll(r, ids);
+      if (JsonArray *ids = poll_ids(r.body))
+        return poll(r, ids);
       if (json_object_has_member(r.body.json_object(), "media_urls"))
         return field_error("media_urls", "unsupported in the emulator");
       return field_error("media_urls", "This field is required.");
     }
-    if (r.body.is_multipart() || r.body.media_type() == "application/x-www-form-urlencoded") return upload(r);
+    if (r.body.is_multipart() || r.body.media_type() == "application/x-www-form-urlencoded")
+      return upload(r);
     return unsupported_media(r.body.media_type());
   }
 
@@ -1529,26 +1776,33 @@ class HarfRestService {
     unsigned polls = 0;
   };
 
-  static JsonArray *poll_ids(const RequestBody &b) {
+  static JsonArray *poll_ids(const RequestBody &b)
+  {
     JsonObject *obj = b.json_object();
-    if (!obj) return nullptr;
+    if (!obj)
+      return nullptr;
     for (const char *name : {"tasks_ids", "task_ids"}) {
       JsonNode *node = json_object_get_member(obj, name);
-      if (node && JSON_NODE_HOLDS_ARRAY(node)) return json_node_get_array(node);
+      if (node && JSON_NODE_HOLDS_ARRAY(node))
+        return json_node_get_array(node);
     }
     return nullptr;
   }
 
-  Answer upload(RestRequest &r) {
+  Answer upload(RestRequest &r)
+  {
     const ReceivedPart *media = r.body.file("media");
-    if (!media) return field_error("media", "No file was submitted. Check the encoding type on the form.");
+    if (!media)
+      return field_error("media", "No file was submitted. Check the encoding type on the form.");
     bool wait = true;
     std::string text;
-    if (r.body.field("wait", &text) && !parse_bool(text, &wait)) return field_error("wait", "Must be a valid boolean.");
+    if (r.body.field("wait", &text) && !parse_bool(text, &wait))
+      return field_error("wait", "Must be a valid boolean.");
     Transcript t = make_transcript(media->audio.result(), media->info.filename, opts_);
-    g_info("harf upload %s: %" G_GUINT64_FORMAT " bytes, %s, %zu segment(s), wait=%s", media->info.filename.c_str(),
-           media->info.size, media->audio.result().pcm ? "PCM WAV" : "not a PCM WAV (script lines)", t.segments.size(),
-           wait ? "true" : "false");
+    g_info("harf upload %s: %" G_GUINT64_FORMAT " bytes, %s, %zu segment(s), wait=%s",
+           media->info.filename.c_str(), media->info.size,
+           media->audio.result().pcm ? "PCM WAV" : "not a PCM WAV (script lines)",
+           t.segments.size(), wait ? "true" : "false");
     if (wait) {
       Answer a = json_answer(SOUP_STATUS_OK, finished_body({&t}));
       a.delay_ms = opts_.delay_ms;
@@ -1571,9 +1825,11 @@ class HarfRestService {
 
   // PENDING for a task's first poll_pending polls (and for unknown ids, as celery
   // does), then its result; several ids answer together once all are done.
-  Answer poll(RestRequest &r, JsonArray *ids) {
+  Answer poll(RestRequest &r, JsonArray *ids)
+  {
     const guint n = json_array_get_length(ids);
-    if (n == 0) return field_error("tasks_ids", "This list may not be empty.");
+    if (n == 0)
+      return field_error("tasks_ids", "This list may not be empty.");
     bool pending = false;
     std::vector<const Transcript *> done;
     for (guint i = 0; i < n; ++i) {
@@ -1591,14 +1847,21 @@ class HarfRestService {
     return json_answer(SOUP_STATUS_OK, pending ? state_body("PENDING") : finished_body(done));
   }
 
-  std::string finished_body(const std::vector<const Transcript *> &ts) const {
-    if (opts_.harf_failure) return state_body("FAILURE");
-    if (opts_.harf_timeout) return state_body("TIMEOUT");
+  std::string finished_body(const std::vector<const Transcript *> &ts) const
+  {
+    if (opts_.harf_failure)
+      return state_body("FAILURE");
+    if (opts_.harf_timeout)
+      return state_body("TIMEOUT");
     JsonWriter w;
     w.begin_array();
     for (const Transcript *t : ts) {
       int64_t words = 0, known = 0;
-      w.begin_object().key("media_url").string(t->media_url).key("duration").string(format_timedelta(t->duration_ns));
+      w.begin_object()
+          .key("media_url")
+          .string(t->media_url)
+          .key("duration")
+          .string(format_timedelta(t->duration_ns));
       w.key("segments").begin_array();
       for (const auto &s : t->segments) {
         w.begin_object()
@@ -1609,10 +1872,17 @@ class HarfRestService {
             .key("text")
             .string(s.text)
             .end_object();
-        for (const Word &word : split_words(s.text)) ++words, known += word.uncertain ? 0 : 1;
+        for (const Word &word : split_words(s.text))
+          ++words, known += word.uncertain ? 0 : 1;
       }
       w.end_array();
-      w.key("stats").begin_object().key("words").integer(words).key("known_words").integer(known).end_object();
+      w.key("stats")
+          .begin_object()
+          .key("words")
+          .integer(words)
+          .key("known_words")
+          .integer(known)
+          .end_object();
       w.end_object();
     }
     w.end_array();
@@ -1632,10 +1902,13 @@ class NevisaService {
   NevisaService &operator=(const NevisaService &) = delete;
 
   // POST /account/login: JSON, urlencoded or multipart.
-  Answer login(RestRequest &r) {
-    if (r.method != "POST") return method_not_allowed(r.method);
+  Answer login(RestRequest &r)
+  {
+    if (r.method != "POST")
+      return method_not_allowed(r.method);
     Answer error;
-    if (body_error(r.body, &error)) return error;
+    if (body_error(r.body, &error))
+      return error;
     const std::string &type = r.body.media_type();
     if (!r.body.is_json() && !r.body.is_multipart() && type != "application/x-www-form-urlencoded")
       return unsupported_media(type);
@@ -1644,7 +1917,8 @@ class NevisaService {
       return field_error("username_or_phone_or_email", "This field is required.");
     if (!r.body.field("password", &password) || password.empty())
       return field_error("password", "This field is required.");
-    if (!opts_.nevisa_username.empty() && (user != opts_.nevisa_username || password != opts_.nevisa_password)) {
+    if (!opts_.nevisa_username.empty() &&
+        (user != opts_.nevisa_username || password != opts_.nevisa_password)) {
       g_info("nevisa login as %s (%s): wrong username or password", user.c_str(), type.c_str());
       return detail_answer(SOUP_STATUS_UNAUTHORIZED, "Unable to log in with provided credentials.");
     }
@@ -1665,62 +1939,86 @@ class NevisaService {
   }
 
   // POST <api>/recognize-file: multipart auth_token, api_key, file.
-  Answer recognize(RestRequest &r) {
-    if (r.method != "POST") return method_not_allowed(r.method);
+  Answer recognize(RestRequest &r)
+  {
+    if (r.method != "POST")
+      return method_not_allowed(r.method);
     Answer error;
-    if (body_error(r.body, &error)) return error;
-    if (!r.body.is_multipart()) return unsupported_media(r.body.media_type());
+    if (body_error(r.body, &error))
+      return error;
+    if (!r.body.is_multipart())
+      return unsupported_media(r.body.media_type());
     std::string token, key;
-    if (!credentials(r.body, &token, &key)) return unauthorized("Invalid auth_token or api_key.");
+    if (!credentials(r.body, &token, &key))
+      return unauthorized("Invalid auth_token or api_key.");
     const ReceivedPart *file = r.body.file("file");
-    if (!file) return field_error("file", "No file was submitted. Check the encoding type on the form.");
+    if (!file)
+      return field_error("file", "No file was submitted. Check the encoding type on the form.");
     const std::string id = new_task_id();
     Task &t = tasks_[id];
     t.api_key = key;
     t.transcript = make_transcript(file->audio.result(), file->info.filename, opts_);
     r.record.task_id = id;
-    g_info("nevisa upload %s: %" G_GUINT64_FORMAT " bytes, %s, %zu segment(s)", file->info.filename.c_str(),
-           file->info.size, file->audio.result().pcm ? "PCM WAV" : "not a PCM WAV (script lines)",
+    g_info("nevisa upload %s: %" G_GUINT64_FORMAT " bytes, %s, %zu segment(s)",
+           file->info.filename.c_str(), file->info.size,
+           file->audio.result().pcm ? "PCM WAV" : "not a PCM WAV (script lines)",
            t.transcript.segments.size());
-    return json_answer(SOUP_STATUS_OK, JsonWriter()
-                                           .begin_object()
-                                           .key("progress_url")
-                                           .string(std::string(kNevisaPrefix) + "/celery-progress/" + id + "/")
-                                           .key("task_id")
-                                           .string(id)
-                                           .end_object()
-                                           .str());
+    return json_answer(SOUP_STATUS_OK,
+                       JsonWriter()
+                           .begin_object()
+                           .key("progress_url")
+                           .string(std::string(kNevisaPrefix) + "/celery-progress/" + id + "/")
+                           .key("task_id")
+                           .string(id)
+                           .end_object()
+                           .str());
   }
 
   // GET <api>/celery-progress/<id>/: celery-progress's view, always 200.
-  Answer progress(RestRequest &r, const std::string &id) {
-    if (r.method != "GET" && r.method != "HEAD") return method_not_allowed(r.method);
+  Answer progress(RestRequest &r, const std::string &id)
+  {
+    if (r.method != "GET" && r.method != "HEAD")
+      return method_not_allowed(r.method);
     r.record.task_id = id;
     auto it = tasks_.find(id);
-    if (it == tasks_.end()) return json_answer(SOUP_STATUS_OK, pending_body());  // unknown: PENDING forever
+    if (it == tasks_.end())
+      return json_answer(SOUP_STATUS_OK, pending_body());  // unknown: PENDING forever
     Task &t = it->second;
     const unsigned poll = t.polls++;
     const unsigned steps = opts_.progress_steps;
-    if (t.revoked) return json_answer(SOUP_STATUS_OK, failed_body("REVOKED", "terminated"));
-    if (opts_.nevisa_pending_forever || poll == 0) return json_answer(SOUP_STATUS_OK, pending_body());
+    if (t.revoked)
+      return json_answer(SOUP_STATUS_OK, failed_body("REVOKED", "terminated"));
+    if (opts_.nevisa_pending_forever || poll == 0)
+      return json_answer(SOUP_STATUS_OK, pending_body());
     if (poll <= steps) {
       const int64_t percent = int64_t(poll) * 100 / (steps + 1);
       JsonWriter w;
-      w.begin_object().key("state").string("PROGRESS").key("complete").boolean(false).key("success").null();
+      w.begin_object()
+          .key("state")
+          .string("PROGRESS")
+          .key("complete")
+          .boolean(false)
+          .key("success")
+          .null();
       progress_object(w, false, percent);
       return json_answer(SOUP_STATUS_OK, w.end_object().str());
     }
-    if (opts_.nevisa_failure) return json_answer(SOUP_STATUS_OK, failed_body("FAILURE", kNevisaFailure));
+    if (opts_.nevisa_failure)
+      return json_answer(SOUP_STATUS_OK, failed_body("FAILURE", kNevisaFailure));
     return json_answer(SOUP_STATUS_OK, success_body(t.transcript));
   }
 
   // POST <api>/file/terminate-task: header Authorization: Token <auth_token>, multipart
   // auth_token, api_key, task_id. 401 unless all match a task of that account.
-  Answer terminate(RestRequest &r) {
-    if (r.method != "POST") return method_not_allowed(r.method);
+  Answer terminate(RestRequest &r)
+  {
+    if (r.method != "POST")
+      return method_not_allowed(r.method);
     Answer error;
-    if (body_error(r.body, &error)) return error;
-    if (!r.body.is_multipart()) return unsupported_media(r.body.media_type());
+    if (body_error(r.body, &error))
+      return error;
+    if (!r.body.is_multipart())
+      return unsupported_media(r.body.media_type());
     std::string token, key, id;
     if (!credentials(r.body, &token, &key) || !r.body.field("task_id", &id))
       return unauthorized("Invalid auth_token or api_key.");
@@ -1728,11 +2026,13 @@ class NevisaService {
     g_auto(GStrv) header = g_strsplit_set(r.authorization ? r.authorization : "", " \t", -1);
     std::vector<const char *> words;
     for (char **w = header; *w; ++w)
-      if (**w) words.push_back(*w);
+      if (**w)
+        words.push_back(*w);
     if (words.size() != 2 || g_ascii_strcasecmp(words[0], "Token") != 0 || token != words[1])
       return unauthorized("Authorization header does not match auth_token.");
     auto it = tasks_.find(id);
-    if (it == tasks_.end() || it->second.api_key != key) return unauthorized("Not your task.");
+    if (it == tasks_.end() || it->second.api_key != key)
+      return unauthorized("Not your task.");
     it->second.revoked = true;
     g_info("nevisa task %s terminated", id.c_str());
     return detail_answer(SOUP_STATUS_OK, "terminated");
@@ -1747,14 +2047,18 @@ class NevisaService {
   };
 
   // auth_token and api_key: from a login (while a package is active), or the static pair.
-  bool credentials(const RequestBody &b, std::string *token, std::string *key) const {
-    if (!b.field("auth_token", token) || !b.field("api_key", key)) return false;
-    if (!opts_.nevisa_static_token.empty() && *token == opts_.nevisa_static_token && *key == opts_.nevisa_static_key)
+  bool credentials(const RequestBody &b, std::string *token, std::string *key) const
+  {
+    if (!b.field("auth_token", token) || !b.field("api_key", key))
+      return false;
+    if (!opts_.nevisa_static_token.empty() && *token == opts_.nevisa_static_token &&
+        *key == opts_.nevisa_static_key)
       return true;
     return !opts_.nevisa_no_package && tokens_.count(*token) && *key == account_key_;
   }
 
-  static void progress_object(JsonWriter &w, bool pending, int64_t percent) {
+  static void progress_object(JsonWriter &w, bool pending, int64_t percent)
+  {
     w.key("progress")
         .begin_object()
         .key("pending")
@@ -1767,24 +2071,45 @@ class NevisaService {
         .integer(percent)
         .end_object();
   }
-  static std::string pending_body() {
+  static std::string pending_body()
+  {
     JsonWriter w;
-    w.begin_object().key("state").string("PENDING").key("complete").boolean(false).key("success").null();
+    w.begin_object()
+        .key("state")
+        .string("PENDING")
+        .key("complete")
+        .boolean(false)
+        .key("success")
+        .null();
     progress_object(w, true, 0);
     return w.end_object().str();
   }
-  static std::string failed_body(const char *state, const char *result) {
+  static std::string failed_body(const char *state, const char *result)
+  {
     JsonWriter w;
-    w.begin_object().key("state").string(state).key("complete").boolean(true).key("success").boolean(false);
+    w.begin_object()
+        .key("state")
+        .string(state)
+        .key("complete")
+        .boolean(true)
+        .key("success")
+        .boolean(false);
     progress_object(w, false, 100);
     return w.key("result").string(result).end_object().str();
   }
 
   // Vosk-style words: each segment's line split on spaces, spread over the segment
   // by character count; [bracketed] words lose their brackets and get a low conf.
-  static std::string success_body(const Transcript &t) {
+  static std::string success_body(const Transcript &t)
+  {
     JsonWriter w;
-    w.begin_object().key("state").string("SUCCESS").key("complete").boolean(true).key("success").boolean(true);
+    w.begin_object()
+        .key("state")
+        .string("SUCCESS")
+        .key("complete")
+        .boolean(true)
+        .key("success")
+        .boolean(true);
     progress_object(w, false, 100);
     w.key("result").begin_object().key("transcription").begin_object().key("result").begin_array();
     std::string text;
@@ -1834,7 +2159,14 @@ class RestRouter {
   RestRouter &operator=(const RestRouter &) = delete;
 
  private:
-  enum class Endpoint { HarfFiles, NevisaLogin, NevisaRecognize, NevisaProgress, NevisaTerminate, Unknown };
+  enum class Endpoint {
+    HarfFiles,
+    NevisaLogin,
+    NevisaRecognize,
+    NevisaProgress,
+    NevisaTerminate,
+    Unknown
+  };
 
   // An answer held back by delay_ms: the message stays paused until the timer fires.
   // libsoup does not read a paused message's socket, so `watch` looks for the
@@ -1846,18 +2178,25 @@ class RestRouter {
     size_t record = 0;
     gulong disconnected_id = 0;
     SourcePtr timer, watch;
-    ~Delayed() {
-      if (disconnected_id) g_signal_handler_disconnect(msg.get(), disconnected_id);
+    ~Delayed()
+    {
+      if (disconnected_id)
+        g_signal_handler_disconnect(msg.get(), disconnected_id);
     }
   };
 
-  static void early_cb(SoupServer *, SoupServerMessage *msg, const char *, GHashTable *, gpointer self) {
+  static void early_cb(SoupServer *, SoupServerMessage *msg, const char *, GHashTable *,
+                       gpointer self)
+  {
     guarded("rest headers", [&] { static_cast<RestRouter *>(self)->on_headers(msg); });
   }
-  static void handler_cb(SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *, gpointer self) {
+  static void handler_cb(SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *,
+                         gpointer self)
+  {
     guarded("rest request", [&] { static_cast<RestRouter *>(self)->on_request(msg, path); });
   }
-  static void got_chunk_cb(SoupServerMessage *, GBytes *chunk, gpointer body) {
+  static void got_chunk_cb(SoupServerMessage *, GBytes *chunk, gpointer body)
+  {
     guarded("rest body", [&] {
       gsize n = 0;
       const auto *data = static_cast<const uint8_t *>(g_bytes_get_data(chunk, &n));
@@ -1892,7 +2231,8 @@ RestRouter::RestRouter(detail::Core &core, SoupServer *server)
       harf_(core.opts),
       nevisa_(core.opts),
       throttle_left_(core.opts.throttle_count),
-      error_500_left_(core.opts.error_500_count) {
+      error_500_left_(core.opts.error_500_count)
+{
   std::vector<const char *> paths(std::begin(kHarfRestPaths), std::end(kHarfRestPaths));
   paths.insert(paths.end(), std::begin(kNevisaLoginPaths), std::end(kNevisaLoginPaths));
   paths.push_back(kNevisaPrefix);  // and everything below it
@@ -1900,36 +2240,48 @@ RestRouter::RestRouter(detail::Core &core, SoupServer *server)
     soup_server_add_early_handler(server_, path, early_cb, this, nullptr);
     soup_server_add_handler(server_, path, handler_cb, this, nullptr);
   }
-  soup_server_add_handler(server_, nullptr, handler_cb, this, nullptr);  // any other path: 404, recorded
+  soup_server_add_handler(server_, nullptr, handler_cb, this,
+                          nullptr);  // any other path: 404, recorded
 }
 
-RestRouter::~RestRouter() {
+RestRouter::~RestRouter()
+{
   delayed_.clear();  // their messages stay paused; the server drops them
-  for (const char *path : kHarfRestPaths) soup_server_remove_handler(server_, path);
-  for (const char *path : kNevisaLoginPaths) soup_server_remove_handler(server_, path);
+  for (const char *path : kHarfRestPaths)
+    soup_server_remove_handler(server_, path);
+  for (const char *path : kNevisaLoginPaths)
+    soup_server_remove_handler(server_, path);
   soup_server_remove_handler(server_, kNevisaPrefix);
   soup_server_remove_handler(server_, nullptr);
 }
 
 // Headers are in, the body is not: stream it instead of letting libsoup accumulate it.
-void RestRouter::on_headers(SoupServerMessage *msg) {
+void RestRouter::on_headers(SoupServerMessage *msg)
+{
   auto *body = new RequestBody(soup_server_message_get_request_headers(msg), core_.opts);
-  g_object_set_data_full(G_OBJECT(msg), kBodyKey, body, [](gpointer p) { delete static_cast<RequestBody *>(p); });
+  g_object_set_data_full(G_OBJECT(msg), kBodyKey, body,
+                         [](gpointer p) { delete static_cast<RequestBody *>(p); });
   soup_message_body_set_accumulate(soup_server_message_get_request_body(msg), FALSE);
   g_signal_connect(msg, "got-chunk", G_CALLBACK(got_chunk_cb), body);
 }
 
-RestRouter::Endpoint RestRouter::endpoint(const std::string &path, std::string *task_id) {
+RestRouter::Endpoint RestRouter::endpoint(const std::string &path, std::string *task_id)
+{
   auto is = [&](const char *p) { return path == p || path == std::string(p) + "/"; };
-  if (is("/api/transcribe_files")) return Endpoint::HarfFiles;
-  if (is("/account/login")) return Endpoint::NevisaLogin;
+  if (is("/api/transcribe_files"))
+    return Endpoint::HarfFiles;
+  if (is("/account/login"))
+    return Endpoint::NevisaLogin;
   const std::string base = std::string(kNevisaPrefix) + "/";
-  if (is((base + "recognize-file").c_str())) return Endpoint::NevisaRecognize;
-  if (is((base + "file/terminate-task").c_str())) return Endpoint::NevisaTerminate;
+  if (is((base + "recognize-file").c_str()))
+    return Endpoint::NevisaRecognize;
+  if (is((base + "file/terminate-task").c_str()))
+    return Endpoint::NevisaTerminate;
   const std::string progress = base + "celery-progress/";
   if (path.compare(0, progress.size(), progress) == 0) {
     std::string id = path.substr(progress.size());
-    if (!id.empty() && id.back() == '/') id.pop_back();
+    if (!id.empty() && id.back() == '/')
+      id.pop_back();
     if (!id.empty() && id.find('/') == std::string::npos) {
       *task_id = id;
       return Endpoint::NevisaProgress;
@@ -1938,7 +2290,8 @@ RestRouter::Endpoint RestRouter::endpoint(const std::string &path, std::string *
   return Endpoint::Unknown;
 }
 
-void RestRouter::on_request(SoupServerMessage *msg, const char *path_c) {
+void RestRouter::on_request(SoupServerMessage *msg, const char *path_c)
+{
   SoupMessageHeaders *headers = soup_server_message_get_request_headers(msg);
   auto *body = static_cast<RequestBody *>(g_object_get_data(G_OBJECT(msg), kBodyKey));
   std::unique_ptr<RequestBody> own;
@@ -1964,9 +2317,12 @@ void RestRouter::on_request(SoupServerMessage *msg, const char *path_c) {
   const char *ctype = soup_message_headers_get_one(headers, "Content-Type");
   rec.content_type = ctype ? ctype : "";
   rec.body_size = body->size();
-  for (const auto &p : body->parts()) rec.parts.push_back(p->info);
-  for (const auto &f : body->form_fields()) rec.parts.push_back(f);
-  if (body->is_json()) rec.json_body = body->raw();
+  for (const auto &p : body->parts())
+    rec.parts.push_back(p->info);
+  for (const auto &f : body->form_fields())
+    rec.parts.push_back(f);
+  if (body->is_json())
+    rec.json_body = body->raw();
   switch (e) {
     case Endpoint::HarfFiles:
       rec.kind = HarfRestService::kind(*body);
@@ -1994,19 +2350,23 @@ void RestRouter::on_request(SoupServerMessage *msg, const char *path_c) {
         p.text = "(redacted)";
         p.sha256.clear();
       }
-    if (body->json_object()) rec.json_body = redact_password(body->raw());
+    if (body->json_object())
+      rec.json_body = redact_password(body->raw());
   }
 
   RestRequest req{rec.method, path, auth, *body, rec};
-  Answer answer = e == Endpoint::Unknown ? detail_answer(SOUP_STATUS_NOT_FOUND, "Not found.") : fault(rec);
-  if (e != Endpoint::Unknown && rec.fault.empty()) answer = dispatch(e, req, task_id);
+  Answer answer =
+      e == Endpoint::Unknown ? detail_answer(SOUP_STATUS_NOT_FOUND, "Not found.") : fault(rec);
+  if (e != Endpoint::Unknown && rec.fault.empty())
+    answer = dispatch(e, req, task_id);
   if (core_.opts.not_json && answer.status == SOUP_STATUS_OK) {
     answer.body = kNotJsonHtml;
     answer.content_type = "text/html; charset=utf-8";
     rec.fault = "not-json";
   }
   g_info("%s %s (%s): %u%s%s%s", rec.method.c_str(), path.c_str(), rec.kind.c_str(), answer.status,
-         rec.fault.empty() ? "" : " fault ", rec.fault.c_str(), answer.delay_ms ? " (delayed)" : "");
+         rec.fault.empty() ? "" : " fault ", rec.fault.c_str(),
+         answer.delay_ms ? " (delayed)" : "");
 
   if (answer.delay_ms == 0) {
     rec.status = int(answer.status);
@@ -2025,7 +2385,8 @@ void RestRouter::on_request(SoupServerMessage *msg, const char *path_c) {
   g_source_set_callback(d->timer.get(), delayed_cb, d.get(), nullptr);
   g_source_attach(d->timer.get(), g_main_context_get_thread_default());
   if (GSocket *socket = soup_server_message_get_socket(msg)) {
-    d->watch.reset(g_socket_create_source(socket, GIOCondition(G_IO_IN | G_IO_HUP | G_IO_ERR), nullptr));
+    d->watch.reset(
+        g_socket_create_source(socket, GIOCondition(G_IO_IN | G_IO_HUP | G_IO_ERR), nullptr));
     g_source_set_callback(d->watch.get(), G_SOURCE_FUNC(socket_cb), d.get(), nullptr);
     g_source_attach(d->watch.get(), g_main_context_get_thread_default());
   }
@@ -2033,7 +2394,8 @@ void RestRouter::on_request(SoupServerMessage *msg, const char *path_c) {
   delayed_.push_back(std::move(d));
 }
 
-Answer RestRouter::dispatch(Endpoint e, RestRequest &r, const std::string &task_id) {
+Answer RestRouter::dispatch(Endpoint e, RestRequest &r, const std::string &task_id)
+{
   switch (e) {
     case Endpoint::HarfFiles:
       return harf_.handle(r);
@@ -2052,7 +2414,8 @@ Answer RestRouter::dispatch(Endpoint e, RestRequest &r, const std::string &task_
 }
 
 // The fault switches, in order; sets rec.fault when one applies.
-Answer RestRouter::fault(RestRecord &rec) {
+Answer RestRouter::fault(RestRecord &rec)
+{
   const Options &o = core_.opts;
   if (o.http_401) {
     rec.fault = "http-401";
@@ -2077,14 +2440,19 @@ Answer RestRouter::fault(RestRecord &rec) {
   return Answer{};
 }
 
-void RestRouter::send(SoupServerMessage *msg, const Answer &a) {
-  soup_server_message_set_status(msg, a.status, a.status == kStatusTooManyRequests ? "Too Many Requests" : nullptr);
+void RestRouter::send(SoupServerMessage *msg, const Answer &a)
+{
+  soup_server_message_set_status(
+      msg, a.status, a.status == kStatusTooManyRequests ? "Too Many Requests" : nullptr);
   SoupMessageHeaders *h = soup_server_message_get_response_headers(msg);
-  for (const auto &kv : a.headers) soup_message_headers_replace(h, kv.first.c_str(), kv.second.c_str());
-  soup_server_message_set_response(msg, a.content_type, SOUP_MEMORY_COPY, a.body.data(), a.body.size());
+  for (const auto &kv : a.headers)
+    soup_message_headers_replace(h, kv.first.c_str(), kv.second.c_str());
+  soup_server_message_set_response(msg, a.content_type, SOUP_MEMORY_COPY, a.body.data(),
+                                   a.body.size());
 }
 
-gboolean RestRouter::delayed_cb(gpointer p) {
+gboolean RestRouter::delayed_cb(gpointer p)
+{
   auto *d = static_cast<Delayed *>(p);
   guarded("rest delayed answer", [&] {
     g_source_unref(d->timer.release());  // returning G_SOURCE_REMOVE destroys it
@@ -2096,7 +2464,8 @@ gboolean RestRouter::delayed_cb(gpointer p) {
 }
 
 // The socket of a paused message became readable: EOF means the client left.
-gboolean RestRouter::socket_cb(GSocket *socket, GIOCondition condition, gpointer p) {
+gboolean RestRouter::socket_cb(GSocket *socket, GIOCondition condition, gpointer p)
+{
   auto *d = static_cast<Delayed *>(p);
   guarded("rest socket watch", [&] {
     bool gone = condition & (G_IO_HUP | G_IO_ERR);
@@ -2105,18 +2474,22 @@ gboolean RestRouter::socket_cb(GSocket *socket, GIOCondition condition, gpointer
       GInputVector v{&c, 1};
       gint flags = G_SOCKET_MSG_PEEK;
       GError *error = nullptr;
-      const gssize n = g_socket_receive_message(socket, nullptr, &v, 1, nullptr, nullptr, &flags, nullptr, &error);
+      const gssize n = g_socket_receive_message(socket, nullptr, &v, 1, nullptr, nullptr, &flags,
+                                                nullptr, &error);
       gone = n == 0 || (n < 0 && !g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK));
       g_clear_error(&error);
     }
-    g_source_unref(d->watch.release());  // returning G_SOURCE_REMOVE destroys it; a pipelined request: stop watching
-    if (gone) d->router->client_gone(d);
+    g_source_unref(d->watch.release());  // returning G_SOURCE_REMOVE destroys it; a pipelined
+                                         // request: stop watching
+    if (gone)
+      d->router->client_gone(d);
   });
   return G_SOURCE_REMOVE;
 }
 
 // Records the client leaving, then lets libsoup write to the dead socket and clean up.
-void RestRouter::client_gone(Delayed *d) {
+void RestRouter::client_gone(Delayed *d)
+{
   core_.update_rest(d->record, [](RestRecord &r) { r.fault = "disconnected"; });
   g_info("client left before its delayed answer");
   GObjectPtr<SoupServerMessage> msg(SOUP_SERVER_MESSAGE(g_object_ref(d->msg.get())));
@@ -2126,13 +2499,15 @@ void RestRouter::client_gone(Delayed *d) {
   soup_server_message_unpause(msg.get());
 }
 
-void RestRouter::disconnected_cb(SoupServerMessage *, gpointer p) {
+void RestRouter::disconnected_cb(SoupServerMessage *, gpointer p)
+{
   auto *d = static_cast<Delayed *>(p);
   guarded("rest disconnected", [&] { d->router->finish_delayed(d, false); });
 }
 
 // Records the delayed answer (or the client leaving first) and forgets the message.
-void RestRouter::finish_delayed(Delayed *d, bool sent) {
+void RestRouter::finish_delayed(Delayed *d, bool sent)
+{
   const Answer &a = d->answer;
   core_.update_rest(d->record, [&](RestRecord &r) {
     if (sent) {
@@ -2142,7 +2517,8 @@ void RestRouter::finish_delayed(Delayed *d, bool sent) {
       r.fault = "disconnected";
     }
   });
-  if (!sent) g_info("client left before its delayed answer");
+  if (!sent)
+    g_info("client left before its delayed answer");
   delayed_.remove_if([d](const std::unique_ptr<Delayed> &p) { return p.get() == d; });
 }
 
@@ -2151,13 +2527,15 @@ void RestRouter::finish_delayed(Delayed *d, bool sent) {
 // ---------------------------------------------------------------------------
 namespace detail {
 
-Core::~Core() {
+Core::~Core()
+{
   stop();
   g_cond_clear(&cond_);
   g_mutex_clear(&mu_);
 }
 
-bool Core::start(uint16_t port, GError **error) {
+bool Core::start(uint16_t port, GError **error)
+{
   if (thread_.joinable()) {
     g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_EXISTS, "emulator already running");
     return false;
@@ -2173,10 +2551,12 @@ bool Core::start(uint16_t port, GError **error) {
   GError *failure = nullptr;
   {
     Locker l(&mu_);
-    while (!ready_) g_cond_wait(&cond_, &mu_);
+    while (!ready_)
+      g_cond_wait(&cond_, &mu_);
     failure = std::exchange(start_error_, nullptr);
   }
-  if (!failure) return true;
+  if (!failure)
+    return true;
   g_propagate_error(error, failure);
   thread_.join();  // the thread has already returned
   g_clear_pointer(&loop_, g_main_loop_unref);
@@ -2184,9 +2564,11 @@ bool Core::start(uint16_t port, GError **error) {
   return false;
 }
 
-void Core::thread_main(uint16_t port) {
+void Core::thread_main(uint16_t port)
+{
   g_main_context_push_thread_default(ctx_);
-  GObjectPtr<SoupServer> server(SOUP_SERVER(soup_server_new("server-header", "persiantranscribe-emulator ", nullptr)));
+  GObjectPtr<SoupServer> server(
+      SOUP_SERVER(soup_server_new("server-header", "persiantranscribe-emulator ", nullptr)));
   harf_ = std::make_unique<HarfLiveService>(*this, server.get());
   rest_ = std::make_unique<RestRouter>(*this, server.get());
 
@@ -2197,7 +2579,8 @@ void Core::thread_main(uint16_t port) {
   uint16_t bound = 0;
   if (ok) {
     GSList *uris = soup_server_get_uris(server.get());
-    if (uris) bound = uint16_t(g_uri_get_port(static_cast<GUri *>(uris->data)));
+    if (uris)
+      bound = uint16_t(g_uri_get_port(static_cast<GUri *>(uris->data)));
     g_slist_free_full(uris, reinterpret_cast<GDestroyNotify>(g_uri_unref));
   }
   {
@@ -2207,7 +2590,8 @@ void Core::thread_main(uint16_t port) {
     ready_ = true;
     g_cond_broadcast(&cond_);
   }
-  if (ok) g_main_loop_run(loop_);
+  if (ok)
+    g_main_loop_run(loop_);
 
   rest_.reset();
   harf_.reset();
@@ -2219,12 +2603,15 @@ void Core::thread_main(uint16_t port) {
   }
   g_main_context_pop_thread_default(ctx_);
   Locker l(&mu_);
-  for (auto &r : records_) r.closed = true;
+  for (auto &r : records_)
+    r.closed = true;
   g_cond_broadcast(&cond_);
 }
 
-void Core::stop() {
-  if (!thread_.joinable()) return;
+void Core::stop()
+{
+  if (!thread_.joinable())
+    return;
   SourcePtr idle(g_idle_source_new());
   g_source_set_callback(idle.get(), stop_cb, this, nullptr);
   g_source_attach(idle.get(), ctx_);
@@ -2235,10 +2622,12 @@ void Core::stop() {
 }
 
 // Server thread: close every connection, quit when all are closed or after a grace period.
-gboolean Core::stop_cb(gpointer self) {
+gboolean Core::stop_cb(gpointer self)
+{
   auto *core = static_cast<Core *>(self);
   core->stopping_ = true;
-  guarded("emulator stop", [&] { core->harf_->close_all(SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "emulator stopping"); });
+  guarded("emulator stop",
+          [&] { core->harf_->close_all(SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "emulator stopping"); });
   if (core->harf_->open_count() == 0) {
     g_main_loop_quit(core->loop_);
   } else if (!core->stop_timer_) {
@@ -2249,58 +2638,96 @@ gboolean Core::stop_cb(gpointer self) {
   return G_SOURCE_REMOVE;
 }
 
-gboolean Core::quit_cb(gpointer self) {
+gboolean Core::quit_cb(gpointer self)
+{
   g_main_loop_quit(static_cast<Core *>(self)->loop_);
   return G_SOURCE_REMOVE;
 }
 
-void Core::connection_closed() {
-  if (stopping_ && harf_ && harf_->open_count() == 0) g_main_loop_quit(loop_);
+void Core::connection_closed()
+{
+  if (stopping_ && harf_ && harf_->open_count() == 0)
+    g_main_loop_quit(loop_);
 }
 
 }  // namespace detail
 
 // ---------------------------------------------------------------------------
 Emulator::Emulator(Options opts) : core_(std::make_unique<detail::Core>(std::move(opts))) {}
-Emulator::~Emulator() { stop(); }
-bool Emulator::start(uint16_t port, GError **error) { return core_->start(port, error); }
-void Emulator::stop() { core_->stop(); }
-uint16_t Emulator::port() const { return core_->port(); }
-std::string Emulator::harf_live_url() const {
+Emulator::~Emulator()
+{
+  stop();
+}
+bool Emulator::start(uint16_t port, GError **error)
+{
+  return core_->start(port, error);
+}
+void Emulator::stop()
+{
+  core_->stop();
+}
+uint16_t Emulator::port() const
+{
+  return core_->port();
+}
+std::string Emulator::harf_live_url() const
+{
   return "ws://127.0.0.1:" + std::to_string(port()) + kHarfLivePaths[0];
 }
-int Emulator::handshake_count() const { return core_->handshakes(); }
-std::vector<SessionRecord> Emulator::sessions() const { return core_->records(); }
-bool Emulator::wait_closed(size_t n_sessions, unsigned timeout_ms) const {
+int Emulator::handshake_count() const
+{
+  return core_->handshakes();
+}
+std::vector<SessionRecord> Emulator::sessions() const
+{
+  return core_->records();
+}
+bool Emulator::wait_closed(size_t n_sessions, unsigned timeout_ms) const
+{
   return core_->wait_until(
       [n_sessions](const std::vector<SessionRecord> &records) {
         return records.size() >= n_sessions &&
-               std::all_of(records.begin(), records.end(), [](const SessionRecord &r) { return r.closed; });
+               std::all_of(records.begin(), records.end(),
+                           [](const SessionRecord &r) { return r.closed; });
       },
       timeout_ms);
 }
 bool Emulator::wait_until(const std::function<bool(const std::vector<SessionRecord> &)> &pred,
-                          unsigned timeout_ms) const {
+                          unsigned timeout_ms) const
+{
   return core_->wait_until(pred, timeout_ms);
 }
 
-std::string Emulator::harf_api_url() const { return "http://127.0.0.1:" + std::to_string(port()) + kHarfRestPaths[0]; }
-std::string Emulator::nevisa_login_url() const {
+std::string Emulator::harf_api_url() const
+{
+  return "http://127.0.0.1:" + std::to_string(port()) + kHarfRestPaths[0];
+}
+std::string Emulator::nevisa_login_url() const
+{
   return "http://127.0.0.1:" + std::to_string(port()) + kNevisaLoginPaths[0];
 }
-std::string Emulator::nevisa_api_url() const {
+std::string Emulator::nevisa_api_url() const
+{
   return "http://127.0.0.1:" + std::to_string(port()) + kNevisaPrefix + "/";
 }
-std::vector<RestRecord> Emulator::rest_requests() const { return core_->rest_records(); }
-size_t Emulator::rest_count(const std::string &kind) const {
-  const auto records = core_->rest_records();
-  return size_t(std::count_if(records.begin(), records.end(), [&](const RestRecord &r) { return r.kind == kind; }));
+std::vector<RestRecord> Emulator::rest_requests() const
+{
+  return core_->rest_records();
 }
-bool Emulator::wait_rest(const std::function<bool(const std::vector<RestRecord> &)> &pred, unsigned timeout_ms) const {
+size_t Emulator::rest_count(const std::string &kind) const
+{
+  const auto records = core_->rest_records();
+  return size_t(std::count_if(records.begin(), records.end(),
+                              [&](const RestRecord &r) { return r.kind == kind; }));
+}
+bool Emulator::wait_rest(const std::function<bool(const std::vector<RestRecord> &)> &pred,
+                         unsigned timeout_ms) const
+{
   return core_->wait_rest(pred, timeout_ms);
 }
 
-std::string format_timedelta(uint64_t ns) {
+std::string format_timedelta(uint64_t ns)
+{
   uint64_t us = (ns + 500) / 1000;
   const uint64_t days = us / 86400000000ull;
   us %= 86400000000ull;
@@ -2308,9 +2735,11 @@ std::string format_timedelta(uint64_t ns) {
                  s = unsigned(us / 1000000ull % 60), frac = unsigned(us % 1000000ull);
   char buf[96];
   int len = 0;
-  if (days) len = g_snprintf(buf, sizeof buf, "%" G_GUINT64_FORMAT " day%s, ", days, days == 1 ? "" : "s");
+  if (days)
+    len = g_snprintf(buf, sizeof buf, "%" G_GUINT64_FORMAT " day%s, ", days, days == 1 ? "" : "s");
   len += g_snprintf(buf + len, sizeof buf - len, "%u:%02u:%02u", h, m, s);
-  if (frac) g_snprintf(buf + len, sizeof buf - len, ".%06u", frac);
+  if (frac)
+    g_snprintf(buf + len, sizeof buf - len, ".%06u", frac);
   return buf;
 }
 

@@ -25,16 +25,16 @@
 namespace emu {
 
 struct Options {
-  std::string token;                // expected token ("Token <t>" or "Bearer <t>"); empty = accept anything
+  std::string token;  // expected token ("Token <t>" or "Bearer <t>"); empty = accept anything
   std::vector<std::string> script;  // one line per speech segment; exhausted => placeholder line
   bool reject_token = false;        // answer every handshake with HTTP 401
-  int close_after = -1;             // > 0: close (1011) on the Nth binary message, without replying to it
-  unsigned delay_ms = 0;            // delay every reply (order kept)
-  bool malformed_json = false;      // the reply to the first binary message is not valid JSON
-  bool never_answer = false;        // record everything, send nothing, never close
-  bool revisions = false;           // send partial texts for a still-open segment, same segment_id
-  unsigned silence_ms = 400;        // silence that ends a speech segment
-  double threshold_dbfs = -40.0;    // 20 ms frames with RMS above this are speech
+  int close_after = -1;   // > 0: close (1011) on the Nth binary message, without replying to it
+  unsigned delay_ms = 0;  // delay every reply (order kept)
+  bool malformed_json = false;    // the reply to the first binary message is not valid JSON
+  bool never_answer = false;      // record everything, send nothing, never close
+  bool revisions = false;         // send partial texts for a still-open segment, same segment_id
+  unsigned silence_ms = 400;      // silence that ends a speech segment
+  double threshold_dbfs = -40.0;  // 20 ms frames with RMS above this are speech
 
   // Harf files (REST). Auth is `token` above (reject_token is for the WebSocket only).
   unsigned poll_pending = 2;  // polls of a wait=false task answered PENDING before its result
@@ -43,20 +43,21 @@ struct Options {
   // delay_ms above also delays the answer to a wait=true upload.
 
   // Nevisa.
-  std::string nevisa_username, nevisa_password;             // login must match when the username is non-empty
+  std::string nevisa_username, nevisa_password;  // login must match when the username is non-empty
   std::string nevisa_static_token = "nevisa-static-token";  // accepted without login, with...
-  std::string nevisa_static_key = "nevisa-static-key";      // ...this api_key (empty token: disabled)
-  bool nevisa_no_package = false;                           // login answers "current_service_record": null
-  bool nevisa_failure = false;                              // after the progress steps: FAILURE instead of SUCCESS
-  bool nevisa_pending_forever = false;                      // celery-progress answers PENDING forever
-  unsigned progress_steps = 3;                              // PROGRESS answers between the first PENDING and the end
+  std::string nevisa_static_key = "nevisa-static-key";  // ...this api_key (empty token: disabled)
+  bool nevisa_no_package = false;       // login answers "current_service_record": null
+  bool nevisa_failure = false;          // after the progress steps: FAILURE instead of SUCCESS
+  bool nevisa_pending_forever = false;  // celery-progress answers PENDING forever
+  unsigned progress_steps = 3;          // PROGRESS answers between the first PENDING and the end
 
   // Faults for every REST request (login and celery-progress included), checked in
   // this order: http_401, then throttle_count, then error_500_count. The counted ones
   // apply to the first N REST requests that reach them (throttled requests do not use
   // up error_500_count). Faulted requests change no state (no task, no poll counted).
-  bool http_401 = false;   // every REST request: 401 {"detail":"Invalid token."}
-  int throttle_count = 0;  // first N: 429, Retry-After: retry_after_s, {"detail":"Request was throttled."}
+  bool http_401 = false;  // every REST request: 401 {"detail":"Invalid token."}
+  int throttle_count =
+      0;  // first N: 429, Retry-After: retry_after_s, {"detail":"Request was throttled."}
   unsigned retry_after_s = 1;
   int error_500_count = 0;  // first N: 500 with an HTML page
   bool not_json = false;    // every 200 answer's body is an HTML page (state still advances)
@@ -78,11 +79,12 @@ struct SentSegment {
 };
 
 struct SessionRecord {
-  std::string authorization;         // the header as received (tests only; never print it)
+  std::string authorization;  // the header as received (tests only; never print it)
   WavHeader header;
-  std::vector<size_t> binary_sizes;  // every binary message, in order (the first includes the header)
-  uint64_t pcm_bytes = 0;            // PCM bytes after the 44-byte header
-  int finalize_count = 0;            // text messages "finalize" received
+  std::vector<size_t>
+      binary_sizes;        // every binary message, in order (the first includes the header)
+  uint64_t pcm_bytes = 0;  // PCM bytes after the 44-byte header
+  int finalize_count = 0;  // text messages "finalize" received
   bool binary_after_finalize = false;
   std::vector<std::string> other_text;  // text messages other than "finalize"
   std::vector<std::string> replies;     // every text message sent, in order
@@ -95,9 +97,11 @@ struct SessionRecord {
 struct FormPart {
   std::string name, filename, content_type;
   uint64_t size = 0;
-  std::string text;    // for non-file parts (no filename), up to 64 KB; "(redacted)" for a login password
+  std::string
+      text;  // for non-file parts (no filename), up to 64 KB; "(redacted)" for a login password
   std::string sha256;  // of the bytes, lowercase hex (empty for a login password)
-  WavHeader wav;       // for parts starting with RIFF/WAVE: the format found (valid = analysed as 16-bit PCM)
+  WavHeader
+      wav;  // for parts starting with RIFF/WAVE: the format found (valid = analysed as 16-bit PCM)
 };
 
 // One REST request and what the emulator answered.
@@ -105,7 +109,8 @@ struct RestRecord {
   // "harf-transcribe" (upload or media_urls), "harf-poll" (tasks_ids/task_ids), "nevisa-login",
   // "nevisa-recognize", "nevisa-progress", "nevisa-terminate", "unknown" (any other path: 404).
   std::string kind;
-  std::string method, path, authorization, content_type;  // headers as received (never print authorization)
+  std::string method, path, authorization,
+      content_type;             // headers as received (never print authorization)
   int status = 0;               // what the emulator answered; 0 while a delayed answer is pending
   std::string fault;            // "", "http-401", "throttle", "error-500", "not-json",
                                 // "disconnected" (the client left before a delayed answer)
@@ -143,13 +148,14 @@ class Emulator {
   bool wait_until(const std::function<bool(const std::vector<SessionRecord> &)> &pred,
                   unsigned timeout_ms) const;
 
-  std::string harf_api_url() const;                  // http://127.0.0.1:<port>/api/transcribe_files/
-  std::string nevisa_login_url() const;              // http://127.0.0.1:<port>/account/login
-  std::string nevisa_api_url() const;                // http://127.0.0.1:<port>/nevisa/
-  std::vector<RestRecord> rest_requests() const;     // every REST request, in order
+  std::string harf_api_url() const;               // http://127.0.0.1:<port>/api/transcribe_files/
+  std::string nevisa_login_url() const;           // http://127.0.0.1:<port>/account/login
+  std::string nevisa_api_url() const;             // http://127.0.0.1:<port>/nevisa/
+  std::vector<RestRecord> rest_requests() const;  // every REST request, in order
   size_t rest_count(const std::string &kind) const;  // REST requests of that kind
   // Waits until pred(rest_requests) is true (checked whenever a record changes); false on timeout.
-  bool wait_rest(const std::function<bool(const std::vector<RestRecord> &)> &pred, unsigned timeout_ms) const;
+  bool wait_rest(const std::function<bool(const std::vector<RestRecord> &)> &pred,
+                 unsigned timeout_ms) const;
 
  private:
   std::unique_ptr<detail::Core> core_;

@@ -12,20 +12,24 @@
 
 namespace {
 
-void log_to_stderr(const gchar *domain, GLogLevelFlags, const gchar *message, gpointer) {
+void log_to_stderr(const gchar *domain, GLogLevelFlags, const gchar *message, gpointer)
+{
   fprintf(stderr, "[%s] %s\n", domain ? domain : "emulator", message);
   fflush(stderr);
 }
 
-gboolean quit_on_signal(gpointer loop) {
+gboolean quit_on_signal(gpointer loop)
+{
   g_main_loop_quit(static_cast<GMainLoop *>(loop));
   return G_SOURCE_REMOVE;
 }
 
-bool read_script(const char *path, std::vector<std::string> &lines, GError **error) {
+bool read_script(const char *path, std::vector<std::string> &lines, GError **error)
+{
   g_autofree char *contents = nullptr;
   gsize size = 0;
-  if (!g_file_get_contents(path, &contents, &size, error)) return false;
+  if (!g_file_get_contents(path, &contents, &size, error))
+    return false;
   if (!g_utf8_validate(contents, gssize(size), nullptr)) {
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s is not valid UTF-8", path);
     return false;
@@ -33,14 +37,16 @@ bool read_script(const char *path, std::vector<std::string> &lines, GError **err
   g_auto(GStrv) split = g_strsplit(contents, "\n", -1);
   for (char **l = split; *l; ++l) {
     g_strstrip(*l);  // also drops a trailing \r
-    if (**l) lines.emplace_back(*l);
+    if (**l)
+      lines.emplace_back(*l);
   }
   return true;
 }
 
 }  // namespace
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
   gint port = 0, close_after = -1, delay_ms = 0, silence_ms = 400;
   gdouble threshold = -40.0;
   gboolean reject = FALSE, malformed = FALSE, never_answer = FALSE, revisions = FALSE;
@@ -58,18 +64,26 @@ int main(int argc, char **argv) {
   const GOptionEntry entries[] = {
       {"port", 'p', 0, G_OPTION_ARG_INT, &port, "TCP port on 127.0.0.1 (0 = pick a free one)", "N"},
       {"token", 't', 0, G_OPTION_ARG_STRING, &token,
-       "Token expected in 'Authorization: Token|Bearer <T>' (default: $EMULATOR_TOKEN; none = accept any)", "T"},
-      {"script", 's', 0, G_OPTION_ARG_FILENAME, &script, "UTF-8 file, one transcript line per speech segment", "FILE"},
-      {"reject-token", 0, 0, G_OPTION_ARG_NONE, &reject, "Answer every handshake with HTTP 401", nullptr},
+       "Token expected in 'Authorization: Token|Bearer <T>' (default: $EMULATOR_TOKEN; none = "
+       "accept any)",
+       "T"},
+      {"script", 's', 0, G_OPTION_ARG_FILENAME, &script,
+       "UTF-8 file, one transcript line per speech segment", "FILE"},
+      {"reject-token", 0, 0, G_OPTION_ARG_NONE, &reject, "Answer every handshake with HTTP 401",
+       nullptr},
       {"close-after", 0, 0, G_OPTION_ARG_INT, &close_after,
        "Close the WebSocket (1011) on the Nth binary message, without replying to it", "N"},
       {"delay-ms", 0, 0, G_OPTION_ARG_INT, &delay_ms, "Delay every reply by N ms", "N"},
-      {"malformed-json", 0, 0, G_OPTION_ARG_NONE, &malformed, "Answer the first binary message with broken JSON",
-       nullptr},
-      {"never-answer", 0, 0, G_OPTION_ARG_NONE, &never_answer, "Accept and read, but never send or close", nullptr},
+      {"malformed-json", 0, 0, G_OPTION_ARG_NONE, &malformed,
+       "Answer the first binary message with broken JSON", nullptr},
+      {"never-answer", 0, 0, G_OPTION_ARG_NONE, &never_answer,
+       "Accept and read, but never send or close", nullptr},
       {"revisions", 0, 0, G_OPTION_ARG_NONE, &revisions,
-       "Send growing partial texts for a segment still open, then its full text with the same segment_id", nullptr},
-      {"silence-ms", 0, 0, G_OPTION_ARG_INT, &silence_ms, "Silence that ends a speech segment (default 400)", "MS"},
+       "Send growing partial texts for a segment still open, then its full text with the same "
+       "segment_id",
+       nullptr},
+      {"silence-ms", 0, 0, G_OPTION_ARG_INT, &silence_ms,
+       "Silence that ends a speech segment (default 400)", "MS"},
       {"threshold-dbfs", 0, 0, G_OPTION_ARG_DOUBLE, &threshold,
        "20 ms frames louder than this (RMS) are speech (default -40)", "DB"},
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}};
@@ -77,41 +91,47 @@ int main(int argc, char **argv) {
   const GOptionEntry harf_entries[] = {
       {"poll-pending", 0, 0, G_OPTION_ARG_INT, &poll_pending,
        "Polls of a wait=false task answered PENDING before its result (default 2)", "N"},
-      {"harf-failure", 0, 0, G_OPTION_ARG_NONE, &harf_failure, "Finished tasks answer {\"state\":\"FAILURE\"}",
-       nullptr},
-      {"harf-timeout", 0, 0, G_OPTION_ARG_NONE, &harf_timeout, "Finished tasks answer {\"state\":\"TIMEOUT\"}",
-       nullptr},
+      {"harf-failure", 0, 0, G_OPTION_ARG_NONE, &harf_failure,
+       "Finished tasks answer {\"state\":\"FAILURE\"}", nullptr},
+      {"harf-timeout", 0, 0, G_OPTION_ARG_NONE, &harf_timeout,
+       "Finished tasks answer {\"state\":\"TIMEOUT\"}", nullptr},
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}};
 
   const GOptionEntry nevisa_entries[] = {
       {"nevisa-user", 0, 0, G_OPTION_ARG_STRING, &nevisa_user,
        "Login username that must match (default: any login accepted)", "U"},
       {"nevisa-password", 0, 0, G_OPTION_ARG_STRING, &nevisa_password,
-       "Login password that must match with --nevisa-user (default: $EMULATOR_NEVISA_PASSWORD)", "P"},
+       "Login password that must match with --nevisa-user (default: $EMULATOR_NEVISA_PASSWORD)",
+       "P"},
       {"nevisa-static-token", 0, 0, G_OPTION_ARG_STRING, &static_token,
        "auth_token accepted without login (default nevisa-static-token; empty = none)", "T"},
       {"nevisa-static-key", 0, 0, G_OPTION_ARG_STRING, &static_key,
        "api_key that goes with --nevisa-static-token (default nevisa-static-key)", "K"},
       {"nevisa-no-package", 0, 0, G_OPTION_ARG_NONE, &no_package,
        "Login answers current_service_record: null (no active package)", nullptr},
-      {"nevisa-failure", 0, 0, G_OPTION_ARG_NONE, &nevisa_failure, "celery-progress ends in FAILURE instead of SUCCESS",
-       nullptr},
-      {"nevisa-pending-forever", 0, 0, G_OPTION_ARG_NONE, &pending_forever, "celery-progress answers PENDING forever",
-       nullptr},
+      {"nevisa-failure", 0, 0, G_OPTION_ARG_NONE, &nevisa_failure,
+       "celery-progress ends in FAILURE instead of SUCCESS", nullptr},
+      {"nevisa-pending-forever", 0, 0, G_OPTION_ARG_NONE, &pending_forever,
+       "celery-progress answers PENDING forever", nullptr},
       {"progress-steps", 0, 0, G_OPTION_ARG_INT, &progress_steps,
        "PROGRESS answers between the first PENDING and the end (default 3)", "N"},
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}};
 
   const GOptionEntry fault_entries[] = {
-      {"http-401", 0, 0, G_OPTION_ARG_NONE, &http_401, "Answer every REST request (login included) with 401", nullptr},
-      {"throttle", 0, 0, G_OPTION_ARG_INT, &throttle, "Answer the first N REST requests with 429", "N"},
-      {"retry-after", 0, 0, G_OPTION_ARG_INT, &retry_after, "Retry-After seconds sent with 429 (default 1)", "S"},
+      {"http-401", 0, 0, G_OPTION_ARG_NONE, &http_401,
+       "Answer every REST request (login included) with 401", nullptr},
+      {"throttle", 0, 0, G_OPTION_ARG_INT, &throttle, "Answer the first N REST requests with 429",
+       "N"},
+      {"retry-after", 0, 0, G_OPTION_ARG_INT, &retry_after,
+       "Retry-After seconds sent with 429 (default 1)", "S"},
       {"error-500", 0, 0, G_OPTION_ARG_INT, &error_500,
        "Answer the first N REST requests (after throttled ones) with a 500 HTML page", "N"},
-      {"not-json", 0, 0, G_OPTION_ARG_NONE, &not_json, "Every 200 REST answer's body is an HTML page", nullptr},
+      {"not-json", 0, 0, G_OPTION_ARG_NONE, &not_json,
+       "Every 200 REST answer's body is an HTML page", nullptr},
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}};
 
-  g_autoptr(GOptionContext) ctx = g_option_context_new("- test double of the Harf and Nevisa transcription services");
+  g_autoptr(GOptionContext) ctx =
+      g_option_context_new("- test double of the Harf and Nevisa transcription services");
   g_option_context_set_summary(
       ctx,
       "A local emulator of Harf's live WebSocket and file (REST) endpoints and of Nevisa's\n"
@@ -127,10 +147,11 @@ int main(int argc, char **argv) {
     const GOptionEntry *entries;
   };
   for (const Group &g :
-       {Group{"harf", "Harf files (REST) options", harf_entries}, Group{"nevisa", "Nevisa options", nevisa_entries},
+       {Group{"harf", "Harf files (REST) options", harf_entries},
+        Group{"nevisa", "Nevisa options", nevisa_entries},
         Group{"faults", "Faults for every REST request (in this order)", fault_entries}}) {
-    GOptionGroup *group =
-        g_option_group_new(g.name, g.description, (std::string("Show ") + g.description).c_str(), nullptr, nullptr);
+    GOptionGroup *group = g_option_group_new(
+        g.name, g.description, (std::string("Show ") + g.description).c_str(), nullptr, nullptr);
     g_option_group_add_entries(group, g.entries);
     g_option_context_add_group(ctx, group);
   }
@@ -140,13 +161,16 @@ int main(int argc, char **argv) {
     return 2;
   }
   if (port < 0 || port > 65535 || delay_ms < 0 || silence_ms < 20) {
-    fprintf(stderr, "persiantranscribe-emulator: --port must be 0..65535, --delay-ms >= 0, --silence-ms >= 20\n");
+    fprintf(stderr,
+            "persiantranscribe-emulator: --port must be 0..65535, --delay-ms >= 0, --silence-ms >= "
+            "20\n");
     return 2;
   }
-  if (poll_pending < 0 || progress_steps < 0 || progress_steps > 99 || throttle < 0 || retry_after < 0 ||
-      error_500 < 0) {
+  if (poll_pending < 0 || progress_steps < 0 || progress_steps > 99 || throttle < 0 ||
+      retry_after < 0 || error_500 < 0) {
     fprintf(stderr,
-            "persiantranscribe-emulator: --poll-pending, --throttle, --retry-after, --error-500 must be >= 0, "
+            "persiantranscribe-emulator: --poll-pending, --throttle, --retry-after, --error-500 "
+            "must be >= 0, "
             "--progress-steps 0..99\n");
     return 2;
   }
@@ -171,13 +195,16 @@ int main(int argc, char **argv) {
   opts.poll_pending = unsigned(poll_pending);
   opts.harf_failure = harf_failure;
   opts.harf_timeout = harf_timeout;
-  if (nevisa_user) opts.nevisa_username = nevisa_user;
+  if (nevisa_user)
+    opts.nevisa_username = nevisa_user;
   if (nevisa_password)
     opts.nevisa_password = nevisa_password;
   else if (const char *env = g_getenv("EMULATOR_NEVISA_PASSWORD"))
     opts.nevisa_password = env;
-  if (static_token) opts.nevisa_static_token = static_token;
-  if (static_key) opts.nevisa_static_key = static_key;
+  if (static_token)
+    opts.nevisa_static_token = static_token;
+  if (static_key)
+    opts.nevisa_static_key = static_key;
   opts.nevisa_no_package = no_package;
   opts.nevisa_failure = nevisa_failure;
   opts.nevisa_pending_forever = pending_forever;
@@ -188,7 +215,8 @@ int main(int argc, char **argv) {
   opts.error_500_count = error_500;
   opts.not_json = not_json;
 
-  g_log_set_handler("ptemulator", GLogLevelFlags(G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL | G_LOG_FLAG_RECURSION),
+  g_log_set_handler("ptemulator",
+                    GLogLevelFlags(G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL | G_LOG_FLAG_RECURSION),
                     log_to_stderr, nullptr);
 
   const bool checks_token = !opts.token.empty() || opts.reject_token;
@@ -200,11 +228,13 @@ int main(int argc, char **argv) {
   }
   // One write: readers may stop reading (and close the pipe) after the line they need.
   printf("PORT=%u\nHARF_LIVE_URL=%s\nHARF_API_URL=%s\nNEVISA_LOGIN_URL=%s\nNEVISA_API_URL=%s\n",
-         unsigned(emulator.port()), emulator.harf_live_url().c_str(), emulator.harf_api_url().c_str(),
-         emulator.nevisa_login_url().c_str(), emulator.nevisa_api_url().c_str());
+         unsigned(emulator.port()), emulator.harf_live_url().c_str(),
+         emulator.harf_api_url().c_str(), emulator.nevisa_login_url().c_str(),
+         emulator.nevisa_api_url().c_str());
   fflush(stdout);
-  fprintf(stderr, "[ptemulator] listening on 127.0.0.1:%u (%s, %zu script line(s))\n", unsigned(emulator.port()),
-          checks_token ? "token checked" : "any token accepted", script_lines);
+  fprintf(stderr, "[ptemulator] listening on 127.0.0.1:%u (%s, %zu script line(s))\n",
+          unsigned(emulator.port()), checks_token ? "token checked" : "any token accepted",
+          script_lines);
 
   g_autoptr(GMainLoop) loop = g_main_loop_new(nullptr, FALSE);
   g_unix_signal_add(SIGINT, quit_on_signal, loop);
@@ -212,7 +242,7 @@ int main(int argc, char **argv) {
   g_main_loop_run(loop);
 
   emulator.stop();
-  fprintf(stderr, "[ptemulator] stopped after %zu session(s) and %zu REST request(s)\n", emulator.sessions().size(),
-          emulator.rest_requests().size());
+  fprintf(stderr, "[ptemulator] stopped after %zu session(s) and %zu REST request(s)\n",
+          emulator.sessions().size(), emulator.rest_requests().size());
   return 0;
 }

@@ -25,8 +25,10 @@ const std::vector<std::string> kScript = {"سلام دنیا", "[حکایت] ی�
 
 template <typename T>
 struct Unref {
-  void operator()(T *p) const {
-    if (p) g_object_unref(p);
+  void operator()(T *p) const
+  {
+    if (p)
+      g_object_unref(p);
   }
 };
 template <typename T>
@@ -34,7 +36,8 @@ using Ptr = std::unique_ptr<T, Unref<T>>;
 
 // Iterates the default context until pred() holds or ms pass.
 template <typename Pred>
-bool wait_until(Pred pred, unsigned ms) {
+bool wait_until(Pred pred, unsigned ms)
+{
   bool timed_out = false;
   GSource *t = g_timeout_source_new(ms);
   g_source_set_callback(
@@ -45,7 +48,8 @@ bool wait_until(Pred pred, unsigned ms) {
       },
       &timed_out, nullptr);
   g_source_attach(t, nullptr);
-  while (!pred() && !timed_out) g_main_context_iteration(nullptr, TRUE);
+  while (!pred() && !timed_out)
+    g_main_context_iteration(nullptr, TRUE);
   g_source_destroy(t);
   g_source_unref(t);
   return pred();
@@ -54,39 +58,52 @@ bool wait_until(Pred pred, unsigned ms) {
 class Client {
  public:
   Client() : session_(soup_session_new()) {}
-  ~Client() {
-    if (conn_) g_signal_handlers_disconnect_by_data(conn_.get(), this);
+  ~Client()
+  {
+    if (conn_)
+      g_signal_handlers_disconnect_by_data(conn_.get(), this);
   }
 
   // Returns true when the WebSocket is open; status() is the handshake's HTTP status either way.
-  bool connect(const std::string &url, const char *authorization) {
+  bool connect(const std::string &url, const char *authorization)
+  {
     msg_.reset(soup_message_new("GET", url.c_str()));
     g_assert_nonnull(msg_);
     if (authorization)
-      soup_message_headers_replace(soup_message_get_request_headers(msg_.get()), "Authorization", authorization);
+      soup_message_headers_replace(soup_message_get_request_headers(msg_.get()), "Authorization",
+                                   authorization);
     bool done = false;
     pending_ = &done;
-    soup_session_websocket_connect_async(session_.get(), msg_.get(), nullptr, nullptr, G_PRIORITY_DEFAULT, nullptr,
-                                         connected_cb, this);
+    soup_session_websocket_connect_async(session_.get(), msg_.get(), nullptr, nullptr,
+                                         G_PRIORITY_DEFAULT, nullptr, connected_cb, this);
     g_assert_true(wait_until([&] { return done; }, kWaitMs));
     return conn_ != nullptr;
   }
   guint status() const { return soup_message_get_status(msg_.get()); }
 
-  void send_binary(const std::vector<uint8_t> &data, size_t off, size_t n) {
+  void send_binary(const std::vector<uint8_t> &data, size_t off, size_t n)
+  {
     soup_websocket_connection_send_binary(conn_.get(), data.data() + off, n);
   }
   void send_text(const char *text) { soup_websocket_connection_send_text(conn_.get(), text); }
-  void close() { soup_websocket_connection_close(conn_.get(), SOUP_WEBSOCKET_CLOSE_NORMAL, nullptr); }
+  void close()
+  {
+    soup_websocket_connection_close(conn_.get(), SOUP_WEBSOCKET_CLOSE_NORMAL, nullptr);
+  }
 
-  bool wait_texts(size_t n) {
+  bool wait_texts(size_t n)
+  {
     return wait_until([&] { return texts.size() >= n || closed; }, kWaitMs) && texts.size() >= n;
   }
-  bool wait_closed() { return wait_until([&] { return closed; }, kWaitMs); }
+  bool wait_closed()
+  {
+    return wait_until([&] { return closed; }, kWaitMs);
+  }
   gushort close_code() const { return soup_websocket_connection_get_close_code(conn_.get()); }
 
   // Sends data in windows, waiting for one reply after each (like Harf's sample client).
-  void lockstep(const std::vector<uint8_t> &data, size_t window = kWindow) {
+  void lockstep(const std::vector<uint8_t> &data, size_t window = kWindow)
+  {
     for (size_t off = 0; off < data.size(); off += window) {
       const size_t expected = texts.size() + 1;
       send_binary(data, off, std::min(window, data.size() - off));
@@ -98,7 +115,8 @@ class Client {
   bool closed = false;
 
  private:
-  static void connected_cb(GObject *source, GAsyncResult *res, gpointer self) {
+  static void connected_cb(GObject *source, GAsyncResult *res, gpointer self)
+  {
     auto *c = static_cast<Client *>(self);
     GError *error = nullptr;
     c->conn_.reset(soup_session_websocket_connect_finish(SOUP_SESSION(source), res, &error));
@@ -109,12 +127,17 @@ class Client {
     }
     *c->pending_ = true;
   }
-  static void message_cb(SoupWebsocketConnection *, gint type, GBytes *message, gpointer self) {
+  static void message_cb(SoupWebsocketConnection *, gint type, GBytes *message, gpointer self)
+  {
     gsize n = 0;
     const char *data = static_cast<const char *>(g_bytes_get_data(message, &n));  // sets n
-    if (type == SOUP_WEBSOCKET_DATA_TEXT) static_cast<Client *>(self)->texts.emplace_back(data, n);
+    if (type == SOUP_WEBSOCKET_DATA_TEXT)
+      static_cast<Client *>(self)->texts.emplace_back(data, n);
   }
-  static void closed_cb(SoupWebsocketConnection *, gpointer self) { static_cast<Client *>(self)->closed = true; }
+  static void closed_cb(SoupWebsocketConnection *, gpointer self)
+  {
+    static_cast<Client *>(self)->closed = true;
+  }
 
   Ptr<SoupSession> session_;
   Ptr<SoupMessage> msg_;
@@ -123,7 +146,8 @@ class Client {
 };
 
 struct Running {
-  explicit Running(emu::Options o) : emulator(std::move(o)) {
+  explicit Running(emu::Options o) : emulator(std::move(o))
+  {
     GError *error = nullptr;
     g_assert_true(emulator.start(0, &error));
     g_assert_no_error(error);
@@ -133,49 +157,61 @@ struct Running {
 };
 
 // 16 kHz mono S16LE WAV: header + samples.
-std::vector<uint8_t> make_wav(const std::vector<int16_t> &pcm, uint32_t rate = 16000, uint16_t channels = 1) {
+std::vector<uint8_t> make_wav(const std::vector<int16_t> &pcm, uint32_t rate = 16000,
+                              uint16_t channels = 1)
+{
   const uint32_t data = uint32_t(pcm.size() * 2);
   std::vector<uint8_t> out;
   auto put = [&](uint32_t v, int bytes) {
-    for (int i = 0; i < bytes; ++i) out.push_back(uint8_t(v >> (8 * i)));
+    for (int i = 0; i < bytes; ++i)
+      out.push_back(uint8_t(v >> (8 * i)));
   };
   auto tag = [&](const char *t) { out.insert(out.end(), t, t + 4); };
-  tag("RIFF"), put(36 + data, 4), tag("WAVE"), tag("fmt "), put(16, 4), put(1, 2), put(channels, 2), put(rate, 4);
+  tag("RIFF"), put(36 + data, 4), tag("WAVE"), tag("fmt "), put(16, 4), put(1, 2), put(channels, 2),
+      put(rate, 4);
   put(rate * channels * 2, 4), put(channels * 2, 2), put(16, 2), tag("data"), put(data, 4);
-  for (int16_t s : pcm) put(uint16_t(s), 2);
+  for (int16_t s : pcm)
+    put(uint16_t(s), 2);
   return out;
 }
 
 // Appends seconds of a 440 Hz tone at -10 dBFS RMS (amplitude 0) at 16 kHz.
-void append(std::vector<int16_t> &pcm, double seconds, bool tone) {
+void append(std::vector<int16_t> &pcm, double seconds, bool tone)
+{
   const double amp = 32768.0 * std::pow(10.0, -10.0 / 20.0) * std::sqrt(2.0);
   const size_t n = size_t(seconds * 16000);
   for (size_t i = 0; i < n; ++i)
-    pcm.push_back(tone ? int16_t(std::lround(amp * std::sin(2 * M_PI * 440.0 * double(i) / 16000.0))) : 0);
+    pcm.push_back(
+        tone ? int16_t(std::lround(amp * std::sin(2 * M_PI * 440.0 * double(i) / 16000.0))) : 0);
 }
 
-std::vector<uint8_t> two_bursts() {
+std::vector<uint8_t> two_bursts()
+{
   std::vector<int16_t> pcm;
   append(pcm, 1, true), append(pcm, 1, false), append(pcm, 1, true), append(pcm, 1, false);
   return make_wav(pcm);
 }
 
-bool is_json(const std::string &text) {
+bool is_json(const std::string &text)
+{
   Ptr<JsonParser> parser(json_parser_new());
   return json_parser_load_from_data(parser.get(), text.c_str(), gssize(text.size()), nullptr);
 }
 
-void assert_near_ns(uint64_t got, double truth_s) {
+void assert_near_ns(uint64_t got, double truth_s)
+{
   g_assert_cmpfloat(std::fabs(double(got) / 1e9 - truth_s), <, 0.040);
 }
 
 // ---------------------------------------------------------------------------
-void check_timedelta(uint64_t ns, const char *expected) {
+void check_timedelta(uint64_t ns, const char *expected)
+{
   const std::string got = emu::format_timedelta(ns);  // g_assert_cmpstr keeps only the pointer
   g_assert_cmpstr(got.c_str(), ==, expected);
 }
 
-void test_timedelta() {
+void test_timedelta()
+{
   check_timedelta(0, "0:00:00");
   check_timedelta(5000000000ull, "0:00:05");
   check_timedelta(1240000000ull, "0:00:01.240000");
@@ -185,7 +221,8 @@ void test_timedelta() {
   check_timedelta(2 * 86400000000000ull + 36000000000000ull, "2 days, 10:00:00");
 }
 
-void test_two_segments() {
+void test_two_segments()
+{
   emu::Options o;
   o.token = "secret";
   o.script = kScript;
@@ -220,7 +257,8 @@ void test_two_segments() {
   g_assert_true(s.closed);
   g_assert_true(s.replies == c.texts);
   g_assert_cmpuint(c.texts.size(), ==, 5);  // one per window, nothing left for finalize
-  for (const auto &t : c.texts) g_assert_true(is_json(t));
+  for (const auto &t : c.texts)
+    g_assert_true(is_json(t));
 
   g_assert_cmpuint(s.segments.size(), ==, 2);
   const double truth[2][2] = {{0, 1}, {2, 3}};
@@ -242,7 +280,8 @@ void test_two_segments() {
   g_assert_cmpstr(c.texts[0].c_str(), ==, "{\"state\": \"PENDING\"}");
 }
 
-void test_auth() {
+void test_auth()
+{
   emu::Options o;
   o.token = "secret";
   Running r(o);
@@ -260,7 +299,8 @@ void test_auth() {
   g_assert_cmpuint(r.emulator.sessions().size(), ==, 0);
 
   // Bearer on the alternative path is accepted.
-  const std::string alt = "ws://127.0.0.1:" + std::to_string(r.emulator.port()) + "/api/ws_api/transcribe_files/wav/sync/";
+  const std::string alt = "ws://127.0.0.1:" + std::to_string(r.emulator.port()) +
+                          "/api/ws_api/transcribe_files/wav/sync/";
   {
     Client c;
     g_assert_true(c.connect(alt, "Bearer secret"));
@@ -276,7 +316,8 @@ void test_auth() {
   std::string http = r.emulator.harf_live_url();
   http.replace(0, 2, "http");
   Ptr<SoupMessage> msg(soup_message_new("GET", http.c_str()));
-  soup_message_headers_replace(soup_message_get_request_headers(msg.get()), "Authorization", "Token nope");
+  soup_message_headers_replace(soup_message_get_request_headers(msg.get()), "Authorization",
+                               "Token nope");
   GBytes *body = soup_session_send_and_read(session.get(), msg.get(), nullptr, nullptr);
   g_assert_nonnull(body);
   g_assert_cmpuint(soup_message_get_status(msg.get()), ==, SOUP_STATUS_UNAUTHORIZED);
@@ -288,7 +329,8 @@ void test_auth() {
   g_assert_cmpint(r.emulator.handshake_count(), ==, 3);  // the plain GET is not a handshake
 }
 
-void test_reject_token() {
+void test_reject_token()
+{
   emu::Options o;
   o.reject_token = true;
   Running r(o);
@@ -298,7 +340,8 @@ void test_reject_token() {
   g_assert_cmpint(r.emulator.handshake_count(), ==, 1);
 }
 
-void test_close_after() {
+void test_close_after()
+{
   emu::Options o;
   o.close_after = 2;
   Running r(o);
@@ -318,7 +361,8 @@ void test_close_after() {
   g_assert_false(s.finished);
 }
 
-void test_malformed() {
+void test_malformed()
+{
   emu::Options o;
   o.malformed_json = true;
   Running r(o);
@@ -335,7 +379,8 @@ void test_malformed() {
   g_assert_true(c.wait_closed());
 }
 
-void test_revisions() {
+void test_revisions()
+{
   emu::Options o;
   o.revisions = true;
   o.script = {"یک دو سه چهار"};
@@ -361,7 +406,8 @@ void test_revisions() {
 }
 
 // Two clients at once, replies delayed: each gets its own answers, in order.
-void test_concurrent_delay() {
+void test_concurrent_delay()
+{
   emu::Options o;
   o.delay_ms = 30;
   o.script = kScript;
@@ -371,7 +417,8 @@ void test_concurrent_delay() {
   g_assert_true(b.connect(r.emulator.harf_live_url(), nullptr));
   const auto wav = two_bursts();
   // a sends everything at once (replies queue up behind the delay), b in lock-step.
-  for (size_t off = 0; off < wav.size(); off += kWindow) a.send_binary(wav, off, std::min(kWindow, wav.size() - off));
+  for (size_t off = 0; off < wav.size(); off += kWindow)
+    a.send_binary(wav, off, std::min(kWindow, wav.size() - off));
   a.send_text("finalize");
   b.lockstep(wav);
   b.send_text("finalize");
@@ -391,12 +438,14 @@ void test_concurrent_delay() {
   g_assert_cmpuint(b.texts.size(), ==, 5);
 }
 
-void test_garbage() {
+void test_garbage()
+{
   Running r(emu::Options{});
   Client c;
   g_assert_true(c.connect(r.emulator.harf_live_url(), "whatever"));
   std::vector<uint8_t> junk(32001);
-  for (size_t i = 0; i < junk.size(); ++i) junk[i] = uint8_t(i * 7919u);
+  for (size_t i = 0; i < junk.size(); ++i)
+    junk[i] = uint8_t(i * 7919u);
   c.send_binary(junk, 0, 10);  // short header
   g_assert_true(c.wait_texts(1));
   c.send_binary(junk, 0, junk.size());  // odd size, not WAV
@@ -425,7 +474,8 @@ void test_garbage() {
   g_assert_false(r.emulator.sessions()[1].header.valid);
 }
 
-void test_never_answer() {
+void test_never_answer()
+{
   emu::Options o;
   o.never_answer = true;
   Running r(o);
@@ -447,7 +497,8 @@ void test_never_answer() {
 }
 
 // stop() with a client still connected closes it (1001) and returns.
-void test_stop_with_open_client() {
+void test_stop_with_open_client()
+{
   Running r(emu::Options{});
   Client c;
   g_assert_true(c.connect(r.emulator.harf_live_url(), nullptr));
@@ -477,9 +528,11 @@ class Http {
  public:
   Http() : session_(soup_session_new_with_options("timeout", 20u, nullptr)) {}
 
-  HttpReply send(SoupMessage *msg, const char *authorization = nullptr) {
+  HttpReply send(SoupMessage *msg, const char *authorization = nullptr)
+  {
     if (authorization)
-      soup_message_headers_replace(soup_message_get_request_headers(msg), "Authorization", authorization);
+      soup_message_headers_replace(soup_message_get_request_headers(msg), "Authorization",
+                                   authorization);
     GError *error = nullptr;
     GBytes *body = soup_session_send_and_read(session_.get(), msg, cancellable, &error);
     if (error && tolerate_errors) {
@@ -497,14 +550,17 @@ class Http {
     r.body.assign(data ? data : "", n);
     g_bytes_unref(body);
     SoupMessageHeaders *h = soup_message_get_response_headers(msg);
-    if (const char *t = soup_message_headers_get_one(h, "Content-Type")) r.content_type = t;
-    if (const char *t = soup_message_headers_get_one(h, "Retry-After")) r.retry_after = t;
+    if (const char *t = soup_message_headers_get_one(h, "Content-Type"))
+      r.content_type = t;
+    if (const char *t = soup_message_headers_get_one(h, "Retry-After"))
+      r.retry_after = t;
     g_object_unref(msg);
     return r;
   }
 
   HttpReply post(const std::string &url, const char *content_type, const std::string &body,
-                 const char *authorization = nullptr) {
+                 const char *authorization = nullptr)
+  {
     SoupMessage *msg = soup_message_new("POST", url.c_str());
     g_assert_nonnull(msg);
     GBytes *b = g_bytes_new(body.data(), body.size());
@@ -512,10 +568,13 @@ class Http {
     g_bytes_unref(b);
     return send(msg, authorization);
   }
-  HttpReply post_json(const std::string &url, const std::string &json, const char *authorization = nullptr) {
+  HttpReply post_json(const std::string &url, const std::string &json,
+                      const char *authorization = nullptr)
+  {
     return post(url, "application/json", json, authorization);
   }
-  HttpReply get(const std::string &url) {
+  HttpReply get(const std::string &url)
+  {
     SoupMessage *msg = soup_message_new("GET", url.c_str());
     g_assert_nonnull(msg);
     return send(msg);
@@ -533,17 +592,21 @@ class Form {
  public:
   Form() : m_(soup_multipart_new(SOUP_FORM_MIME_TYPE_MULTIPART)) {}
   ~Form() { soup_multipart_free(m_); }
-  Form &field(const char *name, const std::string &value) {
+  Form &field(const char *name, const std::string &value)
+  {
     soup_multipart_append_form_string(m_, name, value.c_str());
     return *this;
   }
-  Form &file(const char *name, const char *filename, const char *type, const std::vector<uint8_t> &data) {
+  Form &file(const char *name, const char *filename, const char *type,
+             const std::vector<uint8_t> &data)
+  {
     GBytes *b = g_bytes_new(data.data(), data.size());
     soup_multipart_append_form_file(m_, name, filename, type, b);
     g_bytes_unref(b);
     return *this;
   }
-  HttpReply post(Http &http, const std::string &url, const char *authorization = nullptr) {
+  HttpReply post(Http &http, const std::string &url, const char *authorization = nullptr)
+  {
     return http.send(soup_message_new_from_multipart(url.c_str(), m_), authorization);
   }
 
@@ -553,17 +616,20 @@ class Form {
 
 class Json {
  public:
-  explicit Json(const std::string &text) : parser_(json_parser_new()) {
+  explicit Json(const std::string &text) : parser_(json_parser_new())
+  {
     GError *error = nullptr;
     if (!json_parser_load_from_data(parser_.get(), text.c_str(), gssize(text.size()), &error))
       g_error("not JSON (%s): %s", error->message, text.c_str());
   }
   JsonNode *root() const { return json_parser_get_root(parser_.get()); }
-  JsonObject *obj() const {
+  JsonObject *obj() const
+  {
     g_assert_true(JSON_NODE_HOLDS_OBJECT(root()));
     return json_node_get_object(root());
   }
-  JsonArray *array() const {
+  JsonArray *array() const
+  {
     g_assert_true(JSON_NODE_HOLDS_ARRAY(root()));
     return json_node_get_array(root());
   }
@@ -572,53 +638,66 @@ class Json {
   Ptr<JsonParser> parser_;
 };
 
-std::string str(JsonObject *o, const char *name) {
+std::string str(JsonObject *o, const char *name)
+{
   g_assert_true(json_object_has_member(o, name));
   return json_object_get_string_member(o, name);
 }
 
-std::string state_of(const HttpReply &r) {
+std::string state_of(const HttpReply &r)
+{
   g_assert_cmpuint(r.status, ==, SOUP_STATUS_OK);
   return str(Json(r.body).obj(), "state");
 }
 
-std::string sha256(const std::vector<uint8_t> &data) {
+std::string sha256(const std::vector<uint8_t> &data)
+{
   g_autofree char *s = g_compute_checksum_for_data(G_CHECKSUM_SHA256, data.data(), data.size());
   return s;
 }
 
-bool contains(const std::string &haystack, const std::string &needle) {
+bool contains(const std::string &haystack, const std::string &needle)
+{
   return haystack.find(needle) != std::string::npos;
 }
 
-const std::string kMp3 = std::string("ID3\x03\x00\x00\x00\x00\x00\x00", 10) + std::string(3000, '\xfb');
+const std::string kMp3 =
+    std::string("ID3\x03\x00\x00\x00\x00\x00\x00", 10) + std::string(3000, '\xfb');
 
 // A WAV with a LIST chunk before the data, WAVE_FORMAT_EXTENSIBLE and a streaming
 // (0xFFFFFFFF) data size: 8 kHz stereo, tone 0.5-1.5 s, silence to 2.5 s.
-std::vector<uint8_t> unusual_wav() {
+std::vector<uint8_t> unusual_wav()
+{
   std::vector<uint8_t> out;
   auto put = [&](uint32_t v, int n) {
-    for (int i = 0; i < n; ++i) out.push_back(uint8_t(v >> (8 * i)));
+    for (int i = 0; i < n; ++i)
+      out.push_back(uint8_t(v >> (8 * i)));
   };
   auto tag = [&](const char *t) { out.insert(out.end(), t, t + 4); };
   const uint32_t rate = 8000, ch = 2;
   tag("RIFF"), put(0xFFFFFFFF, 4), tag("WAVE");
-  tag("LIST"), put(5, 4), out.insert(out.end(), {'I', 'N', 'F', 'O', 'x'}), out.push_back(0);  // odd size: pad byte
-  tag("fmt "), put(40, 4), put(0xFFFE, 2), put(ch, 2), put(rate, 4), put(rate * ch * 2, 4), put(ch * 2, 2), put(16, 2);
-  put(22, 2), put(16, 2), put(3, 4), put(1, 2);  // cbSize, valid bits, channel mask, SubFormat = PCM...
-  const uint8_t guid_tail[14] = {0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xAA, 0x00, 0x38, 0x9B, 0x71};
+  tag("LIST"), put(5, 4), out.insert(out.end(), {'I', 'N', 'F', 'O', 'x'}),
+      out.push_back(0);  // odd size: pad byte
+  tag("fmt "), put(40, 4), put(0xFFFE, 2), put(ch, 2), put(rate, 4), put(rate * ch * 2, 4),
+      put(ch * 2, 2), put(16, 2);
+  put(22, 2), put(16, 2), put(3, 4),
+      put(1, 2);  // cbSize, valid bits, channel mask, SubFormat = PCM...
+  const uint8_t guid_tail[14] = {0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80,
+                                 0x00, 0x00, 0xAA, 0x00, 0x38, 0x9B, 0x71};
   out.insert(out.end(), guid_tail, guid_tail + 14);
   tag("data"), put(0xFFFFFFFF, 4);
   const double amp = 32768.0 * std::pow(10.0, -10.0 / 20.0) * std::sqrt(2.0);
   for (uint32_t i = 0; i < rate * 5 / 2; ++i) {
     const bool tone = i >= rate / 2 && i < rate * 3 / 2;
-    const int16_t v = tone ? int16_t(std::lround(amp * std::sin(2 * M_PI * 440.0 * double(i) / rate))) : 0;
+    const int16_t v =
+        tone ? int16_t(std::lround(amp * std::sin(2 * M_PI * 440.0 * double(i) / rate))) : 0;
     put(uint16_t(v), 2), put(uint16_t(v), 2);
   }
   return out;
 }
 
-std::vector<uint8_t> wav_24bit() {
+std::vector<uint8_t> wav_24bit()
+{
   std::vector<uint8_t> wav = two_bursts();
   wav[34] = 24;  // bits per sample: not analysed, like an mp3
   return wav;
@@ -626,7 +705,9 @@ std::vector<uint8_t> wav_24bit() {
 
 // Checks a Harf result element: segment times and texts.
 void check_harf_result(JsonObject *res, const char *media_url, const char *duration,
-                       const std::vector<std::array<const char *, 3>> &segments, int64_t words, int64_t known) {
+                       const std::vector<std::array<const char *, 3>> &segments, int64_t words,
+                       int64_t known)
+{
   ASSERT_STR_EQ(str(res, "media_url"), media_url);
   ASSERT_STR_EQ(str(res, "duration"), duration);
   JsonArray *segs = json_object_get_array_member(res, "segments");
@@ -642,7 +723,8 @@ void check_harf_result(JsonObject *res, const char *media_url, const char *durat
   g_assert_cmpint(json_object_get_int_member(stats, "known_words"), ==, known);
 }
 
-void test_harf_rest_upload() {
+void test_harf_rest_upload()
+{
   emu::Options o;
   o.token = "secret";
   o.script = kScript;
@@ -650,17 +732,22 @@ void test_harf_rest_upload() {
   Http http;
   const auto wav = two_bursts();
   const std::string url = r.emulator.harf_api_url();
-  ASSERT_STR_EQ(url, ("http://127.0.0.1:" + std::to_string(r.emulator.port()) + "/api/transcribe_files/"));
+  ASSERT_STR_EQ(
+      url, ("http://127.0.0.1:" + std::to_string(r.emulator.port()) + "/api/transcribe_files/"));
 
-  HttpReply rep =
-      Form().field("wait", "true").file("media", "two.wav", "audio/wav", wav).post(http, url, "Token secret");
+  HttpReply rep = Form()
+                      .field("wait", "true")
+                      .file("media", "two.wav", "audio/wav", wav)
+                      .post(http, url, "Token secret");
   g_assert_cmpuint(rep.status, ==, SOUP_STATUS_OK);
   g_assert_true(g_str_has_prefix(rep.content_type.c_str(), "application/json"));
   {
     Json j(rep.body);
     g_assert_cmpuint(json_array_get_length(j.array()), ==, 1);
-    check_harf_result(json_array_get_object_element(j.array(), 0), "two.wav", "0:00:04",
-                      {{"0:00:00", "0:00:01", kScript[0].c_str()}, {"0:00:02", "0:00:03", kScript[1].c_str()}}, 8, 7);
+    check_harf_result(
+        json_array_get_object_element(j.array(), 0), "two.wav", "0:00:04",
+        {{"0:00:00", "0:00:01", kScript[0].c_str()}, {"0:00:02", "0:00:03", kScript[1].c_str()}}, 8,
+        7);
   }
   auto recs = r.emulator.rest_requests();
   g_assert_cmpuint(recs.size(), ==, 1);
@@ -690,14 +777,16 @@ void test_harf_rest_upload() {
   // Bearer, the path without its slash, wait defaulting to true; a third burst
   // exhausts the script (placeholder line); each upload starts at line 0.
   std::vector<int16_t> pcm;
-  for (int i = 0; i < 3; ++i) append(pcm, 1, true), append(pcm, 1, false);
+  for (int i = 0; i < 3; ++i)
+    append(pcm, 1, true), append(pcm, 1, false);
   rep = Form()
             .file("media", "three.wav", "audio/wav", make_wav(pcm))
             .post(http, url.substr(0, url.size() - 1), "Bearer secret");
   g_assert_cmpuint(rep.status, ==, SOUP_STATUS_OK);
   {
     Json j(rep.body);
-    JsonArray *segs = json_object_get_array_member(json_array_get_object_element(j.array(), 0), "segments");
+    JsonArray *segs =
+        json_object_get_array_member(json_array_get_object_element(j.array(), 0), "segments");
     g_assert_cmpuint(json_array_get_length(segs), ==, 3);
     ASSERT_STR_EQ(str(json_array_get_object_element(segs, 0), "text"), kScript[0]);
     ASSERT_STR_EQ(str(json_array_get_object_element(segs, 2), "text"), "این یک متن آزمایشی است");
@@ -709,8 +798,10 @@ void test_harf_rest_upload() {
             .file("media", "poem.mp3", "audio/mpeg", std::vector<uint8_t>(kMp3.begin(), kMp3.end()))
             .post(http, url, "Token secret");
   g_assert_cmpuint(rep.status, ==, SOUP_STATUS_OK);
-  check_harf_result(json_array_get_object_element(Json(rep.body).array(), 0), "poem.mp3", "0:00:06",
-                    {{"0:00:00", "0:00:03", kScript[0].c_str()}, {"0:00:03", "0:00:06", kScript[1].c_str()}}, 8, 7);
+  check_harf_result(
+      json_array_get_object_element(Json(rep.body).array(), 0), "poem.mp3", "0:00:06",
+      {{"0:00:00", "0:00:03", kScript[0].c_str()}, {"0:00:03", "0:00:06", kScript[1].c_str()}}, 8,
+      7);
   recs = r.emulator.rest_requests();
   g_assert_false(recs.back().parts[1].wav.valid);
 
@@ -720,16 +811,22 @@ void test_harf_rest_upload() {
   ASSERT_STR_EQ(rep.body, "{\"detail\":\"Invalid token.\"}");
   rep = Form().file("media", "two.wav", "audio/wav", wav).post(http, url);
   g_assert_cmpuint(rep.status, ==, SOUP_STATUS_UNAUTHORIZED);
-  rep =
-      http.post_json(url, "{\"media_urls\": [\"https://i.ganjoor.net/a2/41417.mp3\"], \"wait\": true}", "Token secret");
+  rep = http.post_json(url,
+                       "{\"media_urls\": [\"https://i.ganjoor.net/a2/41417.mp3\"], \"wait\": true}",
+                       "Token secret");
   g_assert_cmpuint(rep.status, ==, SOUP_STATUS_BAD_REQUEST);
   ASSERT_STR_EQ(rep.body, "{\"media_urls\":[\"unsupported in the emulator\"]}");
   rep = Form().field("wait", "true").post(http, url, "Token secret");
   g_assert_cmpuint(rep.status, ==, SOUP_STATUS_BAD_REQUEST);
   g_assert_true(json_object_has_member(Json(rep.body).obj(), "media"));
-  rep = Form().field("media", "not a file").post(http, url, "Token secret");  // no filename: not an upload
+  rep = Form()
+            .field("media", "not a file")
+            .post(http, url, "Token secret");  // no filename: not an upload
   g_assert_cmpuint(rep.status, ==, SOUP_STATUS_BAD_REQUEST);
-  rep = Form().field("wait", "maybe").file("media", "two.wav", "audio/wav", wav).post(http, url, "Token secret");
+  rep = Form()
+            .field("wait", "maybe")
+            .file("media", "two.wav", "audio/wav", wav)
+            .post(http, url, "Token secret");
   g_assert_cmpuint(rep.status, ==, SOUP_STATUS_BAD_REQUEST);
   rep = http.post_json(url, "{\"media_urls\": [", "Token secret");
   g_assert_cmpuint(rep.status, ==, SOUP_STATUS_BAD_REQUEST);
@@ -739,17 +836,23 @@ void test_harf_rest_upload() {
   g_assert_cmpuint(r.emulator.sessions().size(), ==, 0);
 }
 
-// RIFF chunks walked properly: LIST before fmt, EXTENSIBLE, streaming sizes, stereo 8 kHz; 24-bit is not analysed.
-void test_harf_rest_wav_variants() {
+// RIFF chunks walked properly: LIST before fmt, EXTENSIBLE, streaming sizes, stereo 8 kHz; 24-bit
+// is not analysed.
+void test_harf_rest_wav_variants()
+{
   emu::Options o;
   o.script = {"یک", "دو"};
   Running r(o);
   Http http;
-  HttpReply rep = Form().file("media", "odd.wav", "audio/x-wav", unusual_wav()).post(http, r.emulator.harf_api_url());
+  HttpReply rep = Form()
+                      .file("media", "odd.wav", "audio/x-wav", unusual_wav())
+                      .post(http, r.emulator.harf_api_url());
   g_assert_cmpuint(rep.status, ==, SOUP_STATUS_OK);
-  check_harf_result(json_array_get_object_element(Json(rep.body).array(), 0), "odd.wav", "0:00:02.500000",
-                    {{"0:00:00.500000", "0:00:01.500000", "یک"}}, 1, 1);
-  rep = Form().file("media", "deep.wav", "audio/wav", wav_24bit()).post(http, r.emulator.harf_api_url());
+  check_harf_result(json_array_get_object_element(Json(rep.body).array(), 0), "odd.wav",
+                    "0:00:02.500000", {{"0:00:00.500000", "0:00:01.500000", "یک"}}, 1, 1);
+  rep = Form()
+            .file("media", "deep.wav", "audio/wav", wav_24bit())
+            .post(http, r.emulator.harf_api_url());
   check_harf_result(json_array_get_object_element(Json(rep.body).array(), 0), "deep.wav", "0:00:06",
                     {{"0:00:00", "0:00:03", "یک"}, {"0:00:03", "0:00:06", "دو"}}, 2, 2);
   const auto recs = r.emulator.rest_requests();
@@ -760,15 +863,18 @@ void test_harf_rest_wav_variants() {
   g_assert_true(contains(recs[1].parts[0].wav.error, "24 bits"));
 }
 
-void test_harf_rest_poll() {
+void test_harf_rest_poll()
+{
   emu::Options o;
   o.token = "secret";
   o.script = kScript;
   Running r(o);
   Http http;
   const std::string url = r.emulator.harf_api_url();
-  HttpReply rep =
-      Form().field("wait", "false").file("media", "two.wav", "audio/wav", two_bursts()).post(http, url, "Token secret");
+  HttpReply rep = Form()
+                      .field("wait", "false")
+                      .file("media", "two.wav", "audio/wav", two_bursts())
+                      .post(http, url, "Token secret");
   g_assert_cmpuint(rep.status, ==, SOUP_STATUS_OK);
   std::string id;
   {
@@ -786,25 +892,30 @@ void test_harf_rest_poll() {
     rep = http.post_json(url, body, "Token secret");
     g_assert_cmpuint(rep.status, ==, SOUP_STATUS_OK);
     Json j(rep.body);
-    check_harf_result(json_array_get_object_element(j.array(), 0), "two.wav", "0:00:04",
-                      {{"0:00:00", "0:00:01", kScript[0].c_str()}, {"0:00:02", "0:00:03", kScript[1].c_str()}}, 8, 7);
+    check_harf_result(
+        json_array_get_object_element(j.array(), 0), "two.wav", "0:00:04",
+        {{"0:00:00", "0:00:01", kScript[0].c_str()}, {"0:00:02", "0:00:03", kScript[1].c_str()}}, 8,
+        7);
   }
   // An unknown id stays PENDING (like celery); polls need the token too.
-  ASSERT_STR_EQ(state_of(http.post_json(url, "{\"tasks_ids\": [\"nope\"], \"wait\": false}", "Token secret")),
-                "PENDING");
+  ASSERT_STR_EQ(
+      state_of(http.post_json(url, "{\"tasks_ids\": [\"nope\"], \"wait\": false}", "Token secret")),
+      "PENDING");
   g_assert_cmpuint(http.post_json(url, poll).status, ==, SOUP_STATUS_UNAUTHORIZED);
 
   const auto recs = r.emulator.rest_requests();
   g_assert_cmpuint(recs.size(), ==, 7);
   ASSERT_STR_EQ(recs[0].kind, "harf-transcribe");
   ASSERT_STR_EQ(recs[0].task_id, id);
-  for (size_t i = 1; i < 7; ++i) ASSERT_STR_EQ(recs[i].kind, "harf-poll");
+  for (size_t i = 1; i < 7; ++i)
+    ASSERT_STR_EQ(recs[i].kind, "harf-poll");
   ASSERT_STR_EQ(recs[1].task_id, id);
   ASSERT_STR_EQ(recs[1].json_body, poll);
   g_assert_cmpuint(r.emulator.rest_count("harf-poll"), ==, 6);
 }
 
-void check_harf_fault(bool failure, const char *state) {
+void check_harf_fault(bool failure, const char *state)
+{
   emu::Options o;
   o.harf_failure = failure;
   o.harf_timeout = !failure;
@@ -812,20 +923,29 @@ void check_harf_fault(bool failure, const char *state) {
   Running r(o);
   Http http;
   const std::string url = r.emulator.harf_api_url();
-  ASSERT_STR_EQ(state_of(Form().file("media", "a.wav", "audio/wav", two_bursts()).post(http, url)), state);
-  const HttpReply rep = Form().field("wait", "0").file("media", "a.wav", "audio/wav", two_bursts()).post(http, url);
-  const std::string id =
-      json_array_get_string_element(json_object_get_array_member(Json(rep.body).obj(), "task_ids"), 0);
+  ASSERT_STR_EQ(state_of(Form().file("media", "a.wav", "audio/wav", two_bursts()).post(http, url)),
+                state);
+  const HttpReply rep =
+      Form().field("wait", "0").file("media", "a.wav", "audio/wav", two_bursts()).post(http, url);
+  const std::string id = json_array_get_string_element(
+      json_object_get_array_member(Json(rep.body).obj(), "task_ids"), 0);
   const std::string poll = "{\"tasks_ids\": [\"" + id + "\"], \"wait\": false}";
   ASSERT_STR_EQ(state_of(http.post_json(url, poll)), "PENDING");
   ASSERT_STR_EQ(state_of(http.post_json(url, poll)), state);
 }
 
-void test_harf_rest_failure() { check_harf_fault(true, "FAILURE"); }
-void test_harf_rest_timeout() { check_harf_fault(false, "TIMEOUT"); }
+void test_harf_rest_failure()
+{
+  check_harf_fault(true, "FAILURE");
+}
+void test_harf_rest_timeout()
+{
+  check_harf_fault(false, "TIMEOUT");
+}
 
 // delay_ms holds a wait=true answer back; the record shows status 0 meanwhile.
-void test_harf_rest_delay() {
+void test_harf_rest_delay()
+{
   emu::Options o;
   o.delay_ms = 300;
   Running r(o);
@@ -837,18 +957,21 @@ void test_harf_rest_delay() {
     rep = Form().file("media", "a.wav", "audio/wav", two_bursts()).post(http, url);
   });
   const bool held = r.emulator.wait_rest(
-      [](const std::vector<emu::RestRecord> &v) { return v.size() == 1 && v[0].status == 0; }, kWaitMs);
+      [](const std::vector<emu::RestRecord> &v) { return v.size() == 1 && v[0].status == 0; },
+      kWaitMs);
   client.join();
   g_assert_true(held);
   g_assert_cmpint(g_get_monotonic_time() - t0, >=, 300000);
   g_assert_cmpuint(rep.status, ==, SOUP_STATUS_OK);
   g_assert_true(r.emulator.wait_rest(
-      [](const std::vector<emu::RestRecord> &v) { return v.size() == 1 && v[0].status == 200; }, kWaitMs));
+      [](const std::vector<emu::RestRecord> &v) { return v.size() == 1 && v[0].status == 200; },
+      kWaitMs));
   g_assert_true(r.emulator.rest_requests()[0].answer == rep.body);
 }
 
 // A client that gives up during the delay is recorded as gone (status 0).
-void test_harf_rest_delay_client_gone() {
+void test_harf_rest_delay_client_gone()
+{
   emu::Options o;
   o.delay_ms = 60000;
   Running r(o);
@@ -862,18 +985,23 @@ void test_harf_rest_delay_client_gone() {
     rep = Form().file("media", "a.wav", "audio/wav", two_bursts()).post(http, url);
   });
   const bool held = r.emulator.wait_rest(
-      [](const std::vector<emu::RestRecord> &v) { return v.size() == 1 && v[0].status == 0; }, kWaitMs);
+      [](const std::vector<emu::RestRecord> &v) { return v.size() == 1 && v[0].status == 0; },
+      kWaitMs);
   g_cancellable_cancel(cancel.get());
   client.join();
   g_assert_true(held);
   g_assert_cmpuint(rep.status, ==, 0);
   g_assert_true(r.emulator.wait_rest(
-      [](const std::vector<emu::RestRecord> &v) { return v.size() == 1 && v[0].fault == "disconnected"; }, kWaitMs));
+      [](const std::vector<emu::RestRecord> &v) {
+        return v.size() == 1 && v[0].fault == "disconnected";
+      },
+      kWaitMs));
   g_assert_cmpint(r.emulator.rest_requests()[0].status, ==, 0);
 }
 
 // stop() does not wait for a delayed answer; the waiting client sees the connection end.
-void test_rest_stop_with_delayed() {
+void test_rest_stop_with_delayed()
+{
   emu::Options o;
   o.delay_ms = 60000;
   Running r(o);
@@ -884,7 +1012,8 @@ void test_rest_stop_with_delayed() {
     http.tolerate_errors = true;
     rep = Form().file("media", "a.wav", "audio/wav", two_bursts()).post(http, url);
   });
-  const bool held = r.emulator.wait_rest([](const std::vector<emu::RestRecord> &v) { return v.size() == 1; }, kWaitMs);
+  const bool held = r.emulator.wait_rest(
+      [](const std::vector<emu::RestRecord> &v) { return v.size() == 1; }, kWaitMs);
   const gint64 t0 = g_get_monotonic_time();
   r.emulator.stop();
   client.join();
@@ -899,7 +1028,8 @@ struct Login {
   std::string token, key;
 };
 
-Login login_ok(const HttpReply &rep) {
+Login login_ok(const HttpReply &rep)
+{
   g_assert_cmpuint(rep.status, ==, SOUP_STATUS_OK);
   Json j(rep.body);
   JsonObject *user = json_object_get_object_member(j.obj(), "user");
@@ -907,13 +1037,15 @@ Login login_ok(const HttpReply &rep) {
   l.token = str(user, "token");
   JsonObject *account = json_object_get_object_member(user, "nevisa_service_account");
   JsonNode *record = json_object_get_member(account, "current_service_record");
-  if (JSON_NODE_HOLDS_OBJECT(record)) l.key = str(json_node_get_object(record), "key");
+  if (JSON_NODE_HOLDS_OBJECT(record))
+    l.key = str(json_node_get_object(record), "key");
   return l;
 }
 
 constexpr char kPassword[] = "pa ss&word=1";
 
-void test_nevisa_login() {
+void test_nevisa_login()
+{
   emu::Options o;
   o.nevisa_username = "ali@example.com";
   o.nevisa_password = kPassword;
@@ -923,19 +1055,24 @@ void test_nevisa_login() {
   ASSERT_STR_EQ(url, ("http://127.0.0.1:" + std::to_string(r.emulator.port()) + "/account/login"));
 
   const Login a = login_ok(http.post_json(
-      url, std::string("{\"username_or_phone_or_email\": \"ali@example.com\", \"password\": \"") + kPassword + "\"}"));
-  g_autofree char *form =
-      soup_form_encode("username_or_phone_or_email", "ali@example.com", "password", kPassword, nullptr);
+      url, std::string("{\"username_or_phone_or_email\": \"ali@example.com\", \"password\": \"") +
+               kPassword + "\"}"));
+  g_autofree char *form = soup_form_encode("username_or_phone_or_email", "ali@example.com",
+                                           "password", kPassword, nullptr);
   const Login b = login_ok(http.post(url, SOUP_FORM_MIME_TYPE_URLENCODED, form));
-  const Login c = login_ok(
-      Form().field("username_or_phone_or_email", "ali@example.com").field("password", kPassword).post(http, url));
+  const Login c = login_ok(Form()
+                               .field("username_or_phone_or_email", "ali@example.com")
+                               .field("password", kPassword)
+                               .post(http, url));
   g_assert_cmpuint(a.token.size(), ==, 40);
-  g_assert_true(a.token != b.token && b.token != c.token && a.token != c.token);  // a fresh token per login
+  g_assert_true(a.token != b.token && b.token != c.token &&
+                a.token != c.token);  // a fresh token per login
   g_assert_false(a.key.empty());
   g_assert_true(a.key == b.key && b.key == c.key);
 
   // Refusals: wrong password, missing field, unsupported body.
-  HttpReply rep = http.post_json(url, "{\"username_or_phone_or_email\": \"ali@example.com\", \"password\": \"x\"}");
+  HttpReply rep = http.post_json(
+      url, "{\"username_or_phone_or_email\": \"ali@example.com\", \"password\": \"x\"}");
   g_assert_cmpuint(rep.status, ==, SOUP_STATUS_UNAUTHORIZED);
   g_assert_true(json_object_has_member(Json(rep.body).obj(), "detail"));
   rep = http.post_json(url, "{\"username_or_phone_or_email\": \"someone\", \"password\": \"x\"}");
@@ -948,7 +1085,8 @@ void test_nevisa_login() {
 
   const auto recs = r.emulator.rest_requests();
   g_assert_cmpuint(recs.size(), ==, 7);
-  const char *types[] = {"application/json", "application/x-www-form-urlencoded", "multipart/form-data"};
+  const char *types[] = {"application/json", "application/x-www-form-urlencoded",
+                         "multipart/form-data"};
   for (size_t i = 0; i < recs.size(); ++i) {
     ASSERT_STR_EQ(recs[i].kind, "nevisa-login");
     if (i < 3) {
@@ -958,7 +1096,8 @@ void test_nevisa_login() {
     }
     // The password is in no record.
     g_assert_false(contains(recs[i].json_body, "ss&word"));
-    for (const auto &p : recs[i].parts) g_assert_false(contains(p.text, "ss&word"));
+    for (const auto &p : recs[i].parts)
+      g_assert_false(contains(p.text, "ss&word"));
   }
   g_assert_true(contains(recs[0].json_body, "(redacted)"));
   ASSERT_STR_EQ(recs[1].parts[1].name, "password");
@@ -970,8 +1109,9 @@ void test_nevisa_login() {
   emu::Options np;
   np.nevisa_no_package = true;
   Running r2(np);
-  const Login n = login_ok(
-      http.post_json(r2.emulator.nevisa_login_url(), "{\"username_or_phone_or_email\": \"u\", \"password\": \"p\"}"));
+  const Login n =
+      login_ok(http.post_json(r2.emulator.nevisa_login_url(),
+                              "{\"username_or_phone_or_email\": \"u\", \"password\": \"p\"}"));
   g_assert_true(n.key.empty());
   rep = Form()
             .field("auth_token", n.token)
@@ -981,16 +1121,19 @@ void test_nevisa_login() {
   g_assert_cmpuint(rep.status, ==, SOUP_STATUS_UNAUTHORIZED);
 }
 
-std::string resolve(const std::string &base, const std::string &relative) {
+std::string resolve(const std::string &base, const std::string &relative)
+{
   GError *error = nullptr;
-  g_autofree char *url = g_uri_resolve_relative(base.c_str(), relative.c_str(), G_URI_FLAGS_NONE, &error);
+  g_autofree char *url =
+      g_uri_resolve_relative(base.c_str(), relative.c_str(), G_URI_FLAGS_NONE, &error);
   g_assert_no_error(error);
   return url;
 }
 
 // Uploads, returns (progress URL resolved against the API URL, task id).
-std::pair<std::string, std::string> recognize(Http &http, emu::Emulator &e, const std::string &token,
-                                              const std::string &key) {
+std::pair<std::string, std::string> recognize(Http &http, emu::Emulator &e,
+                                              const std::string &token, const std::string &key)
+{
   const HttpReply rep = Form()
                             .field("auth_token", token)
                             .field("api_key", key)
@@ -1003,7 +1146,8 @@ std::pair<std::string, std::string> recognize(Http &http, emu::Emulator &e, cons
   return {resolve(e.nevisa_api_url(), progress), id};
 }
 
-void check_progress(const HttpReply &rep, const char *state, bool complete, int percent) {
+void check_progress(const HttpReply &rep, const char *state, bool complete, int percent)
+{
   g_assert_cmpuint(rep.status, ==, SOUP_STATUS_OK);
   Json j(rep.body);
   ASSERT_STR_EQ(str(j.obj(), "state"), state);
@@ -1013,21 +1157,27 @@ void check_progress(const HttpReply &rep, const char *state, bool complete, int 
   g_assert_cmpint(json_object_get_int_member(p, "current"), ==, percent);
   g_assert_cmpint(json_object_get_int_member(p, "total"), ==, 100);
   g_assert_true(json_object_get_boolean_member(p, "pending") == (g_strcmp0(state, "PENDING") == 0));
-  if (!complete) g_assert_true(json_object_get_null_member(j.obj(), "success"));
+  if (!complete)
+    g_assert_true(json_object_get_null_member(j.obj(), "success"));
 }
 
-void test_nevisa_recognize() {
+void test_nevisa_recognize()
+{
   emu::Options o;
   o.script = kScript;
   Running r(o);
   Http http;
-  ASSERT_STR_EQ(r.emulator.nevisa_api_url(), ("http://127.0.0.1:" + std::to_string(r.emulator.port()) + "/nevisa/"));
-  const Login l = login_ok(
-      Form().field("username_or_phone_or_email", "u").field("password", "p").post(http, r.emulator.nevisa_login_url()));
+  ASSERT_STR_EQ(r.emulator.nevisa_api_url(),
+                ("http://127.0.0.1:" + std::to_string(r.emulator.port()) + "/nevisa/"));
+  const Login l = login_ok(Form()
+                               .field("username_or_phone_or_email", "u")
+                               .field("password", "p")
+                               .post(http, r.emulator.nevisa_login_url()));
   const auto [progress, id] = recognize(http, r.emulator, l.token, l.key);
 
   check_progress(http.get(progress), "PENDING", false, 0);
-  for (int percent : {25, 50, 75}) check_progress(http.get(progress), "PROGRESS", false, percent);
+  for (int percent : {25, 50, 75})
+    check_progress(http.get(progress), "PROGRESS", false, percent);
   for (int i = 0; i < 2; ++i) {  // SUCCESS, and it stays so
     const HttpReply rep = http.get(progress);
     check_progress(rep, "SUCCESS", true, 100);
@@ -1039,18 +1189,23 @@ void test_nevisa_recognize() {
     ASSERT_STR_EQ(str(tr, "text"), "سلام دنیا حکایت یکی را از حکما شنیدم");
     JsonArray *words = json_object_get_array_member(tr, "result");
     g_assert_cmpuint(json_array_get_length(words), ==, 8);
-    JsonObject *w0 = json_array_get_object_element(words, 0), *w1 = json_array_get_object_element(words, 1),
-               *w2 = json_array_get_object_element(words, 2), *w7 = json_array_get_object_element(words, 7);
+    JsonObject *w0 = json_array_get_object_element(words, 0),
+               *w1 = json_array_get_object_element(words, 1),
+               *w2 = json_array_get_object_element(words, 2),
+               *w7 = json_array_get_object_element(words, 7);
     ASSERT_STR_EQ(str(w0, "word"), "سلام");
     g_assert_cmpfloat(json_object_get_double_member(w0, "conf"), ==, 0.9);
     g_assert_cmpfloat(std::fabs(json_object_get_double_member(w0, "start") - 0.0), <, 0.041);
-    g_assert_cmpfloat(std::fabs(json_object_get_double_member(w0, "end") - 0.5), <, 0.041);  // 4 of 8 characters
-    g_assert_cmpfloat(json_object_get_double_member(w0, "end"), ==, json_object_get_double_member(w1, "start"));
+    g_assert_cmpfloat(std::fabs(json_object_get_double_member(w0, "end") - 0.5), <,
+                      0.041);  // 4 of 8 characters
+    g_assert_cmpfloat(json_object_get_double_member(w0, "end"), ==,
+                      json_object_get_double_member(w1, "start"));
     ASSERT_STR_EQ(str(w2, "word"), "حکایت");  // was [حکایت]
     g_assert_cmpfloat(json_object_get_double_member(w2, "conf"), ==, 0.35);
     g_assert_cmpfloat(std::fabs(json_object_get_double_member(w2, "start") - 2.0), <, 0.041);
     g_assert_cmpfloat(std::fabs(json_object_get_double_member(w7, "end") - 3.0), <, 0.041);
-    g_assert_true(contains(rep.body, "\"conf\":0.9,\"end\":"));  // plain 2-decimal numbers on the wire
+    g_assert_true(
+        contains(rep.body, "\"conf\":0.9,\"end\":"));  // plain 2-decimal numbers on the wire
   }
 
   // The static pair works without login; bad pairs and bodies do not.
@@ -1076,12 +1231,14 @@ void test_nevisa_recognize() {
             .post(http, api);
   g_assert_cmpuint(rep.status, ==, SOUP_STATUS_BAD_REQUEST);
   g_assert_true(json_object_has_member(Json(rep.body).obj(), "file"));
-  rep = http.post_json(api, "{\"auth_token\": \"" + l.token + "\", \"api_key\": \"" + l.key + "\"}");
+  rep =
+      http.post_json(api, "{\"auth_token\": \"" + l.token + "\", \"api_key\": \"" + l.key + "\"}");
   g_assert_cmpuint(rep.status, ==, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE);
 
   // An unknown task id is PENDING forever.
   for (int i = 0; i < 3; ++i)
-    check_progress(http.get(r.emulator.nevisa_api_url() + "celery-progress/nope/"), "PENDING", false, 0);
+    check_progress(http.get(r.emulator.nevisa_api_url() + "celery-progress/nope/"), "PENDING",
+                   false, 0);
 
   const auto recs = r.emulator.rest_requests();
   ASSERT_STR_EQ(recs[1].kind, "nevisa-recognize");
@@ -1100,14 +1257,16 @@ void test_nevisa_recognize() {
   g_assert_cmpuint(r.emulator.rest_count("nevisa-recognize"), ==, 6);
 }
 
-void test_nevisa_progress_options() {
+void test_nevisa_progress_options()
+{
   {
     emu::Options o;
     o.progress_steps = 1;
     o.nevisa_failure = true;
     Running r(o);
     Http http;
-    const std::string progress = recognize(http, r.emulator, "nevisa-static-token", "nevisa-static-key").first;
+    const std::string progress =
+        recognize(http, r.emulator, "nevisa-static-token", "nevisa-static-key").first;
     check_progress(http.get(progress), "PENDING", false, 0);
     check_progress(http.get(progress), "PROGRESS", false, 50);
     const HttpReply rep = http.get(progress);
@@ -1125,28 +1284,38 @@ void test_nevisa_progress_options() {
     Running r(o);
     Http http;
     const std::string progress = recognize(http, r.emulator, "st", "sk").first;
-    for (int i = 0; i < 8; ++i) check_progress(http.get(progress), "PENDING", false, 0);
+    for (int i = 0; i < 8; ++i)
+      check_progress(http.get(progress), "PENDING", false, 0);
   }
 }
 
-void test_nevisa_terminate() {
+void test_nevisa_terminate()
+{
   Running r(emu::Options{});
   Http http;
-  const Login l = login_ok(
-      http.post_json(r.emulator.nevisa_login_url(), "{\"username_or_phone_or_email\": \"u\", \"password\": \"p\"}"));
+  const Login l =
+      login_ok(http.post_json(r.emulator.nevisa_login_url(),
+                              "{\"username_or_phone_or_email\": \"u\", \"password\": \"p\"}"));
   const auto [progress, id] = recognize(http, r.emulator, l.token, l.key);
-  const auto [other_progress, other_id] = recognize(http, r.emulator, "nevisa-static-token", "nevisa-static-key");
+  const auto [other_progress, other_id] =
+      recognize(http, r.emulator, "nevisa-static-token", "nevisa-static-key");
   check_progress(http.get(progress), "PENDING", false, 0);
   const std::string url = r.emulator.nevisa_api_url() + "file/terminate-task";
   const std::string header = "Token " + l.token;
   auto terminate = [&](const std::string &task, const char *auth, const std::string &token) {
-    return Form().field("auth_token", token).field("api_key", l.key).field("task_id", task).post(http, url, auth);
+    return Form()
+        .field("auth_token", token)
+        .field("api_key", l.key)
+        .field("task_id", task)
+        .post(http, url, auth);
   };
-  g_assert_cmpuint(terminate(id, nullptr, l.token).status, ==, SOUP_STATUS_UNAUTHORIZED);  // no header
+  g_assert_cmpuint(terminate(id, nullptr, l.token).status, ==,
+                   SOUP_STATUS_UNAUTHORIZED);  // no header
   g_assert_cmpuint(terminate(id, "Token other", l.token).status, ==, SOUP_STATUS_UNAUTHORIZED);
   g_assert_cmpuint(terminate(id, "Token forged", "forged").status, ==, SOUP_STATUS_UNAUTHORIZED);
   g_assert_cmpuint(terminate("nope", header.c_str(), l.token).status, ==, SOUP_STATUS_UNAUTHORIZED);
-  g_assert_cmpuint(terminate(other_id, header.c_str(), l.token).status, ==, SOUP_STATUS_UNAUTHORIZED);  // not ours
+  g_assert_cmpuint(terminate(other_id, header.c_str(), l.token).status, ==,
+                   SOUP_STATUS_UNAUTHORIZED);  // not ours
   check_progress(http.get(progress), "PROGRESS", false, 25);
   const HttpReply rep = terminate(id, header.c_str(), l.token);
   g_assert_cmpuint(rep.status, ==, SOUP_STATUS_OK);
@@ -1163,7 +1332,8 @@ void test_nevisa_terminate() {
   const auto recs = r.emulator.rest_requests();
   std::vector<emu::RestRecord> terminations;
   for (const auto &rec : recs)
-    if (rec.kind == "nevisa-terminate") terminations.push_back(rec);
+    if (rec.kind == "nevisa-terminate")
+      terminations.push_back(rec);
   g_assert_cmpuint(terminations.size(), ==, 6);
   const emu::RestRecord &ok = terminations.back();
   ASSERT_STR_EQ(ok.path, "/nevisa/file/terminate-task");
@@ -1180,7 +1350,8 @@ void test_nevisa_terminate() {
 // ---------------------------------------------------------------------------
 const char *kLoginJson = "{\"username_or_phone_or_email\": \"u\", \"password\": \"p\"}";
 
-void test_fault_http_401() {
+void test_fault_http_401()
+{
   emu::Options o;
   o.http_401 = true;
   Running r(o);
@@ -1188,10 +1359,13 @@ void test_fault_http_401() {
   HttpReply rep = http.post_json(r.emulator.nevisa_login_url(), kLoginJson);
   g_assert_cmpuint(rep.status, ==, SOUP_STATUS_UNAUTHORIZED);
   g_assert_true(json_object_has_member(Json(rep.body).obj(), "detail"));
-  g_assert_cmpuint(
-      Form().file("media", "a.wav", "audio/wav", two_bursts()).post(http, r.emulator.harf_api_url()).status, ==,
-      SOUP_STATUS_UNAUTHORIZED);
-  g_assert_cmpuint(http.get(r.emulator.nevisa_api_url() + "celery-progress/x/").status, ==, SOUP_STATUS_UNAUTHORIZED);
+  g_assert_cmpuint(Form()
+                       .file("media", "a.wav", "audio/wav", two_bursts())
+                       .post(http, r.emulator.harf_api_url())
+                       .status,
+                   ==, SOUP_STATUS_UNAUTHORIZED);
+  g_assert_cmpuint(http.get(r.emulator.nevisa_api_url() + "celery-progress/x/").status, ==,
+                   SOUP_STATUS_UNAUTHORIZED);
   const auto recs = r.emulator.rest_requests();
   g_assert_cmpuint(recs.size(), ==, 3);
   for (const auto &rec : recs) {
@@ -1204,7 +1378,8 @@ void test_fault_http_401() {
 }
 
 // throttle 2 then error-500 1, across endpoints; unknown paths use up nothing.
-void test_fault_throttle_500() {
+void test_fault_throttle_500()
+{
   emu::Options o;
   o.throttle_count = 2;
   o.retry_after_s = 7;
@@ -1217,7 +1392,9 @@ void test_fault_throttle_500() {
   g_assert_cmpuint(rep.status, ==, 429);
   ASSERT_STR_EQ(rep.retry_after, "7");
   ASSERT_STR_EQ(rep.body, "{\"detail\":\"Request was throttled.\"}");
-  rep = Form().file("media", "a.wav", "audio/wav", two_bursts()).post(http, r.emulator.harf_api_url());
+  rep = Form()
+            .file("media", "a.wav", "audio/wav", two_bursts())
+            .post(http, r.emulator.harf_api_url());
   g_assert_cmpuint(rep.status, ==, 429);
   rep = http.post_json(r.emulator.nevisa_login_url(), kLoginJson);
   g_assert_cmpuint(rep.status, ==, SOUP_STATUS_INTERNAL_SERVER_ERROR);
@@ -1225,9 +1402,11 @@ void test_fault_throttle_500() {
   g_assert_true(contains(rep.body, "<html"));
   g_assert_false(is_json(rep.body));
   login_ok(http.post_json(r.emulator.nevisa_login_url(), kLoginJson));
-  g_assert_cmpuint(
-      Form().file("media", "a.wav", "audio/wav", two_bursts()).post(http, r.emulator.harf_api_url()).status, ==,
-      SOUP_STATUS_OK);
+  g_assert_cmpuint(Form()
+                       .file("media", "a.wav", "audio/wav", two_bursts())
+                       .post(http, r.emulator.harf_api_url())
+                       .status,
+                   ==, SOUP_STATUS_OK);
 
   const auto recs = r.emulator.rest_requests();
   g_assert_cmpuint(recs.size(), ==, 6);
@@ -1246,7 +1425,8 @@ void test_fault_throttle_500() {
 }
 
 // not_json: 200 answers are HTML (state still advances); error answers stay JSON.
-void test_fault_not_json() {
+void test_fault_not_json()
+{
   emu::Options o;
   o.not_json = true;
   o.token = "secret";
@@ -1256,7 +1436,9 @@ void test_fault_not_json() {
   g_assert_cmpuint(rep.status, ==, SOUP_STATUS_OK);
   g_assert_true(g_str_has_prefix(rep.content_type.c_str(), "text/html"));
   g_assert_false(is_json(rep.body));
-  rep = Form().file("media", "a.wav", "audio/wav", two_bursts()).post(http, r.emulator.harf_api_url(), "Token wrong");
+  rep = Form()
+            .file("media", "a.wav", "audio/wav", two_bursts())
+            .post(http, r.emulator.harf_api_url(), "Token wrong");
   g_assert_cmpuint(rep.status, ==, SOUP_STATUS_UNAUTHORIZED);
   g_assert_true(is_json(rep.body));
   const auto progress = http.get(r.emulator.nevisa_api_url() + "celery-progress/x/");
@@ -1270,19 +1452,22 @@ void test_fault_not_json() {
 }
 
 // A 30-minute 16 kHz mono WAV (57.6 MB): streamed, hashed and analysed.
-void test_rest_large_upload() {
+void test_rest_large_upload()
+{
   emu::Options o;
   o.script = {"آغاز"};
   Running r(o);
   const uint32_t rate = 16000, seconds = 1800;
   std::vector<int16_t> pcm;
   pcm.reserve(size_t(rate) * seconds);
-  for (uint32_t s = 0; s < seconds; ++s) append(pcm, 1, s % 600 == 0);  // 1 s of tone every 10 minutes
+  for (uint32_t s = 0; s < seconds; ++s)
+    append(pcm, 1, s % 600 == 0);  // 1 s of tone every 10 minutes
   const std::vector<uint8_t> wav = make_wav(pcm);
   pcm = {};
   g_assert_cmpuint(wav.size(), ==, 57600044);
   Http http;
-  const HttpReply rep = Form().file("media", "long.wav", "audio/wav", wav).post(http, r.emulator.harf_api_url());
+  const HttpReply rep =
+      Form().file("media", "long.wav", "audio/wav", wav).post(http, r.emulator.harf_api_url());
   g_assert_cmpuint(rep.status, ==, SOUP_STATUS_OK);
   check_harf_result(json_array_get_object_element(Json(rep.body).array(), 0), "long.wav", "0:30:00",
                     {{"0:00:00", "0:00:01", "آغاز"},
@@ -1297,7 +1482,8 @@ void test_rest_large_upload() {
 
 }  // namespace
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
   g_test_init(&argc, &argv, nullptr);
   g_test_add_func("/emulator/timedelta", test_timedelta);
   g_test_add_func("/emulator/two-segments", test_two_segments);
