@@ -111,7 +111,7 @@ static gboolean gst_harf_sink_start(GstBaseSink *sink)
   HarfSinkPrivate &p = priv(self);
   pt::Settings s = pt_snapshot_settings(GST_ELEMENT(sink), p.props);
   if (auto problem = pt::validate_settings(s)) {
-    GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("%s", problem->c_str()), (nullptr));
+    pt_post_engine_error(GST_ELEMENT(self), *problem, FALSE);
     return FALSE;
   }
   {

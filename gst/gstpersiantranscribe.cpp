@@ -716,7 +716,7 @@ static GstStateChangeReturn gst_persian_transcribe_change_state(GstElement *elem
     case GST_STATE_CHANGE_READY_TO_PAUSED: {
       pt::Settings s = pt_snapshot_settings(element, p.props);
       if (auto problem = pt::validate_settings(s)) {
-        GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("%s", problem->c_str()), (nullptr));
+        pt_post_engine_error(GST_ELEMENT(self), *problem, FALSE);
         return GST_STATE_CHANGE_FAILURE;
       }
       {

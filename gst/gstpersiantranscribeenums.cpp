@@ -1,21 +1,25 @@
 #include "gstpersiantranscribeenums.h"
 
+#include "settings.h"
+
+static_assert(GST_PERSIAN_TRANSCRIBE_BACKEND_HARF_LIVE ==
+                  static_cast<int>(pt::BackendKind::HarfLive) &&
+              GST_PERSIAN_TRANSCRIBE_BACKEND_HARF_FILE ==
+                  static_cast<int>(pt::BackendKind::HarfFile) &&
+              GST_PERSIAN_TRANSCRIBE_BACKEND_NEVISA == static_cast<int>(pt::BackendKind::Nevisa),
+              "the C enum and pt::BackendKind have the same values");
+
+/* The values come from pt::kBackends, the one list of backend names. */
 GType gst_persian_transcribe_backend_get_type(void)
 {
   static gsize type = 0;
-  static const GEnumValue values[] = {
-      {GST_PERSIAN_TRANSCRIBE_BACKEND_HARF_LIVE,
-       "Harf live: 16 kHz mono WAV windows over a WebSocket, results while audio flows",
-       "harf-live"},
-      {GST_PERSIAN_TRANSCRIBE_BACKEND_HARF_FILE,
-       "Harf files: the recording is uploaded at the end of the stream (REST API)", "harf-file"},
-      {GST_PERSIAN_TRANSCRIBE_BACKEND_NEVISA,
-       "Nevisa: the recording is uploaded at the end, progress is polled; words with times "
-       "and confidences",
-       "nevisa"},
-      {0, nullptr, nullptr},
-  };
   if (g_once_init_enter(&type)) {
+    constexpr size_t n = G_N_ELEMENTS(pt::kBackends);
+    static GEnumValue values[n + 1];
+    for (size_t i = 0; i < n; ++i)
+      values[i] = {static_cast<gint>(pt::kBackends[i].kind), pt::kBackends[i].description,
+                   pt::kBackends[i].name};
+    values[n] = {0, nullptr, nullptr};
     GType t = g_enum_register_static("GstPersianTranscribeBackend", values);
     g_once_init_leave(&type, t);
   }

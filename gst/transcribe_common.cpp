@@ -180,16 +180,8 @@ gboolean pt_set_common_property(pt::Settings &s, guint prop_id, const GValue *va
 {
   switch (prop_id) {
     case PT_PROP_BACKEND:
-      switch (g_value_get_enum(value)) {
-        case GST_PERSIAN_TRANSCRIBE_BACKEND_HARF_FILE:
-          s.backend = pt::BackendKind::HarfFile;
-          break;
-        case GST_PERSIAN_TRANSCRIBE_BACKEND_NEVISA:
-          s.backend = pt::BackendKind::Nevisa;
-          break;
-        default:
-          s.backend = pt::BackendKind::HarfLive;
-      }
+      /* GstPersianTranscribeBackend's values are pt::BackendKind's */
+      s.backend = static_cast<pt::BackendKind>(g_value_get_enum(value));
       break;
     case PT_PROP_HARF_API_URL:
       s.harf_api_url = str_or(value, pt::kDefaultHarfApiUrl);
@@ -270,10 +262,7 @@ gboolean pt_get_common_property(const pt::Settings &s, guint prop_id, GValue *va
 {
   switch (prop_id) {
     case PT_PROP_BACKEND:
-      g_value_set_enum(
-          value, s.backend == pt::BackendKind::HarfFile ? GST_PERSIAN_TRANSCRIBE_BACKEND_HARF_FILE
-                 : s.backend == pt::BackendKind::Nevisa ? GST_PERSIAN_TRANSCRIBE_BACKEND_NEVISA
-                                                        : GST_PERSIAN_TRANSCRIBE_BACKEND_HARF_LIVE);
+      g_value_set_enum(value, static_cast<gint>(s.backend));
       break;
     case PT_PROP_HARF_API_URL:
       g_value_set_string(value, s.harf_api_url.c_str());
@@ -353,16 +342,7 @@ pt::Settings pt_snapshot_settings(GstElement *element, const pt::Settings &props
   GST_OBJECT_LOCK(element);
   pt::Settings s = props;
   GST_OBJECT_UNLOCK(element);
-  auto from_env = [](std::string &field, const char *var) {
-    const gchar *env = g_getenv(var);
-    if (field.empty() && env)
-      field = env;
-  };
-  from_env(s.token, "HARF_TOKEN");
-  from_env(s.nevisa_username, "NEVISA_USERNAME");
-  from_env(s.nevisa_password, "NEVISA_PASSWORD");
-  from_env(s.nevisa_auth_token, "NEVISA_AUTH_TOKEN");
-  from_env(s.nevisa_api_key, "NEVISA_API_KEY");
+  pt::apply_environment(s);
   return s;
 }
 
@@ -393,10 +373,16 @@ void pt_post_engine_error(GstElement *element, const pt::Error &e, gboolean warn
     case pt::ErrorKind::Failed:
       break;
   }
-  gst_element_message_full(element, warning ? GST_MESSAGE_WARNING : GST_MESSAGE_ERROR, domain, code,
-                           g_strdup(e.message.c_str()),
-                           e.debug.empty() ? nullptr : g_strdup(e.debug.c_str()), __FILE__,
-                           GST_FUNCTION, __LINE__);
+  /* The reason goes in the message's details: applications act on it
+   * without reading the text. */
+  GstStructure *details = nullptr;
+  if (e.reason)
+    details = gst_structure_new(pt::kErrorDetailsName, pt::kErrorReasonField, G_TYPE_STRING,
+                                e.reason, nullptr);
+  gst_element_message_full_with_details(
+      element, warning ? GST_MESSAGE_WARNING : GST_MESSAGE_ERROR, domain, code,
+      g_strdup(e.message.c_str()), e.debug.empty() ? nullptr : g_strdup(e.debug.c_str()),
+      __FILE__, GST_FUNCTION, __LINE__, details);
 }
 
 void pt_post_progress(GstElement *element, const pt::Progress &p)

@@ -11,28 +11,13 @@
 #include <string>
 
 #include "audio_windower.h"
+#include "error.h"
 #include "settings.h"
 #include "transcript.h"
 
 namespace pt {
 
 class IoThread;
-
-enum class ErrorKind {
-  Settings,      /* GST_RESOURCE_ERROR_SETTINGS */
-  NotAuthorized, /* GST_RESOURCE_ERROR_NOT_AUTHORIZED */
-  OpenReadWrite, /* GST_RESOURCE_ERROR_OPEN_READ_WRITE: unreachable, TLS, refused */
-  Read,          /* GST_RESOURCE_ERROR_READ: the service stopped answering or hung up */
-  Write,         /* GST_RESOURCE_ERROR_WRITE */
-  Format,        /* GST_STREAM_ERROR_FORMAT: bad input */
-  Failed,        /* GST_RESOURCE_ERROR_FAILED */
-};
-
-struct Error {
-  ErrorKind kind = ErrorKind::Failed;
-  std::string message; /* for a person */
-  std::string debug;   /* details; never a secret */
-};
 
 struct Result {
   Segment segment;  /* service offsets in segment.start/end, word times likewise */

@@ -7,31 +7,13 @@
 
 #include "harf_reply.h"
 #include "io_thread.h"
+#include "upload_formats.h"
 #include "wav_header.h"
 
 GST_DEBUG_CATEGORY_EXTERN(pt_batch_debug);
 #define GST_CAT_DEFAULT pt_batch_debug
 
 namespace pt {
-
-std::string upload_content_type(const std::string &path)
-{
-  std::string lower = path;
-  for (char &c : lower)
-    c = static_cast<char>(g_ascii_tolower(c));
-  auto ends = [&](const char *ext) { return g_str_has_suffix(lower.c_str(), ext); };
-  if (ends(".wav"))
-    return "audio/wav";
-  if (ends(".mp3"))
-    return "audio/mpeg";
-  if (ends(".ogg") || ends(".oga") || ends(".opus"))
-    return "audio/ogg";
-  if (ends(".flac"))
-    return "audio/flac";
-  if (ends(".m4a"))
-    return "audio/mp4";
-  return "";
-}
 
 BatchClient::BatchClient(const Settings &s, BackendHost *host, IoThread *io, uint64_t time_base)
     : settings_(s), host_(host), io_(io), time_base_(time_base)
@@ -183,14 +165,17 @@ void BatchClient::upload_progress(uint64_t sent, uint64_t total)
   host_->progress(p);
 }
 
-void BatchClient::fail(ErrorKind kind, const std::string &message, const std::string &debug)
+void BatchClient::fail(ErrorKind kind, const std::string &message, const std::string &debug,
+                       const char *reason)
 {
   if (finished_)
     return;
   GST_WARNING("%s (%s)", message.c_str(), debug.c_str());
   finished_ = true;
   remove_file();
-  host_->fail({kind, message, debug});
+  if (!reason && kind == ErrorKind::NotAuthorized)
+    reason = kReasonCredentialsRejected;
+  host_->fail({kind, message, debug, reason});
 }
 
 void BatchClient::done()

@@ -43,7 +43,9 @@ class BatchClient : public Backend {
   void post_progress(const std::string &task, const std::string &state, double percent);
   void upload_progress(uint64_t sent, uint64_t total);
   /* A job step failed: report it, stop. */
-  void fail(ErrorKind kind, const std::string &message, const std::string &debug = "");
+  /* reason: kReasonCredentialsRejected by default for NotAuthorized. */
+  void fail(ErrorKind kind, const std::string &message, const std::string &debug = "",
+            const char *reason = nullptr);
   /* The job is done: remove the file, then tell the host. */
   void done();
   /* Maps an HTTP answer that is not a success to an error; true if it was
@@ -86,9 +88,5 @@ std::unique_ptr<Backend> make_nevisa_client(const Settings &s, BackendHost *host
                                             uint64_t time_base);
 std::unique_ptr<Backend> make_harf_file_client(const Settings &s, BackendHost *host, IoThread *io,
                                                uint64_t time_base);
-
-/* The MIME type a service expects for a file, by its extension
- * (wav, mp3, ogg, flac, m4a); empty when it takes no such file as it is. */
-std::string upload_content_type(const std::string &path);
 
 }  // namespace pt

@@ -334,7 +334,8 @@ void HarfLiveClient::fail(ErrorKind kind, const std::string &message, const std:
   if (cancel_)
     g_cancellable_cancel(cancel_);
   close_socket(SOUP_WEBSOCKET_CLOSE_GOING_AWAY);
-  host_->fail({kind, message, debug});
+  host_->fail({kind, message, debug,
+               kind == ErrorKind::NotAuthorized ? kReasonCredentialsRejected : nullptr});
 }
 
 void HarfLiveClient::shutdown()

@@ -120,7 +120,8 @@ class NevisaClient final : public BatchClient {
       if (no_package || api_key_.empty()) {
         fail(ErrorKind::NotAuthorized,
              "The Nevisa account has no active package (current_service_record is null): "
-             "activate a package in your Nevisa account, then try again");
+             "activate a package in your Nevisa account, then try again",
+             "", kReasonNoPackage);
         return;
       }
       upload();

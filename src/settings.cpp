@@ -8,15 +8,51 @@ namespace pt {
 
 const char *backend_name(BackendKind kind)
 {
-  switch (kind) {
-    case BackendKind::HarfLive:
-      return "harf-live";
-    case BackendKind::HarfFile:
-      return "harf-file";
-    case BackendKind::Nevisa:
-      return "nevisa";
-  }
+  for (const BackendInfo &b : kBackends)
+    if (b.kind == kind)
+      return b.name;
   return "unknown";
+}
+
+void apply_environment(Settings &s)
+{
+  auto from_env = [](std::string &field, const char *var) {
+    const gchar *env = g_getenv(var);
+    if (field.empty() && env)
+      field = env;
+  };
+  from_env(s.token, "HARF_TOKEN");
+  from_env(s.nevisa_username, "NEVISA_USERNAME");
+  from_env(s.nevisa_password, "NEVISA_PASSWORD");
+  from_env(s.nevisa_auth_token, "NEVISA_AUTH_TOKEN");
+  from_env(s.nevisa_api_key, "NEVISA_API_KEY");
+}
+
+std::optional<Error> check_credentials(const Settings &s)
+{
+  auto missing = [](const char *message) {
+    return Error{ErrorKind::Settings, message, "", kReasonMissingCredentials};
+  };
+  switch (s.backend) {
+    case BackendKind::HarfLive:
+    case BackendKind::HarfFile:
+      if (s.token.empty())
+        return missing(
+            "no Harf token: set the \"token\" property or the HARF_TOKEN "
+            "environment variable (ask harf@roshan-ai.ir for one)");
+      break;
+    case BackendKind::Nevisa: {
+      bool have_login = !s.nevisa_username.empty() && !s.nevisa_password.empty();
+      bool have_token = !s.nevisa_auth_token.empty() && !s.nevisa_api_key.empty();
+      if (!have_login && !have_token)
+        return missing(
+            "no Nevisa credentials: set nevisa-username and nevisa-password "
+            "(or NEVISA_USERNAME and NEVISA_PASSWORD), or nevisa-auth-token and "
+            "nevisa-api-key (or NEVISA_AUTH_TOKEN and NEVISA_API_KEY)");
+      break;
+    }
+  }
+  return std::nullopt;
 }
 
 std::string authorization_value(const Settings &s)
@@ -45,47 +81,38 @@ std::optional<std::string> check_url(const std::string &url, const char *what,
 
 }  // namespace
 
-std::optional<std::string> validate_settings(const Settings &s)
+std::optional<Error> validate_settings(const Settings &s)
 {
+  auto problem = [](std::string message) {
+    return Error{ErrorKind::Settings, std::move(message), "", nullptr};
+  };
   for (char c : s.token + s.nevisa_auth_token + s.nevisa_api_key)
     if (c == '\r' || c == '\n')
-      return std::string("a token or API key contains a line break");
+      return problem("a token or API key contains a line break");
+  if (auto missing = check_credentials(s))
+    return missing;
+  std::optional<std::string> bad;
   switch (s.backend) {
     case BackendKind::HarfLive:
-    case BackendKind::HarfFile: {
-      if (s.token.empty())
-        return std::string(
-            "no Harf token: set the \"token\" property or the HARF_TOKEN "
-            "environment variable (ask harf@roshan-ai.ir for one)");
-      auto bad = s.backend == BackendKind::HarfLive
-                     ? check_url(s.harf_url, "harf-url", {"wss", "ws"})
-                     : check_url(s.harf_api_url, "harf-api-url", {"https", "http"});
-      if (bad)
-        return bad;
+      bad = check_url(s.harf_url, "harf-url", {"wss", "ws"});
       break;
-    }
-    case BackendKind::Nevisa: {
-      bool have_login = !s.nevisa_username.empty() && !s.nevisa_password.empty();
-      bool have_token = !s.nevisa_auth_token.empty() && !s.nevisa_api_key.empty();
-      if (!have_login && !have_token)
-        return std::string(
-            "no Nevisa credentials: set nevisa-username and nevisa-password "
-            "(or NEVISA_USERNAME and NEVISA_PASSWORD), or nevisa-auth-token and "
-            "nevisa-api-key (or NEVISA_AUTH_TOKEN and NEVISA_API_KEY)");
-      if (auto bad = check_url(s.nevisa_api_url, "nevisa-api-url", {"https", "http"}))
-        return bad;
-      if (!have_token)
-        if (auto bad = check_url(s.nevisa_login_url, "nevisa-login-url", {"https", "http"}))
-          return bad;
+    case BackendKind::HarfFile:
+      bad = check_url(s.harf_api_url, "harf-api-url", {"https", "http"});
       break;
-    }
+    case BackendKind::Nevisa:
+      bad = check_url(s.nevisa_api_url, "nevisa-api-url", {"https", "http"});
+      if (!bad && (s.nevisa_auth_token.empty() || s.nevisa_api_key.empty()))
+        bad = check_url(s.nevisa_login_url, "nevisa-login-url", {"https", "http"});
+      break;
   }
+  if (bad)
+    return problem(*bad);
   if (s.sample_rate < 8000 || s.sample_rate > 48000)
-    return std::string("sample-rate must be between 8000 and 48000");
+    return problem("sample-rate must be between 8000 and 48000");
   if (s.window_ms < 100)
-    return std::string("window-duration must be at least 100 ms");
+    return problem("window-duration must be at least 100 ms");
   if (!s.upload_file.empty() && !g_file_test(s.upload_file.c_str(), G_FILE_TEST_IS_REGULAR))
-    return "upload-file \"" + s.upload_file + "\" is not a readable file";
+    return problem("upload-file \"" + s.upload_file + "\" is not a readable file");
   return std::nullopt;
 }
 

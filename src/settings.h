@@ -7,9 +7,29 @@
 #include <optional>
 #include <string>
 
+#include "error.h"
+
 namespace pt {
 
 enum class BackendKind { HarfLive, HarfFile, Nevisa };
+
+/* Every backend's name (the "backend" property's nick, the command's
+ * --backend, the "backend" field of messages) and what it does: the one
+ * list the element's enum, the command and the messages are made from. */
+struct BackendInfo {
+  BackendKind kind;
+  const char *name;
+  const char *description;
+};
+constexpr BackendInfo kBackends[] = {
+    {BackendKind::HarfLive, "harf-live",
+     "Harf live: 16 kHz mono WAV windows over a WebSocket, results while audio flows"},
+    {BackendKind::HarfFile, "harf-file",
+     "Harf files: the recording is uploaded at the end of the stream (REST API)"},
+    {BackendKind::Nevisa, "nevisa",
+     "Nevisa: the recording is uploaded at the end, progress is polled; words with times "
+     "and confidences"},
+};
 enum class AuthScheme { Token, Bearer };
 
 constexpr const char *kDefaultHarfUrl = "wss://harf.roshan-ai.ir/ws_api/transcribe_files/wav/sync/";
@@ -56,9 +76,17 @@ const char *backend_name(BackendKind kind);
 /* The Authorization header value ("Token …" or "Bearer …"). */
 std::string authorization_value(const Settings &s);
 
+/* Fills the credentials not set from the environment: HARF_TOKEN,
+ * NEVISA_USERNAME, NEVISA_PASSWORD, NEVISA_AUTH_TOKEN, NEVISA_API_KEY. */
+void apply_environment(Settings &s);
+
+/* Whether the backend has the credentials it needs; an error with
+ * kReasonMissingCredentials naming the properties and variables if not. */
+std::optional<Error> check_credentials(const Settings &s);
+
 /* Problems that must stop the stream before any connection is made:
- * a missing token, a URL that is not ws:// or wss://, values out of range.
- * Returns a message for a person, or nullopt. */
-std::optional<std::string> validate_settings(const Settings &s);
+ * missing credentials, a URL that is not ws:// or wss://, values out of
+ * range.  An error for a person (kind Settings), or nullopt. */
+std::optional<Error> validate_settings(const Settings &s);
 
 }  // namespace pt

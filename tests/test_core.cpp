@@ -256,7 +256,8 @@ GST_START_TEST(test_settings_validation)
   pt::Settings s;
   auto p = pt::validate_settings(s);
   fail_unless(p.has_value());
-  fail_unless(p->find("HARF_TOKEN") != std::string::npos);
+  fail_unless(p->message.find("HARF_TOKEN") != std::string::npos);
+  fail_unless_equals_string(p->reason, pt::kReasonMissingCredentials);
   s.token = "abc";
   fail_if(pt::validate_settings(s).has_value());
   s.harf_url = "http://example.invalid/";
