@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// Harf live: the WebSocket endpoint (handshake check, one session per connection).
+#pragma once
+
+#include <libsoup/soup.h>
+
+#include <memory>
+#include <vector>
+
+#include "emulator_internal.h"
+
+namespace emu {
+namespace detail {
+
+class HarfLiveSession;
+
+// Harf live: the endpoint (handshake check, sessions).
+class HarfLiveService {
+ public:
+  HarfLiveService(Core &core, SoupServer *server);
+  ~HarfLiveService();
+  HarfLiveService(const HarfLiveService &) = delete;
+  HarfLiveService &operator=(const HarfLiveService &) = delete;
+
+  void close_all(gushort code, const char *reason);
+  size_t open_count() const;
+  void session_closed() { core_.connection_closed(); }
+
+ private:
+  static void http_cb(SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *,
+                      gpointer self);
+  static void websocket_cb(SoupServer *, SoupServerMessage *msg, const char *path,
+                           SoupWebsocketConnection *conn, gpointer self);
+
+  // Runs before libsoup's WebSocket handshake; setting a status here stops the upgrade.
+  void on_http(SoupServerMessage *msg, const char *path);
+  void on_websocket(SoupServerMessage *msg, const char *path, SoupWebsocketConnection *conn);
+  static void respond_error(SoupServerMessage *msg, guint status, const char *detail);
+
+  Core &core_;
+  SoupServer *server_;
+  std::vector<std::unique_ptr<HarfLiveSession>> sessions_;
+};
+
+}  // namespace detail
+}  // namespace emu
