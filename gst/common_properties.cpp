@@ -1,4 +1,4 @@
-#include "transcribe_common.h"
+#include "common_properties.h"
 
 #include <cstdlib>
 #include <string>
@@ -335,80 +335,4 @@ gboolean pt_get_common_property(const pt::Settings &s, guint prop_id, GValue *va
       return FALSE;
   }
   return TRUE;
-}
-
-pt::Settings pt_snapshot_settings(GstElement *element, const pt::Settings &props)
-{
-  GST_OBJECT_LOCK(element);
-  pt::Settings s = props;
-  GST_OBJECT_UNLOCK(element);
-  pt::apply_environment(s);
-  return s;
-}
-
-void pt_post_engine_error(GstElement *element, const pt::Error &e, gboolean warning)
-{
-  GQuark domain = GST_RESOURCE_ERROR;
-  gint code = GST_RESOURCE_ERROR_FAILED;
-  switch (e.kind) {
-    case pt::ErrorKind::Settings:
-      code = GST_RESOURCE_ERROR_SETTINGS;
-      break;
-    case pt::ErrorKind::NotAuthorized:
-      code = GST_RESOURCE_ERROR_NOT_AUTHORIZED;
-      break;
-    case pt::ErrorKind::OpenReadWrite:
-      code = GST_RESOURCE_ERROR_OPEN_READ_WRITE;
-      break;
-    case pt::ErrorKind::Read:
-      code = GST_RESOURCE_ERROR_READ;
-      break;
-    case pt::ErrorKind::Write:
-      code = GST_RESOURCE_ERROR_WRITE;
-      break;
-    case pt::ErrorKind::Format:
-      domain = GST_STREAM_ERROR;
-      code = GST_STREAM_ERROR_FORMAT;
-      break;
-    case pt::ErrorKind::Failed:
-      break;
-  }
-  /* The reason goes in the message's details: applications act on it
-   * without reading the text. */
-  GstStructure *details = nullptr;
-  if (e.reason)
-    details = gst_structure_new(pt::kErrorDetailsName, pt::kErrorReasonField, G_TYPE_STRING,
-                                e.reason, nullptr);
-  gst_element_message_full_with_details(
-      element, warning ? GST_MESSAGE_WARNING : GST_MESSAGE_ERROR, domain, code,
-      g_strdup(e.message.c_str()), e.debug.empty() ? nullptr : g_strdup(e.debug.c_str()),
-      __FILE__, GST_FUNCTION, __LINE__, details);
-}
-
-void pt_post_progress(GstElement *element, const pt::Progress &p)
-{
-  GstStructure *s = gst_structure_new(
-      "transcription-progress", "backend", G_TYPE_STRING, p.backend.c_str(), "task-id",
-      G_TYPE_STRING, p.task_id.c_str(), "state", G_TYPE_STRING, p.state.c_str(), "percent",
-      G_TYPE_DOUBLE, p.percent, "bytes-sent", G_TYPE_UINT64, (guint64)p.bytes_sent, "bytes-total",
-      G_TYPE_UINT64, (guint64)p.bytes_total, NULL);
-  gst_element_post_message(element, gst_message_new_element(GST_OBJECT(element), s));
-}
-
-gboolean pt_audio_info_from_caps(GstAudioInfo *info, GstCaps *caps)
-{
-  if (gst_audio_info_from_caps(info, caps))
-    return TRUE;
-  /* Accept multichannel caps that forgot the channel-mask. */
-  GstStructure *s = gst_caps_get_structure(caps, 0);
-  gint channels = 0;
-  if (!gst_structure_get_int(s, "channels", &channels) || channels <= 2 ||
-      gst_structure_has_field(s, "channel-mask"))
-    return FALSE;
-  GstCaps *fixed = gst_caps_copy(caps);
-  gst_caps_set_simple(fixed, "channel-mask", GST_TYPE_BITMASK,
-                      gst_audio_channel_get_fallback_mask(channels), NULL);
-  gboolean ok = gst_audio_info_from_caps(info, fixed);
-  gst_caps_unref(fixed);
-  return ok;
 }

@@ -1,12 +1,10 @@
-/* What persiantranscribe and harfsink share: their properties (one
- * definition, so gst-inspect shows the same text for both), the settings
- * snapshot taken when streaming starts, and engine error reporting. */
+/* The properties persiantranscribe and harfsink share: one definition, so
+ * gst-inspect-1.0 shows the same text for both, with the defaults of
+ * pt::Settings. */
 #pragma once
 
 #include <gst/gst.h>
-#include <gst/audio/audio.h>
 
-#include "backend.h"
 #include "settings.h"
 
 enum {
@@ -41,18 +39,3 @@ void pt_install_common_properties(GObjectClass *klass, gboolean with_latency);
 /* Under the object lock, by the caller.  False for ids not common. */
 gboolean pt_set_common_property(pt::Settings &s, guint prop_id, const GValue *value);
 gboolean pt_get_common_property(const pt::Settings &s, guint prop_id, GValue *value);
-
-/* The settings to stream with: a copy of the properties, the token falling
- * back to HARF_TOKEN.  Takes the object lock. */
-pt::Settings pt_snapshot_settings(GstElement *element, const pt::Settings &props);
-
-/* Posts a "transcription-progress" element message for a batch job. */
-void pt_post_progress(GstElement *element, const pt::Progress &p);
-
-/* Posts an error (or warning) message with the standard domain and code for
- * the engine's error kind. */
-void pt_post_engine_error(GstElement *element, const pt::Error &e, gboolean warning);
-
-/* Parses raw audio caps; multichannel caps without channel-mask get the
- * default layout instead of being refused. */
-gboolean pt_audio_info_from_caps(GstAudioInfo *info, GstCaps *caps);

@@ -15,7 +15,7 @@ typedef struct _GstHarfSinkClass GstHarfSinkClass;
 struct _GstHarfSink {
   GstBaseSink parent;
 
-  /* C++ state (HarfSinkPrivate): new in _init, delete in _finalize */
+  /* C++ state (HarfSinkPrivate): new in _init, owned by the object (see EngineDriver) */
   gpointer priv;
 };
 

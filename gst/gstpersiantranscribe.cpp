@@ -24,21 +24,16 @@
 #include <optional>
 
 #include "cue_shaper.h"
-#include "engine.h"
-#include "transcribe_common.h"
-#include "transcription_message.h"
+#include "common_properties.h"
+#include "engine_driver.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_persian_transcribe_debug);
 #define GST_CAT_DEFAULT gst_persian_transcribe_debug
 
-#define SINK_CAPS                                                                       \
-  "audio/x-raw, format = (string) { S8, U8, S16LE, S16BE, U16LE, U16BE, S24LE, S24BE, " \
-  "S24_32LE, S24_32BE, S32LE, S32BE, F32LE, F32BE, F64LE, F64BE }, "                    \
-  "rate = (int) [ 8000, 192000 ], channels = (int) [ 1, 8 ], layout = (string) interleaved"
 #define SRC_CAPS "text/x-raw, format = (string) { pango-markup, utf8 }"
 
 static GstStaticPadTemplate sink_template =
-    GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(SINK_CAPS));
+    GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(PT_AUDIO_SINK_CAPS));
 static GstStaticPadTemplate src_template =
     GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(SRC_CAPS));
 
@@ -58,10 +53,9 @@ constexpr size_t kMaxQueuedResults = 64;
 /* GAP events go out once this much text time is owed. */
 constexpr guint64 kMinGap = 100 * GST_MSECOND;
 
-struct PersianTranscribePrivate final : public pt::EngineListener {
-  explicit PersianTranscribePrivate(GstPersianTranscribe *s) : self(s)
+struct PersianTranscribePrivate final : public EngineDriver {
+  explicit PersianTranscribePrivate(GstPersianTranscribe *s) : EngineDriver(GST_ELEMENT(s)), self(s)
   {
-    gst_segment_init(&in_segment, GST_FORMAT_TIME);
   }
 
   void reset_stream_locked()
@@ -84,7 +78,7 @@ struct PersianTranscribePrivate final : public pt::EngineListener {
    * received, less the latency; never past a cue still held back. */
   guint64 gap_target_locked() const
   {
-    guint64 latency = active.latency_ns;
+    guint64 latency = latency_ns;
     if (!live || !GST_CLOCK_TIME_IS_VALID(audio_position) || audio_position <= latency)
       return GST_CLOCK_TIME_NONE;
     return audio_position - latency;
@@ -106,8 +100,8 @@ struct PersianTranscribePrivate final : public pt::EngineListener {
   {
     if (!held || !live || !GST_CLOCK_TIME_IS_VALID(audio_position))
       return false;
-    guint64 margin = MIN(GST_SECOND, active.latency_ns / 2);
-    return audio_position + margin >= held->start + active.latency_ns;
+    guint64 margin = MIN(GST_SECOND, latency_ns / 2);
+    return audio_position + margin >= held->start + latency_ns;
   }
 
   bool has_work_locked() const
@@ -121,31 +115,28 @@ struct PersianTranscribePrivate final : public pt::EngineListener {
   /* EngineListener: I/O thread */
   void on_result(const pt::Result &r) override
   {
-    GstSegment seg;
     guint64 delay = 0;
     bool late = false;
     {
       std::lock_guard<std::mutex> lk(lock);
-      seg = in_segment;
       /* On live input the audio received so far is "now": the delay is how
        * far past the start of its audio the result came. */
       if (live && GST_CLOCK_TIME_IS_VALID(audio_position) && audio_position > r.pts) {
         delay = audio_position - r.pts;
         max_observed_delay = MAX(max_observed_delay, delay);
         /* One warning per new worst delay, not one per late result */
-        late = delay > active.latency_ns && delay > warned_delay;
+        late = delay > latency_ns && delay > warned_delay;
         if (late)
           warned_delay = delay + 500 * GST_MSECOND;
       }
     }
-    gst_element_post_message(GST_ELEMENT(self),
-                             pt_transcription_message_new(GST_ELEMENT(self), r, &seg));
+    post_result(r);
     if (late) {
       GST_ELEMENT_WARNING(
           self, RESOURCE, READ,
           ("A result came %" G_GUINT64_FORMAT " ms after its audio, later than the latency "
            "of %" G_GUINT64_FORMAT " ms allows; raise the \"latency\" property",
-           delay / GST_MSECOND, active.latency_ns / GST_MSECOND),
+           delay / GST_MSECOND, latency_ns / GST_MSECOND),
           ("segment at %" GST_TIME_FORMAT, GST_TIME_ARGS(r.pts)));
     }
     if (r.late_revision)
@@ -156,13 +147,8 @@ struct PersianTranscribePrivate final : public pt::EngineListener {
     cond.notify_all();
   }
 
-  void on_progress(const pt::Progress &pr) override { pt_post_progress(GST_ELEMENT(self), pr); }
-
-  void on_warning(const pt::Error &e) override { pt_post_engine_error(GST_ELEMENT(self), e, TRUE); }
-
-  void on_error(const pt::Error &e) override
+  void on_failed() override
   {
-    pt_post_engine_error(GST_ELEMENT(self), e, FALSE);
     std::lock_guard<std::mutex> lk(lock);
     cond.notify_all();
   }
@@ -174,6 +160,53 @@ struct PersianTranscribePrivate final : public pt::EngineListener {
     cond.notify_all();
   }
 
+  bool set_own_property(guint prop_id, const GValue *value) override
+  {
+    switch (prop_id) {
+      case PROP_MAX_LINE_CHARS:
+        cue_props.max_line_chars = g_value_get_uint(value);
+        return true;
+      case PROP_MAX_LINES:
+        cue_props.max_lines = g_value_get_uint(value);
+        return true;
+      case PROP_MAX_CUE_DURATION:
+        cue_props.max_duration = (guint64)g_value_get_uint(value) * GST_MSECOND;
+        return true;
+      case PROP_MIN_CUE_DURATION:
+        cue_props.min_duration = (guint64)g_value_get_uint(value) * GST_MSECOND;
+        return true;
+    }
+    return false;
+  }
+
+  bool get_own_property(guint prop_id, GValue *value) override
+  {
+    switch (prop_id) {
+      case PROP_MAX_LINE_CHARS:
+        g_value_set_uint(value, cue_props.max_line_chars);
+        return true;
+      case PROP_MAX_LINES:
+        g_value_set_uint(value, cue_props.max_lines);
+        return true;
+      case PROP_MAX_CUE_DURATION:
+        g_value_set_uint(value, (guint)(cue_props.max_duration / GST_MSECOND));
+        return true;
+      case PROP_MIN_CUE_DURATION:
+        g_value_set_uint(value, (guint)(cue_props.min_duration / GST_MSECOND));
+        return true;
+    }
+    return false;
+  }
+
+  bool get_unlocked_property(guint prop_id, GValue *value) override
+  {
+    if (prop_id != PROP_MAX_OBSERVED_DELAY)
+      return false;
+    std::lock_guard<std::mutex> lk(lock);
+    g_value_set_uint(value, (guint)MIN(max_observed_delay / GST_MSECOND, G_MAXUINT));
+    return true;
+  }
+
   bool can_accept_results() override
   {
     std::lock_guard<std::mutex> lk(lock);
@@ -182,14 +215,12 @@ struct PersianTranscribePrivate final : public pt::EngineListener {
 
   GstPersianTranscribe *self;
 
-  /* Properties: protected by the object lock */
-  pt::Settings props;
+  /* Properties beyond the common ones: protected by the object lock */
   pt::CueSettings cue_props;
 
-  /* Created in READY->PAUSED before the pads activate, destroyed in
-   * PAUSED->READY after they are deactivated (so no thread uses it then). */
-  std::unique_ptr<pt::Engine> engine;
-  pt::Settings active;  /* snapshot the engine runs with */
+  /* The engine (EngineDriver) is made in READY->PAUSED before the pads
+   * activate and dropped in PAUSED->READY after they are deactivated (so no
+   * thread uses it then). */
   pt::CueSettings cues; /* snapshot of the cue properties */
 
   /* Sink streaming thread only */
@@ -218,7 +249,6 @@ struct PersianTranscribePrivate final : public pt::EngineListener {
   bool segment_pending = false;
   bool stream_start_pending = false;
   bool live = false;
-  GstSegment in_segment;
   guint group_id = 0;
   bool have_group_id = false;
   guint64 audio_position = GST_CLOCK_TIME_NONE; /* end of audio received */
@@ -226,6 +256,8 @@ struct PersianTranscribePrivate final : public pt::EngineListener {
   guint64 max_observed_delay = 0;
   guint64 warned_delay = 0;
   GstFlowReturn src_flow = GST_FLOW_OK;
+  guint64 latency_ns = 0; /* the "latency" streaming runs with ... */
+  bool latency_ns_valid = false; /* ... between READY->PAUSED and PAUSED->READY */
 };
 
 inline PersianTranscribePrivate &priv(GstPersianTranscribe *self)
@@ -372,7 +404,7 @@ static void gst_persian_transcribe_src_loop(GstPersianTranscribe *self)
     bool send_start = p.stream_start_pending;
     p.stream_start_pending = false;
     p.segment_pending = false;
-    GstSegment seg = p.in_segment;
+    GstSegment seg = p.segment();
     guint group_id = p.group_id;
     bool have_group = p.have_group_id;
     lk.unlock();
@@ -402,8 +434,8 @@ static void gst_persian_transcribe_src_loop(GstPersianTranscribe *self)
     pt::CueSettings cs = p.cues;
     lk.unlock();
 
-    if (was_full && p.engine)
-      p.engine->resume_output();
+    if (was_full && p.engine())
+      p.engine()->resume_output();
     if (gst_pad_check_reconfigure(self->srcpad) && !negotiate_src(self)) {
       handle_push_result(self, GST_FLOW_NOT_NEGOTIATED);
       return;
@@ -506,67 +538,45 @@ static gboolean gst_persian_transcribe_sink_event(GstPad *pad, GstObject *parent
     }
     case GST_EVENT_CAPS: {
       GstCaps *caps;
-      GstAudioInfo info;
       gst_event_parse_caps(event, &caps);
-      if (!pt_audio_info_from_caps(&info, caps)) {
-        GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("Cannot read the audio format"),
-                          ("caps %" GST_PTR_FORMAT, caps));
-        gst_event_unref(event);
-        return FALSE;
-      }
-      std::string err;
-      gboolean ok = p.engine && p.engine->set_format(info, &err);
-      if (!ok)
-        GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("%s", err.c_str()), (nullptr));
+      gboolean ok = p.set_caps(caps);
       gst_event_unref(event);
       return ok;
     }
     case GST_EVENT_SEGMENT: {
-      const GstSegment *seg;
-      gst_event_parse_segment(event, &seg);
-      if (seg->format != GST_FORMAT_TIME) {
-        GST_ELEMENT_ERROR(self, STREAM, FORMAT,
-                          ("persiantranscribe needs time-stamped audio "
-                           "(a TIME segment), got a %s segment",
-                           gst_format_get_name(seg->format)),
-                          (nullptr));
-        gst_event_unref(event);
+      gboolean ok = p.set_segment(event);
+      gst_event_unref(event);
+      if (!ok)
         return FALSE;
-      }
       std::lock_guard<std::mutex> lk(p.lock);
-      gst_segment_copy_into(seg, &p.in_segment);
       p.have_segment = true;
       p.segment_pending = true;
       p.cond.notify_all();
-      gst_event_unref(event);
       return TRUE;
     }
     case GST_EVENT_GAP: {
-      GstClockTime ts, dur;
-      gst_event_parse_gap(event, &ts, &dur);
+      GstFlowReturn f = p.push_gap(event);
       gst_event_unref(event);
-      if (!p.engine)
+      if (!p.engine())
         return FALSE;
-      pt::Engine::Flow f = p.engine->push_gap(ts, dur);
       std::lock_guard<std::mutex> lk(p.lock);
-      guint64 pos = p.engine->input_position();
+      guint64 pos = p.engine()->input_position();
       if (GST_CLOCK_TIME_IS_VALID(pos))
         p.audio_position = pos;
       p.cond.notify_all();
-      return f == pt::Engine::Flow::Ok;
+      return f == GST_FLOW_OK;
     }
     case GST_EVENT_EOS: {
       gst_event_unref(event);
-      if (p.engine)
-        p.engine->finish();
+      p.finish();
       std::lock_guard<std::mutex> lk(p.lock);
       p.input_eos = true;
       if (!p.have_segment) {
-        gst_segment_init(&p.in_segment, GST_FORMAT_TIME);
+        p.reset_segment();
         p.have_segment = true;
         p.segment_pending = true;
       }
-      if (!p.engine)
+      if (!p.engine())
         p.engine_finished = true;
       p.cond.notify_all();
       return TRUE;
@@ -577,17 +587,13 @@ static gboolean gst_persian_transcribe_sink_event(GstPad *pad, GstObject *parent
         p.flushing = true;
         p.cond.notify_all();
       }
-      if (p.engine)
-        p.engine->set_flushing(true);
+      p.set_flushing(true);
       gboolean ret = gst_pad_push_event(self->srcpad, event);
       gst_pad_pause_task(self->srcpad);
       return ret;
     }
     case GST_EVENT_FLUSH_STOP: {
-      if (p.engine) {
-        p.engine->reset();
-        p.engine->set_flushing(false);
-      }
+      p.flush_stop();
       {
         std::lock_guard<std::mutex> lk(p.lock);
         p.reset_stream_locked();
@@ -635,8 +641,8 @@ static gboolean gst_persian_transcribe_src_query(GstPad *pad, GstObject *parent,
     GST_OBJECT_UNLOCK(self);
     {
       std::lock_guard<std::mutex> lk(p.lock);
-      if (p.engine)
-        ours = p.active.latency_ns;
+      if (p.latency_ns_valid)
+        ours = p.latency_ns;
       p.live = live;
     }
     min += ours;
@@ -670,7 +676,7 @@ static GstFlowReturn gst_persian_transcribe_chain(GstPad *pad, GstObject *parent
   GstClockTime pts = GST_BUFFER_PTS(buf);
   {
     std::lock_guard<std::mutex> lk(p.lock);
-    if (p.flushing || !p.engine) {
+    if (p.flushing || !p.engine()) {
       gst_buffer_unref(buf);
       return GST_FLOW_FLUSHING;
     }
@@ -679,29 +685,15 @@ static GstFlowReturn gst_persian_transcribe_chain(GstPad *pad, GstObject *parent
       return p.src_flow;
     }
     if (!GST_CLOCK_TIME_IS_VALID(p.out_position))
-      p.out_position = GST_CLOCK_TIME_IS_VALID(pts) ? pts : p.in_segment.start;
+      p.out_position = GST_CLOCK_TIME_IS_VALID(pts) ? pts : p.segment().start;
   }
 
-  GstMapInfo map;
-  if (!gst_buffer_map(buf, &map, GST_MAP_READ)) {
-    gst_buffer_unref(buf);
-    GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Could not read an input buffer"), (nullptr));
-    return GST_FLOW_ERROR;
-  }
-  pt::Engine::Flow f = p.engine->push_audio(pts, map.data, map.size);
-  gst_buffer_unmap(buf, &map);
+  GstFlowReturn ret = p.push_buffer(buf);
   gst_buffer_unref(buf);
-
-  switch (f) {
-    case pt::Engine::Flow::Flushing:
-      return GST_FLOW_FLUSHING;
-    case pt::Engine::Flow::Error:
-      return GST_FLOW_ERROR;
-    case pt::Engine::Flow::Ok:
-      break;
-  }
+  if (ret != GST_FLOW_OK)
+    return ret;
   std::lock_guard<std::mutex> lk(p.lock);
-  p.audio_position = p.engine->input_position();
+  p.audio_position = p.engine()->input_position();
   p.cond.notify_all();
   return GST_FLOW_OK;
 }
@@ -714,25 +706,20 @@ static GstStateChangeReturn gst_persian_transcribe_change_state(GstElement *elem
 
   switch (transition) {
     case GST_STATE_CHANGE_READY_TO_PAUSED: {
-      pt::Settings s = pt_snapshot_settings(element, p.props);
-      if (auto problem = pt::validate_settings(s)) {
-        pt_post_engine_error(GST_ELEMENT(self), *problem, FALSE);
+      if (!p.start())
         return GST_STATE_CHANGE_FAILURE;
-      }
-      {
-        std::lock_guard<std::mutex> lk(p.lock);
-        p.active = s;
-        GST_OBJECT_LOCK(self);
-        p.cues = p.cue_props;
-        GST_OBJECT_UNLOCK(self);
-        p.reset_stream_locked();
-        p.have_segment = false;
-        p.segment_pending = false;
-        p.stream_start_pending = true;
-        p.live = false;
-      }
+      std::lock_guard<std::mutex> lk(p.lock);
+      p.latency_ns = p.active().latency_ns;
+      p.latency_ns_valid = true;
+      GST_OBJECT_LOCK(self);
+      p.cues = p.cue_props;
+      GST_OBJECT_UNLOCK(self);
+      p.reset_stream_locked();
+      p.have_segment = false;
+      p.segment_pending = false;
+      p.stream_start_pending = true;
+      p.live = false;
       p.latency_checked = false;
-      p.engine = std::make_unique<pt::Engine>(s, &p);
       break;
     }
     case GST_STATE_CHANGE_PAUSED_TO_READY: {
@@ -741,8 +728,7 @@ static GstStateChangeReturn gst_persian_transcribe_change_state(GstElement *elem
         p.flushing = true;
         p.cond.notify_all();
       }
-      if (p.engine)
-        p.engine->set_flushing(true);
+      p.set_flushing(true);
       break;
     }
     default:
@@ -754,94 +740,19 @@ static GstStateChangeReturn gst_persian_transcribe_change_state(GstElement *elem
   switch (transition) {
     case GST_STATE_CHANGE_READY_TO_PAUSED:
       if (ret == GST_STATE_CHANGE_FAILURE)
-        p.engine.reset();
+        p.stop();
       break;
-    case GST_STATE_CHANGE_PAUSED_TO_READY:
-      p.engine.reset();
-      {
-        std::lock_guard<std::mutex> lk(p.lock);
-        p.reset_stream_locked();
-      }
+    case GST_STATE_CHANGE_PAUSED_TO_READY: {
+      p.stop();
+      std::lock_guard<std::mutex> lk(p.lock);
+      p.reset_stream_locked();
+      p.latency_ns_valid = false;
       break;
+    }
     default:
       break;
   }
   return ret;
-}
-
-static void gst_persian_transcribe_set_property(GObject *object, guint prop_id, const GValue *value,
-                                                GParamSpec *pspec)
-{
-  GstPersianTranscribe *self = GST_PERSIAN_TRANSCRIBE(object);
-  PersianTranscribePrivate &p = priv(self);
-  GST_OBJECT_LOCK(self);
-  gboolean ok = pt_set_common_property(p.props, prop_id, value);
-  if (!ok) {
-    ok = TRUE;
-    switch (prop_id) {
-      case PROP_MAX_LINE_CHARS:
-        p.cue_props.max_line_chars = g_value_get_uint(value);
-        break;
-      case PROP_MAX_LINES:
-        p.cue_props.max_lines = g_value_get_uint(value);
-        break;
-      case PROP_MAX_CUE_DURATION:
-        p.cue_props.max_duration = (guint64)g_value_get_uint(value) * GST_MSECOND;
-        break;
-      case PROP_MIN_CUE_DURATION:
-        p.cue_props.min_duration = (guint64)g_value_get_uint(value) * GST_MSECOND;
-        break;
-      default:
-        ok = FALSE;
-    }
-  }
-  GST_OBJECT_UNLOCK(self);
-  if (!ok)
-    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
-}
-
-static void gst_persian_transcribe_get_property(GObject *object, guint prop_id, GValue *value,
-                                                GParamSpec *pspec)
-{
-  GstPersianTranscribe *self = GST_PERSIAN_TRANSCRIBE(object);
-  PersianTranscribePrivate &p = priv(self);
-  if (prop_id == PROP_MAX_OBSERVED_DELAY) {
-    std::lock_guard<std::mutex> lk(p.lock);
-    g_value_set_uint(value, (guint)MIN(p.max_observed_delay / GST_MSECOND, G_MAXUINT));
-    return;
-  }
-  GST_OBJECT_LOCK(self);
-  gboolean ok = pt_get_common_property(p.props, prop_id, value);
-  if (!ok) {
-    ok = TRUE;
-    switch (prop_id) {
-      case PROP_MAX_LINE_CHARS:
-        g_value_set_uint(value, p.cue_props.max_line_chars);
-        break;
-      case PROP_MAX_LINES:
-        g_value_set_uint(value, p.cue_props.max_lines);
-        break;
-      case PROP_MAX_CUE_DURATION:
-        g_value_set_uint(value, (guint)(p.cue_props.max_duration / GST_MSECOND));
-        break;
-      case PROP_MIN_CUE_DURATION:
-        g_value_set_uint(value, (guint)(p.cue_props.min_duration / GST_MSECOND));
-        break;
-      default:
-        ok = FALSE;
-    }
-  }
-  GST_OBJECT_UNLOCK(self);
-  if (!ok)
-    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
-}
-
-static void gst_persian_transcribe_finalize(GObject *object)
-{
-  GstPersianTranscribe *self = GST_PERSIAN_TRANSCRIBE(object);
-  delete static_cast<PersianTranscribePrivate *>(self->priv);
-  self->priv = nullptr;
-  G_OBJECT_CLASS(parent_class)->finalize(object);
 }
 
 static void gst_persian_transcribe_class_init(GstPersianTranscribeClass *klass)
@@ -849,10 +760,7 @@ static void gst_persian_transcribe_class_init(GstPersianTranscribeClass *klass)
   GObjectClass *gobject_class = G_OBJECT_CLASS(klass);
   GstElementClass *element_class = GST_ELEMENT_CLASS(klass);
 
-  gobject_class->set_property = gst_persian_transcribe_set_property;
-  gobject_class->get_property = gst_persian_transcribe_get_property;
-  gobject_class->finalize = gst_persian_transcribe_finalize;
-  pt_install_common_properties(gobject_class, TRUE);
+  EngineDriver::install_properties(gobject_class, TRUE);
 
   const GParamFlags rw =
       (GParamFlags)(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);

@@ -18,7 +18,7 @@ struct _GstPersianTranscribe {
   GstPad *sinkpad;
   GstPad *srcpad;
 
-  /* C++ state (PersianTranscribePrivate): new in _init, delete in _finalize */
+  /* C++ state (PersianTranscribePrivate): new in _init, owned by the object (see EngineDriver) */
   gpointer priv;
 };
 

@@ -6,7 +6,10 @@
  * input timeline.  It knows nothing of pads or elements. */
 #pragma once
 
+#include <glib-object.h>
+
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -53,6 +56,9 @@ class BackendHost {
   virtual void warn(const Error &e) = 0;
   virtual void fail(const Error &e) = 0; /* terminal; the backend stops */
   virtual void finished() = 0;           /* all results delivered after input_done */
+  /* The element that log lines name (GST_*_OBJECT), or null.  Valid while
+   * the backend lives; never for work that outlives it. */
+  virtual GObject *log_object() const = 0;
 };
 
 class Backend {
@@ -62,6 +68,11 @@ class Backend {
   virtual void kick() = 0;     /* windows were queued, input ended, or output has room */
   virtual void shutdown() = 0; /* cancel everything; no host call after this returns */
 };
+
+/* What makes a backend: make_backend for the real services; tests give the
+ * engine a fake. */
+using BackendFactory = std::function<std::unique_ptr<Backend>(
+    const Settings &s, BackendHost *host, IoThread *io, uint64_t time_base)>;
 
 /* Creates the backend the settings name.  time_base is the input time (ns)
  * of the first byte of audio the backend will receive. */

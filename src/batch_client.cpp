@@ -27,7 +27,7 @@ BatchClient::~BatchClient()
 
 void BatchClient::start()
 {
-  http_ = std::make_unique<HttpClient>(io_, settings_.timeout_s);
+  http_ = std::make_unique<HttpClient>(io_, settings_.timeout_s, host_->log_object());
   deadline_us_ = 0;
   if (!settings_.upload_file.empty())
     return; /* the file given is uploaded; the audio is only drained */
@@ -46,7 +46,7 @@ void BatchClient::start()
   auto header = make_wav_header(static_cast<uint32_t>(settings_.sample_rate), 1, 16, 0);
   if (!file_ || fwrite(header.data(), 1, header.size(), file_) != header.size())
     fail(ErrorKind::Write, "Cannot write the recording to " + path_, g_strerror(errno));
-  GST_INFO("recording to %s", path_.c_str());
+  GST_INFO_OBJECT(host_->log_object(), "recording to %s", path_.c_str());
 }
 
 void BatchClient::kick()
@@ -93,7 +93,7 @@ void BatchClient::finish_recording()
   file_ = nullptr;
   if (!ok)
     fail(ErrorKind::Write, "Cannot finish the recording " + path_, g_strerror(errno));
-  GST_INFO("recorded %" G_GUINT64_FORMAT " bytes of PCM to %s", data_bytes_, path_.c_str());
+  GST_INFO_OBJECT(host_->log_object(), "recorded %" G_GUINT64_FORMAT " bytes of PCM to %s", data_bytes_, path_.c_str());
 }
 
 void BatchClient::remove_file()
@@ -170,7 +170,7 @@ void BatchClient::fail(ErrorKind kind, const std::string &message, const std::st
 {
   if (finished_)
     return;
-  GST_WARNING("%s (%s)", message.c_str(), debug.c_str());
+  GST_WARNING_OBJECT(host_->log_object(), "%s (%s)", message.c_str(), debug.c_str());
   finished_ = true;
   remove_file();
   if (!reason && kind == ErrorKind::NotAuthorized)

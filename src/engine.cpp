@@ -18,9 +18,12 @@ constexpr uint64_t kHoleTolerance = 40 * kMsecond;
 constexpr uint64_t kQueueDuration = 30 * kSecond;
 }  // namespace
 
-Engine::Engine(const Settings &s, EngineListener *listener, std::shared_ptr<IoThread> io)
+Engine::Engine(const Settings &s, EngineListener *listener, GObject *log_object,
+               BackendFactory factory, std::shared_ptr<IoThread> io)
     : settings_(s),
       listener_(listener),
+      log_object_(log_object),
+      factory_(std::move(factory)),
       io_(io ? std::move(io) : std::make_shared<IoThread>("pt-io")),
       windower_(s.sample_rate, s.window_ms),
       alive_(std::make_shared<bool>(true))
@@ -61,7 +64,7 @@ Engine::Flow Engine::push_audio(uint64_t pts, const uint8_t *data, size_t size)
   std::vector<Window> out;
   const GstAudioInfo &in = windower_.input();
   if (pts != kNoTime && next_pts_ != kNoTime && pts > next_pts_ + kHoleTolerance) {
-    GST_DEBUG("filling a %" GST_TIME_FORMAT " hole in the input with silence",
+    GST_DEBUG_OBJECT(log_object_, "filling a %" GST_TIME_FORMAT " hole in the input with silence",
               GST_TIME_ARGS(pts - next_pts_));
     windower_.push_silence(pts - next_pts_, out);
   }
@@ -158,9 +161,9 @@ void Engine::ensure_backend_locked()
       if (!backend_requested_ || flushing_)
         return;
     }
-    GST_DEBUG("creating the %s backend, time base %" GST_TIME_FORMAT,
+    GST_DEBUG_OBJECT(log_object_, "creating the %s backend, time base %" GST_TIME_FORMAT,
               backend_name(settings_.backend), GST_TIME_ARGS(base));
-    backend_ = make_backend(settings_, this, io_.get(), base);
+    backend_ = factory_(settings_, this, io_.get(), base);
     backend_->start();
   });
 }

@@ -44,7 +44,10 @@ class Engine : private BackendHost {
  public:
   enum class Flow { Ok, Flushing, Error };
 
-  Engine(const Settings &s, EngineListener *listener, std::shared_ptr<IoThread> io = nullptr);
+  /* log_object: the element that log lines name (borrowed; it outlives the
+   * engine).  factory makes the backend on the I/O thread. */
+  Engine(const Settings &s, EngineListener *listener, GObject *log_object = nullptr,
+         BackendFactory factory = make_backend, std::shared_ptr<IoThread> io = nullptr);
   ~Engine() override;
   Engine(const Engine &) = delete;
   Engine &operator=(const Engine &) = delete;
@@ -77,6 +80,7 @@ class Engine : private BackendHost {
   void warn(const Error &e) override;
   void fail(const Error &e) override;
   void finished() override;
+  GObject *log_object() const override { return log_object_; }
 
   Flow enqueue(std::vector<Window> &windows, std::unique_lock<std::mutex> &lk);
   void ensure_backend_locked();
@@ -85,6 +89,8 @@ class Engine : private BackendHost {
 
   const Settings settings_;
   EngineListener *listener_;
+  GObject *const log_object_;
+  const BackendFactory factory_;
   std::shared_ptr<IoThread> io_;
 
   /* Streaming thread only */

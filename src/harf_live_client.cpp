@@ -2,7 +2,6 @@
 
 #include <gst/gst.h>
 
-#include "batch_client.h"
 #include "harf_reply.h"
 #include "io_thread.h"
 
@@ -52,7 +51,7 @@ void HarfLiveClient::start()
   /* The token goes into this header and nowhere else: never logged. */
   soup_message_headers_replace(soup_message_get_request_headers(msg), "Authorization",
                                authorization_value(settings_).c_str());
-  GST_INFO("connecting to %s (auth scheme %s)", settings_.harf_url.c_str(),
+  GST_INFO_OBJECT(host_->log_object(), "connecting to %s (auth scheme %s)", settings_.harf_url.c_str(),
            settings_.auth_scheme == AuthScheme::Bearer ? "Bearer" : "Token");
   state_ = State::Connecting;
   connect_op_ = new ConnectOp{this, msg};
@@ -90,7 +89,7 @@ void HarfLiveClient::connected(SoupWebsocketConnection *ws)
   g_signal_connect(ws_, "message", G_CALLBACK(on_message_cb), this);
   g_signal_connect(ws_, "closed", G_CALLBACK(on_closed_cb), this);
   g_signal_connect(ws_, "error", G_CALLBACK(on_error_cb), this);
-  GST_INFO("connected to %s", settings_.harf_url.c_str());
+  GST_INFO_OBJECT(host_->log_object(), "connected to %s", settings_.harf_url.c_str());
   pump();
 }
 
@@ -127,7 +126,7 @@ void HarfLiveClient::on_message_cb(SoupWebsocketConnection *, gint type, GBytes 
   if (type == SOUP_WEBSOCKET_DATA_TEXT)
     self->handle_text(bytes ? bytes : "", len);
   else
-    GST_DEBUG("ignoring a %" G_GSIZE_FORMAT "-byte binary message from the server", len);
+    GST_DEBUG_OBJECT(self->host_->log_object(), "ignoring a %" G_GSIZE_FORMAT "-byte binary message from the server", len);
 }
 
 void HarfLiveClient::on_closed_cb(SoupWebsocketConnection *, gpointer data)
@@ -139,7 +138,7 @@ void HarfLiveClient::on_error_cb(SoupWebsocketConnection *, GError *err, gpointe
 {
   auto *self = static_cast<HarfLiveClient *>(data);
   self->last_ws_error_ = err ? err->message : "";
-  GST_DEBUG("WebSocket error: %s", self->last_ws_error_.c_str());
+  GST_DEBUG_OBJECT(self->host_->log_object(), "WebSocket error: %s", self->last_ws_error_.c_str());
 }
 
 gboolean HarfLiveClient::on_timeout_cb(gpointer data)
@@ -167,7 +166,7 @@ void HarfLiveClient::pump()
     bool input_done = false;
     if (!host_->pop_window(w, &input_done)) {
       if (input_done) {
-        GST_DEBUG("sending finalize after %" G_GUINT64_FORMAT " windows, %" G_GUINT64_FORMAT
+        GST_DEBUG_OBJECT(host_->log_object(), "sending finalize after %" G_GUINT64_FORMAT " windows, %" G_GUINT64_FORMAT
                   " PCM bytes",
                   windows_sent_, pcm_sent_);
         soup_websocket_connection_send_text(ws_, "finalize");
@@ -187,7 +186,7 @@ void HarfLiveClient::pump()
     }
     pcm_sent_ += w.size();
     ++windows_sent_;
-    GST_LOG("sent window %" G_GUINT64_FORMAT " (%" G_GSIZE_FORMAT " bytes)", windows_sent_,
+    GST_LOG_OBJECT(host_->log_object(), "sent window %" G_GUINT64_FORMAT " (%" G_GSIZE_FORMAT " bytes)", windows_sent_,
             w.size());
     unacked_.push_back(std::move(w));
     if (!timer_)
@@ -207,15 +206,15 @@ void HarfLiveClient::handle_text(const char *data, size_t len)
   HarfReply r = parse_harf_reply(data, len);
   switch (r.kind) {
     case HarfReply::Kind::Malformed:
-      GST_WARNING("malformed reply: %s", r.error.c_str());
+      GST_WARNING_OBJECT(host_->log_object(), "malformed reply: %s", r.error.c_str());
       host_->warn({ErrorKind::Read, "Harf sent a malformed reply; it was skipped", r.error});
       break;
     case HarfReply::Kind::Pending:
-      GST_LOG("reply without text (state %s)", r.state.c_str());
+      GST_LOG_OBJECT(host_->log_object(), "reply without text (state %s)", r.state.c_str());
       publish(tracker_.on_other_reply(), false);
       break;
     case HarfReply::Kind::Segment: {
-      GST_DEBUG("segment %" G_GINT64_FORMAT " %" GST_TIME_FORMAT "-%" GST_TIME_FORMAT ": %s",
+      GST_DEBUG_OBJECT(host_->log_object(), "segment %" G_GINT64_FORMAT " %" GST_TIME_FORMAT "-%" GST_TIME_FORMAT ": %s",
                 r.segment.id, GST_TIME_ARGS(r.segment.start), GST_TIME_ARGS(r.segment.end),
                 r.segment.raw_text.c_str());
       auto out = tracker_.on_segment(std::move(r.segment));
@@ -250,7 +249,7 @@ void HarfLiveClient::handle_closed()
   bool finalized = finalize_sent_;
   gushort code = soup_websocket_connection_get_close_code(ws_);
   const char *reason = soup_websocket_connection_get_close_data(ws_);
-  GST_INFO("server closed the connection (code %u%s%s) after %" G_GUINT64_FORMAT " windows", code,
+  GST_INFO_OBJECT(host_->log_object(), "server closed the connection (code %u%s%s) after %" G_GUINT64_FORMAT " windows", code,
            reason && *reason ? ", " : "", reason ? reason : "", windows_sent_);
   disarm_timer();
   publish(tracker_.on_end(), false);
@@ -284,7 +283,7 @@ void HarfLiveClient::handle_timeout()
                                 " window(s) unanswered");
       break;
     case State::Finalizing:
-      GST_WARNING("the server did not close the connection within %s s after finalize; ending",
+      GST_WARNING_OBJECT(host_->log_object(), "the server did not close the connection within %s s after finalize; ending",
                   secs.c_str());
       publish(tracker_.on_end(), false);
       state_ = State::Done;
@@ -324,7 +323,7 @@ void HarfLiveClient::close_socket(gushort code)
 
 void HarfLiveClient::fail(ErrorKind kind, const std::string &message, const std::string &debug)
 {
-  GST_WARNING("%s (%s)", message.c_str(), debug.c_str());
+  GST_WARNING_OBJECT(host_->log_object(), "%s (%s)", message.c_str(), debug.c_str());
   state_ = State::Done;
   disarm_timer();
   if (connect_op_) {
@@ -358,20 +357,6 @@ void HarfLiveClient::shutdown()
     g_clear_object(&session_);
   }
   state_ = State::Done;
-}
-
-std::unique_ptr<Backend> make_backend(const Settings &s, BackendHost *host, IoThread *io,
-                                      uint64_t time_base)
-{
-  switch (s.backend) {
-    case BackendKind::HarfLive:
-      return std::make_unique<HarfLiveClient>(s, host, io, time_base);
-    case BackendKind::HarfFile:
-      return make_harf_file_client(s, host, io, time_base);
-    case BackendKind::Nevisa:
-      return make_nevisa_client(s, host, io, time_base);
-  }
-  return nullptr;
 }
 
 }  // namespace pt

@@ -207,7 +207,8 @@ struct HttpClient::Op {
   uint64_t sent = 0;
 };
 
-HttpClient::HttpClient(IoThread *io, unsigned timeout_s) : io_(io)
+HttpClient::HttpClient(IoThread *io, unsigned timeout_s, GObject *log_object)
+    : io_(io), log_object_(log_object)
 {
   session_ = soup_session_new_with_options("user-agent", "persiantranscribe/" VERSION, "timeout",
                                            timeout_s, nullptr);
@@ -279,7 +280,7 @@ void HttpClient::attempt(Op *op)
   }
   op->msg = msg;
   op->cancel = g_cancellable_new();
-  GST_DEBUG("%s %s (attempt %u)", op->req.method.c_str(), op->req.url.c_str(), op->attempts);
+  GST_DEBUG_OBJECT(log_object_, "%s %s (attempt %u)", op->req.method.c_str(), op->req.url.c_str(), op->attempts);
   soup_session_send_and_read_async(session_, msg, G_PRIORITY_DEFAULT, op->cancel, on_sent, op);
 }
 
@@ -339,7 +340,7 @@ void HttpClient::on_sent(GObject *source, GAsyncResult *res, gpointer data)
   g_clear_object(&op->msg);
   g_clear_object(&op->cancel);
   if (retry && op->attempts < op->req.max_attempts) {
-    GST_INFO("HTTP %u from %s; trying again in %u s", r.status, op->req.url.c_str(), wait_s);
+    GST_INFO_OBJECT(self->log_object_, "HTTP %u from %s; trying again in %u s", r.status, op->req.url.c_str(), wait_s);
     op->retry = g_timeout_source_new_seconds(wait_s);
     g_source_set_callback(op->retry, on_retry, op, nullptr);
     g_source_attach(op->retry, self->io_->context());
@@ -385,6 +386,57 @@ void HttpClient::cancel_all()
     }
   }
   ops_.clear();
+}
+
+/* ---- requests nobody waits for ---- */
+
+namespace {
+
+struct DetachedRequest {
+  std::unique_ptr<HttpClient> client;
+  GSource *timer = nullptr;
+  std::string label;
+};
+
+void end_detached(DetachedRequest *d)
+{
+  if (d->timer) {
+    g_source_destroy(d->timer);
+    g_source_unref(d->timer);
+  }
+  delete d; /* cancels the request if it is still in flight */
+}
+
+gboolean on_detached_timeout(gpointer data)
+{
+  auto *d = static_cast<DetachedRequest *>(data);
+  GST_INFO("%s: no answer in time; given up", d->label.c_str());
+  g_source_unref(d->timer);
+  d->timer = nullptr;
+  end_detached(d);
+  return G_SOURCE_REMOVE;
+}
+
+}  // namespace
+
+void send_detached(HttpRequest req, unsigned timeout_s, std::string label)
+{
+  IoThread &io = IoThread::process_wide();
+  io.post([&io, req = std::move(req), timeout_s, label = std::move(label)]() mutable {
+    auto *d = new DetachedRequest;
+    d->client = std::make_unique<HttpClient>(&io, timeout_s);
+    d->label = std::move(label);
+    d->timer = g_timeout_source_new_seconds(timeout_s);
+    g_source_set_callback(d->timer, on_detached_timeout, d, nullptr);
+    g_source_attach(d->timer, io.context());
+    GST_INFO("%s: sending", d->label.c_str());
+    d->client->send(std::move(req), [d, &io](const HttpResponse &r) {
+      GST_INFO("%s: answered HTTP %u%s%s", d->label.c_str(), r.status, r.error.empty() ? "" : ": ",
+               r.error.c_str());
+      /* Not from inside the client's own callback */
+      io.post([d] { end_detached(d); });
+    });
+  });
 }
 
 }  // namespace pt

@@ -66,7 +66,8 @@ struct HttpResponse {
 
 class HttpClient {
  public:
-  HttpClient(IoThread *io, unsigned timeout_s);
+  /* log_object: what log lines name (borrowed, or null). */
+  HttpClient(IoThread *io, unsigned timeout_s, GObject *log_object = nullptr);
   ~HttpClient();
   HttpClient(const HttpClient &) = delete;
   HttpClient &operator=(const HttpClient &) = delete;
@@ -88,8 +89,15 @@ class HttpClient {
   static void on_wrote(SoupMessage *msg, guint chunk, gpointer data);
 
   IoThread *io_;
+  GObject *log_object_;
   SoupSession *session_;
   std::list<std::unique_ptr<Op>> ops_;
 };
+
+/* Sends req from IoThread::process_wide() and returns at once: nobody waits
+ * for the answer, which is only logged.  The request owns itself there,
+ * outlives whatever started it, and is cancelled after timeout_s.  label
+ * names it in log lines (never a secret). */
+void send_detached(HttpRequest req, unsigned timeout_s, std::string label);
 
 }  // namespace pt

@@ -72,6 +72,14 @@ IoThread::~IoThread()
   g_main_context_unref(context_);
 }
 
+IoThread &IoThread::process_wide()
+{
+  /* Deliberately never freed: joining a thread from a static destructor at
+   * exit could wait on a request in flight. */
+  static IoThread *shared = new IoThread("pt-io-shared");
+  return *shared;
+}
+
 gpointer IoThread::thread_main(gpointer data)
 {
   auto *self = static_cast<IoThread *>(data);

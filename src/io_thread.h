@@ -23,6 +23,11 @@ class IoThread {
   IoThread(const IoThread &) = delete;
   IoThread &operator=(const IoThread &) = delete;
 
+  /* One I/O thread for the whole process, never destroyed: it carries
+   * work that must outlive the element that started it (a terminate-task
+   * sent while a pipeline stops). */
+  static IoThread &process_wide();
+
   GMainContext *context() const { return context_; }
   bool is_current() const;
 

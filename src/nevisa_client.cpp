@@ -13,6 +13,9 @@ namespace pt {
 
 namespace {
 
+/* How long a terminate-task request may take, after the element is gone. */
+constexpr unsigned kTerminateTimeoutS = 10;
+
 /* obj.a.b.c, or null; never asserts on a wrong shape */
 JsonNode *member_path(JsonNode *node, std::initializer_list<const char *> path)
 {
@@ -99,7 +102,7 @@ class NevisaClient final : public BatchClient {
     json_builder_add_string_value(b, settings_.nevisa_password.c_str());
     json_builder_end_object(b);
     set_json_body(req, b);
-    GST_INFO("logging in to Nevisa at %s", req.url.c_str());
+    GST_INFO_OBJECT(host_->log_object(), "logging in to Nevisa at %s", req.url.c_str());
     http_->send(std::move(req), [this](const HttpResponse &r) {
       if (fail_on_http(r, "Nevisa login", settings_.nevisa_login_url))
         return;
@@ -141,7 +144,7 @@ class NevisaClient final : public BatchClient {
       upload_progress(sent, total);
     };
     upload_url_ = req.url;
-    GST_INFO("uploading %s to %s", file_.c_str(), req.url.c_str());
+    GST_INFO_OBJECT(host_->log_object(), "uploading %s to %s", file_.c_str(), req.url.c_str());
     http_->send(std::move(req), [this](const HttpResponse &r) {
       if (fail_on_http(r, "Nevisa upload", upload_url_))
         return;
@@ -160,7 +163,7 @@ class NevisaClient final : public BatchClient {
         progress = "celery-progress/" + task_id_ + "/";
       /* progress_url is relative to the API URL */
       progress_url_ = resolve(settings_.nevisa_api_url, progress);
-      GST_INFO("Nevisa task %s, polling %s", task_id_.c_str(), progress_url_.c_str());
+      GST_INFO_OBJECT(host_->log_object(), "Nevisa task %s, polling %s", task_id_.c_str(), progress_url_.c_str());
       post_progress(task_id_, "PENDING", -1);
       schedule_poll([this] { poll(); });
     });
@@ -219,38 +222,30 @@ class NevisaClient final : public BatchClient {
     });
   }
 
-  /* The pipeline stops while the task runs: tell Nevisa, bounded. */
+  /* The pipeline stops (or batch-timeout passes) while the task runs: tell
+   * Nevisa, and do not wait for the answer. */
   void abort_job() override
   {
-    if (task_id_.empty() || complete_ || !http_)
+    if (task_id_.empty() || complete_)
       return;
     HttpRequest req;
     req.method = "POST";
     req.url = resolve(settings_.nevisa_api_url, "file/terminate-task");
     req.headers.push_back({"Authorization", "Token " + auth_token_});
-    req.multipart = std::make_shared<MultipartBody>(
-        std::vector<MultipartPart>{{"auth_token", auth_token_, "", "", ""},
-                                   {"api_key", api_key_, "", "", ""},
-                                   {"task_id", task_id_, "", "", ""}});
+    req.multipart = std::make_shared<MultipartBody>(std::vector<MultipartPart>{
+        {"auth_token", auth_token_, "", "", ""},
+        {"api_key", api_key_, "", "", ""},
+        {"task_id", task_id_, "", "", ""}});
     req.max_attempts = 1;
-    bool finished = false;
-    GST_INFO("terminating Nevisa task %s", task_id_.c_str());
-    http_->send(std::move(req), [&finished](const HttpResponse &r) {
-      GST_INFO("terminate-task answered HTTP %u", r.status);
-      finished = true;
-    });
-    /* We are on the I/O thread: run its loop here until the answer, at most 3 s. */
-    gint64 until = g_get_monotonic_time() + 3 * G_TIME_SPAN_SECOND;
-    GSource *t = g_timeout_source_new(100);
-    g_source_set_callback(
-        t, [](gpointer) -> gboolean { return G_SOURCE_CONTINUE; }, nullptr, nullptr);
-    g_source_attach(t, io_->context());
-    while (!finished && g_get_monotonic_time() < until)
-      g_main_context_iteration(io_->context(), TRUE);
-    g_source_destroy(t);
-    g_source_unref(t);
-    if (!finished)
-      GST_WARNING("terminate-task got no answer within 3 s");
+    GST_INFO_OBJECT(host_->log_object(), "terminating Nevisa task %s", task_id_.c_str());
+    gchar *name = GST_IS_OBJECT(host_->log_object())
+                      ? gst_object_get_name(GST_OBJECT(host_->log_object()))
+                      : nullptr;
+    std::string label = std::string(name ? name : "persiantranscribe") +
+                        ": terminate-task for Nevisa task " + task_id_;
+    g_free(name);
+    send_detached(std::move(req), kTerminateTimeoutS, std::move(label));
+    complete_ = true;
   }
 
   std::string file_, filename_, content_type_;

@@ -469,6 +469,15 @@ GST_START_TEST(test_nevisa_terminate_on_stop)
       20000));
   fail_unless_equals_int(gst_element_set_state(el, GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
 
+  /* terminate-task is sent without holding up the state change: wait for
+   * the emulator to have answered it */
+  fail_unless(e.wait_rest(
+      [](const std::vector<emu::RestRecord> &r) {
+        return std::any_of(r.begin(), r.end(), [](const emu::RestRecord &x) {
+          return x.path.find("terminate-task") != std::string::npos && x.status != 0;
+        });
+      },
+      20000));
   auto terms = requests_to(e, "terminate-task");
   fail_unless_equals_int(terms.size(), 1);
   auto logins = requests_to(e, "recognize-file");
