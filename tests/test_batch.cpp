@@ -493,6 +493,55 @@ GST_START_TEST(test_nevisa_terminate_on_stop)
 }
 GST_END_TEST;
 
+/* Stopping does not wait for terminate-task: a pipeline stopped while
+ * Nevisa works reaches NULL while the answer is still held back, and the
+ * request still reaches the service and is answered. */
+GST_START_TEST(test_nevisa_stop_does_not_wait_for_terminate)
+{
+  emu::Options o = batch_options();
+  o.nevisa_pending_forever = true;
+  o.terminate_delay_ms = 3000;
+  emu::Emulator e(o);
+  start_emulator(e);
+  GstBus *bus;
+  GstElement *el = make_element("persiantranscribe", e, &bus);
+  configure_nevisa(el, e);
+  GstHarness *h = gst_harness_new_with_element(el, "sink", "src");
+  gst_harness_play(h);
+  gst_harness_set_src_caps(h, audio_caps(GST_AUDIO_FORMAT_S16LE, 16000, 1));
+  push_audio(h, GST_AUDIO_FORMAT_S16LE, 16000, 1,
+             make_audio(GST_AUDIO_FORMAT_S16LE, 16000, 1, three_sentences()), 0);
+  fail_unless(gst_harness_push_event(h, gst_event_new_eos()));
+  fail_unless(e.wait_rest(
+      [](const std::vector<emu::RestRecord> &r) {
+        return std::any_of(r.begin(), r.end(), [](const emu::RestRecord &x) {
+          return x.path.find("celery-progress") != std::string::npos;
+        });
+      },
+      20000));
+  gint64 t0 = g_get_monotonic_time();
+  fail_unless_equals_int(gst_element_set_state(el, GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
+  gint64 stop_us = g_get_monotonic_time() - t0;
+  /* The answer is held back 3 s: none can have come yet */
+  for (const auto &t : requests_to(e, "terminate-task"))
+    fail_unless_equals_int(t.status, 0);
+  GST_INFO("PLAYING -> NULL took %" G_GINT64_FORMAT " us with terminate-task unanswered", stop_us);
+  /* The requirement is 0.5 s; measured here: about 1.5 ms.  (The old code
+   * ran the I/O loop for up to 3 s waiting for the answer.) */
+  fail_unless(stop_us < 500 * G_TIME_SPAN_MILLISECOND, "stopping took %" G_GINT64_FORMAT " us",
+              stop_us);
+  fail_unless(e.wait_rest(
+      [](const std::vector<emu::RestRecord> &r) {
+        return std::any_of(r.begin(), r.end(), [](const emu::RestRecord &x) {
+          return x.path.find("terminate-task") != std::string::npos && x.status == 200;
+        });
+      },
+      20000));
+  fail_unless_equals_int(requests_to(e, "terminate-task").size(), 1);
+  teardown_element(h, el, bus);
+}
+GST_END_TEST;
+
 GST_START_TEST(test_harfsink_nevisa)
 {
   /* the sink runs the same batch engine and posts the same messages */
@@ -583,6 +632,7 @@ static Suite *batch_suite(void)
   tcase_add_test(tc, test_harf_file_failure_and_timeout);
   tcase_add_test(tc, test_batch_timeout);
   tcase_add_test(tc, test_nevisa_terminate_on_stop);
+  tcase_add_test(tc, test_nevisa_stop_does_not_wait_for_terminate);
   tcase_add_test(tc, test_harfsink_nevisa);
   tcase_add_test(tc, test_secrets_never_logged);
   return s;

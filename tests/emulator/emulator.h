@@ -49,6 +49,7 @@ struct Options {
   bool nevisa_no_package = false;       // login answers "current_service_record": null
   bool nevisa_failure = false;          // after the progress steps: FAILURE instead of SUCCESS
   bool nevisa_pending_forever = false;  // celery-progress answers PENDING forever
+  unsigned terminate_delay_ms = 0;      // terminate-task is answered this much later
   unsigned progress_steps = 3;          // PROGRESS answers between the first PENDING and the end
 
   // Faults for every REST request (login and celery-progress included), checked in

@@ -159,7 +159,9 @@ Answer NevisaService::terminate(RestRequest &r)
     return unauthorized("Not your task.");
   it->second.revoked = true;
   g_info("nevisa task %s terminated", id.c_str());
-  return detail_answer(SOUP_STATUS_OK, "terminated");
+  Answer a = detail_answer(SOUP_STATUS_OK, "terminated");
+  a.delay_ms = opts_.terminate_delay_ms;
+  return a;
 }
 
 bool NevisaService::credentials(const RequestBody &b, std::string *token, std::string *key) const
