@@ -56,10 +56,11 @@ bool AudioWindower::set_input(const GstAudioInfo &in, std::vector<Window> &out, 
   if (converter_) {
     /* Drain the old converter's tail, keep the partial window. */
     gsize latency = gst_audio_converter_get_max_latency(converter_);
-    if (latency > 0)
+    if (latency > 0 && converter_fed_)
       convert(nullptr, latency, out);
     gst_audio_converter_free(converter_);
     converter_ = nullptr;
+    converter_fed_ = false;
   }
   GstAudioInfo in_copy = in;
   converter_ = gst_audio_converter_new(GST_AUDIO_CONVERTER_FLAG_NONE, &in_copy, &out_info_,
@@ -96,6 +97,7 @@ void AudioWindower::push(const uint8_t *data, size_t bytes, std::vector<Window> 
 {
   if (!converter_)
     return;
+  converter_fed_ = converter_fed_ || bytes > 0;
   size_t bpf = GST_AUDIO_INFO_BPF(&in_);
   size_t frames = bpf ? bytes / bpf : 0;
   /* Large buffers are converted in pieces to bound the scratch memory. */
@@ -122,10 +124,13 @@ void AudioWindower::push_silence(uint64_t duration_ns, std::vector<Window> &out)
 void AudioWindower::drain(std::vector<Window> &out)
 {
   if (converter_) {
+    /* Flush what the resampler holds back; one never fed holds nothing
+     * (and GstAudioConverter crashes when asked to drain it). */
     gsize latency = gst_audio_converter_get_max_latency(converter_);
-    if (latency > 0)
+    if (latency > 0 && converter_fed_)
       convert(nullptr, latency, out);
     gst_audio_converter_reset(converter_);
+    converter_fed_ = false;
   }
   if (!pending_.empty()) {
     out.push_back(std::move(pending_));
@@ -137,6 +142,7 @@ void AudioWindower::reset()
 {
   if (converter_)
     gst_audio_converter_reset(converter_);
+  converter_fed_ = false;
   pending_.clear();
   produced_ = 0;
 }

@@ -52,6 +52,7 @@ class AudioWindower {
   Window pending_;
   std::vector<uint8_t> scratch_;
   uint64_t produced_ = 0;
+  bool converter_fed_ = false; /* input reached the converter since the last drain/reset */
 };
 
 }  // namespace pt

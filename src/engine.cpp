@@ -25,6 +25,7 @@ Engine::Engine(const Settings &s, EngineListener *listener, GObject *log_object,
       log_object_(log_object),
       factory_(std::move(factory)),
       io_(io ? std::move(io) : std::make_shared<IoThread>("pt-io")),
+      audio_needed_(!(is_batch(s.backend) && !s.upload_file.empty())),
       windower_(s.sample_rate, s.window_ms),
       alive_(std::make_shared<bool>(true))
 {
@@ -63,12 +64,14 @@ Engine::Flow Engine::push_audio(uint64_t pts, const uint8_t *data, size_t size)
   }
   std::vector<Window> out;
   const GstAudioInfo &in = windower_.input();
-  if (pts != kNoTime && next_pts_ != kNoTime && pts > next_pts_ + kHoleTolerance) {
-    GST_DEBUG_OBJECT(log_object_, "filling a %" GST_TIME_FORMAT " hole in the input with silence",
-              GST_TIME_ARGS(pts - next_pts_));
-    windower_.push_silence(pts - next_pts_, out);
+  if (audio_needed_) {
+    if (pts != kNoTime && next_pts_ != kNoTime && pts > next_pts_ + kHoleTolerance) {
+      GST_DEBUG_OBJECT(log_object_, "filling a %" GST_TIME_FORMAT " hole in the input with silence",
+                       GST_TIME_ARGS(pts - next_pts_));
+      windower_.push_silence(pts - next_pts_, out);
+    }
+    windower_.push(data, size, out);
   }
-  windower_.push(data, size, out);
   uint64_t frames = GST_AUDIO_INFO_BPF(&in) ? size / GST_AUDIO_INFO_BPF(&in) : 0;
   uint64_t dur = gst_util_uint64_scale(frames, GST_SECOND, GST_AUDIO_INFO_RATE(&in));
   uint64_t start = pts != kNoTime ? pts : (next_pts_ != kNoTime ? next_pts_ : 0);
@@ -102,7 +105,8 @@ Engine::Flow Engine::push_gap(uint64_t pts, uint64_t duration)
     duration -= next_pts_ - start;
     start = next_pts_;
   }
-  windower_.push_silence(duration, out);
+  if (audio_needed_)
+    windower_.push_silence(duration, out);
   next_pts_ = start + duration;
   std::unique_lock<std::mutex> lk(mutex_);
   position_ = next_pts_;
@@ -112,7 +116,8 @@ Engine::Flow Engine::push_gap(uint64_t pts, uint64_t duration)
 void Engine::finish()
 {
   std::vector<Window> out;
-  windower_.drain(out);
+  if (audio_needed_)
+    windower_.drain(out);
   bool no_backend;
   {
     std::unique_lock<std::mutex> lk(mutex_);

@@ -93,6 +93,10 @@ class Engine : private BackendHost {
   const BackendFactory factory_;
   std::shared_ptr<IoThread> io_;
 
+  /* False when a batch backend uploads upload-file: the audio that flows
+   * in is then only timed, never converted or queued. */
+  const bool audio_needed_;
+
   /* Streaming thread only */
   AudioWindower windower_;
   uint64_t next_pts_ = UINT64_MAX; /* expected PTS of the next buffer */

@@ -134,9 +134,7 @@ class HarfFileClient final : public BatchClient {
       JsonArray *sa = json_object_get_array_member(o, "segments");
       for (guint i = 0; i < json_array_get_length(sa); ++i) {
         JsonNode *sn = json_array_get_element(sa, i);
-        gchar *s = json_to_string(sn, FALSE);
-        HarfReply rep = parse_harf_reply(s, strlen(s));
-        g_free(s);
+        HarfReply rep = parse_harf_reply(sn);
         if (rep.kind != HarfReply::Kind::Segment) {
           GST_WARNING_OBJECT(host_->log_object(), "skipping a segment Harf sent: %s", rep.error.c_str());
           continue;

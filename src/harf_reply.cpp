@@ -3,6 +3,8 @@
 #include <json-glib/json-glib.h>
 
 #include <cstdlib>
+#include <cstring>
+#include <functional>
 #include <memory>
 
 namespace pt {
@@ -81,20 +83,14 @@ std::string quote_excerpt(const char *data, size_t len, size_t max_bytes)
   return out;
 }
 
-HarfReply parse_harf_reply(const char *data, size_t len)
+namespace {
+
+/* excerpt: the reply as text, for error messages; made only when needed. */
+HarfReply reply_from_node(JsonNode *root, const std::function<std::string()> &excerpt)
 {
   HarfReply r;
-  std::unique_ptr<JsonParser, GObjectUnref> parser(json_parser_new());
-  GError *err = nullptr;
-  if (!json_parser_load_from_data(parser.get(), data, static_cast<gssize>(len), &err)) {
-    r.error =
-        std::string("not JSON (") + (err ? err->message : "?") + "): " + quote_excerpt(data, len);
-    g_clear_error(&err);
-    return r;
-  }
-  JsonNode *root = json_parser_get_root(parser.get());
   if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
-    r.error = "JSON reply is not an object: " + quote_excerpt(data, len);
+    r.error = "JSON reply is not an object: " + excerpt();
     return r;
   }
   JsonObject *obj = json_node_get_object(root);
@@ -113,7 +109,7 @@ HarfReply parse_harf_reply(const char *data, size_t len)
     return r;
   }
   if (!JSON_NODE_HOLDS_VALUE(text) || json_node_get_value_type(text) != G_TYPE_STRING) {
-    r.error = "\"text\" is not a string: " + quote_excerpt(data, len);
+    r.error = "\"text\" is not a string: " + excerpt();
     return r;
   }
   const char *t = json_node_get_string(text);
@@ -128,20 +124,47 @@ HarfReply parse_harf_reply(const char *data, size_t len)
   if (read_time(obj, "start", &v, &terr))
     seg.start = v;
   else if (!terr.empty()) {
-    r.error = terr + ": " + quote_excerpt(data, len);
+    r.error = terr + ": " + excerpt();
     return r;
   }
   seg.end = seg.start;
   if (read_time(obj, "end", &v, &terr))
     seg.end = v < seg.start ? seg.start : v;
   else if (!terr.empty()) {
-    r.error = terr + ": " + quote_excerpt(data, len);
+    r.error = terr + ": " + excerpt();
     return r;
   }
   read_id(obj, &seg.id);
   parse_uncertainty(seg);
   r.kind = HarfReply::Kind::Segment;
   return r;
+}
+
+}  // namespace
+
+HarfReply parse_harf_reply(const char *data, size_t len)
+{
+  std::unique_ptr<JsonParser, GObjectUnref> parser(json_parser_new());
+  GError *err = nullptr;
+  if (!json_parser_load_from_data(parser.get(), data, static_cast<gssize>(len), &err)) {
+    HarfReply r;
+    r.error =
+        std::string("not JSON (") + (err ? err->message : "?") + "): " + quote_excerpt(data, len);
+    g_clear_error(&err);
+    return r;
+  }
+  return reply_from_node(json_parser_get_root(parser.get()),
+                         [data, len] { return quote_excerpt(data, len); });
+}
+
+HarfReply parse_harf_reply(JsonNode *node)
+{
+  return reply_from_node(node, [node] {
+    gchar *s = json_to_string(node, FALSE);
+    std::string out = quote_excerpt(s, strlen(s));
+    g_free(s);
+    return out;
+  });
 }
 
 }  // namespace pt

@@ -1,5 +1,8 @@
-/* One text message from Harf's live WebSocket, parsed. */
+/* One text message from Harf's live WebSocket, or one segment of a Harf
+ * file result, parsed. */
 #pragma once
+
+#include <json-glib/json-glib.h>
 
 #include <string>
 
@@ -22,6 +25,8 @@ struct HarfReply {
 /* Tolerant reader: times may be timedelta strings or numbers; a missing
  * start/end is 0 / start; segment_id may be a number or a numeric string. */
 HarfReply parse_harf_reply(const char *data, size_t len);
+/* The same for JSON already parsed: one segment of a Harf file result. */
+HarfReply parse_harf_reply(JsonNode *node);
 
 /* At most max_bytes of text, valid UTF-8, for quoting a bad body in a message. */
 std::string quote_excerpt(const char *data, size_t len, size_t max_bytes = 200);

@@ -207,6 +207,28 @@ static size_t windows_total(const std::vector<pt::Window> &w)
   return n;
 }
 
+/* A resampling converter drained (EOS) or replaced (new caps) before any
+ * audio reached it: nothing comes out, and nothing crashes.
+ * GstAudioConverter dereferenced a null input when asked to drain then. */
+GST_START_TEST(test_windower_drain_unfed)
+{
+  pt::AudioWindower win(16000, 1000);
+  GstAudioInfo in;
+  gst_audio_info_set_format(&in, GST_AUDIO_FORMAT_F32LE, 44100, 2, nullptr);
+  std::vector<pt::Window> out;
+  std::string err;
+  fail_unless(win.set_input(in, out, &err));
+  win.drain(out);
+  fail_unless_equals_int(out.size(), 0);
+  GstAudioInfo other;
+  gst_audio_info_set_format(&other, GST_AUDIO_FORMAT_S16LE, 48000, 1, nullptr);
+  fail_unless(win.set_input(other, out, &err));
+  fail_unless(win.set_input(in, out, &err));
+  win.drain(out);
+  fail_unless_equals_int(out.size(), 0);
+}
+GST_END_TEST;
+
 GST_START_TEST(test_windower)
 {
   /* 3.3 s of 44.1 kHz stereo F32 -> 16 kHz mono S16, 1000 ms windows */
@@ -434,6 +456,7 @@ static Suite *core_suite(void)
   TCase *tc = tcase_create("general");
   suite_add_tcase(s, tc);
   tcase_add_test(tc, test_time_values);
+  tcase_add_test(tc, test_windower_drain_unfed);
   tcase_add_test(tc, test_wav_header);
   tcase_add_test(tc, test_uncertainty_and_markup);
   tcase_add_test(tc, test_harf_replies);
