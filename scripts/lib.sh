@@ -7,11 +7,13 @@ PT_PACKAGES=(
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev   # GStreamer core, base, audio, check
   libsoup-3.0-dev libjson-glib-dev                       # WebSocket/HTTP client and server, JSON
   gstreamer1.0-tools                                     # gst-launch-1.0, gst-inspect-1.0
-  gstreamer1.0-plugins-base gstreamer1.0-plugins-good    # audiotestsrc, wavparse, textoverlay
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good    # audiotestsrc, videotestsrc, wavparse, pngenc
   gstreamer1.0-plugins-bad                               # srtenc, webvttenc
+  gstreamer1.0-x                                         # textoverlay (the pango plugin)
   fonts-noto-core                                        # Persian glyphs for textoverlay
   python3 python3-gi gir1.2-gstreamer-1.0 python3-gst-1.0   # the Python example and its test
   valgrind                                               # the leak test under valgrind
+  man-db                                                 # man and groff for the install test (nm: binutils, from g++)
 )
 
 pt_root() { cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd; }
