@@ -4,12 +4,7 @@
 #include <string>
 
 #include "gstpersiantranscribeenums.h"
-
-#define DEFAULT_SAMPLE_RATE 16000
-#define DEFAULT_WINDOW_DURATION 1000
-#define DEFAULT_MAX_INFLIGHT 1
-#define DEFAULT_LATENCY 8000
-#define DEFAULT_TIMEOUT 30
+#include "upload_formats.h"
 
 static std::string str_or(const GValue *value, const char *fallback)
 {
@@ -28,149 +23,149 @@ void pt_install_common_properties(GObjectClass *klass, gboolean with_latency)
 {
   const GParamFlags rw =
       (GParamFlags)(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
+  const pt::Settings d; /* the defaults */
+  auto install = [klass](guint id, GParamSpec *spec) {
+    g_object_class_install_property(klass, id, spec);
+  };
 
-  g_object_class_install_property(
-      klass, PT_PROP_BACKEND,
-      g_param_spec_enum(
-          "backend", "Backend",
-          "Which service transcribes the audio: harf-live while it flows, harf-file or nevisa "
-          "after the end of the stream",
-          GST_TYPE_PERSIAN_TRANSCRIBE_BACKEND, GST_PERSIAN_TRANSCRIBE_BACKEND_HARF_LIVE, rw));
-  g_object_class_install_property(
-      klass, PT_PROP_TOKEN,
-      g_param_spec_string(
-          "token", "Token",
-          "Harf API token (TOKEN_KEY). When unset, the HARF_TOKEN environment variable "
-          "is used. It is sent only in the Authorization header, never logged, and reads "
-          "back as \"********\" when set (so graph dumps do not show it)",
-          nullptr, rw));
-  g_object_class_install_property(
-      klass, PT_PROP_AUTH_SCHEME,
-      g_param_spec_enum("auth-scheme", "Authorization scheme",
-                        "How the token is sent: 'Authorization: Token <token>' (documented) or "
-                        "'Authorization: Bearer <token>'",
-                        GST_TYPE_PERSIAN_TRANSCRIBE_AUTH_SCHEME, GST_PERSIAN_TRANSCRIBE_AUTH_TOKEN,
-                        rw));
-  g_object_class_install_property(
-      klass, PT_PROP_HARF_URL,
-      g_param_spec_string(
-          "harf-url", "Harf WebSocket URL",
-          "WebSocket URL of Harf's live transcription (wss://, or ws:// for a local server "
-          "such as the emulator)",
-          pt::kDefaultHarfUrl, rw));
-  g_object_class_install_property(
-      klass, PT_PROP_SAMPLE_RATE,
-      g_param_spec_int(
-          "sample-rate", "Sample rate",
-          "Rate (Hz) of the 16-bit mono audio sent to the service; input is resampled to it", 8000,
-          48000, DEFAULT_SAMPLE_RATE, rw));
-  g_object_class_install_property(
-      klass, PT_PROP_WINDOW_DURATION,
-      g_param_spec_uint("window-duration", "Window duration",
-                        "Milliseconds of audio in one binary WebSocket message "
-                        "(1000 ms = 32000 bytes at 16 kHz mono S16)",
-                        100, 60000, DEFAULT_WINDOW_DURATION, rw));
-  g_object_class_install_property(
-      klass, PT_PROP_MAX_INFLIGHT,
-      g_param_spec_uint("max-inflight", "Max in flight",
-                        "How many windows may be sent before the reply to the first is read. "
-                        "1 is the documented lock-step; more pipelines sending on non-live input",
-                        1, 64, DEFAULT_MAX_INFLIGHT, rw));
+  /* Which service, and the credentials for it */
+  install(PT_PROP_BACKEND,
+          g_param_spec_enum("backend", "Backend",
+                            "Which service transcribes: harf-live sends the audio while it flows "
+                            "and results come back as it does; harf-file and nevisa record it "
+                            "and upload it at the end of the stream",
+                            GST_TYPE_PERSIAN_TRANSCRIBE_BACKEND, static_cast<gint>(d.backend), rw));
+  install(PT_PROP_TOKEN,
+          g_param_spec_string("token", "Harf token",
+                              "harf-live, harf-file: the Harf API token (TOKEN_KEY); when unset, "
+                              "HARF_TOKEN from the environment. Sent only in the Authorization "
+                              "header, never logged; reads back as \"********\"",
+                              nullptr, rw));
+  install(PT_PROP_AUTH_SCHEME,
+          g_param_spec_enum("auth-scheme", "Authorization scheme",
+                            "harf-live, harf-file: how the token is sent, "
+                            "'Authorization: Token <token>' (documented) or "
+                            "'Authorization: Bearer <token>'",
+                            GST_TYPE_PERSIAN_TRANSCRIBE_AUTH_SCHEME,
+                            static_cast<gint>(d.auth_scheme), rw));
+  install(PT_PROP_NEVISA_USERNAME,
+          g_param_spec_string("nevisa-username", "Nevisa username",
+                              "nevisa: the account's username, phone or e-mail, with "
+                              "nevisa-password; when unset, NEVISA_USERNAME",
+                              nullptr, rw));
+  install(PT_PROP_NEVISA_PASSWORD,
+          g_param_spec_string("nevisa-password", "Nevisa password",
+                              "nevisa: the account's password; when unset, NEVISA_PASSWORD. "
+                              "Never logged; reads back as \"********\"",
+                              nullptr, rw));
+  install(PT_PROP_NEVISA_AUTH_TOKEN,
+          g_param_spec_string("nevisa-auth-token", "Nevisa auth token",
+                              "nevisa: an auth token from an earlier login, with nevisa-api-key, "
+                              "instead of logging in; when unset, NEVISA_AUTH_TOKEN. Never "
+                              "logged; reads back as \"********\"",
+                              nullptr, rw));
+  install(PT_PROP_NEVISA_API_KEY,
+          g_param_spec_string("nevisa-api-key", "Nevisa API key",
+                              "nevisa: the API key that goes with nevisa-auth-token; when unset, "
+                              "NEVISA_API_KEY. Never logged; reads back as \"********\"",
+                              nullptr, rw));
+
+  /* Where the services are */
+  install(PT_PROP_HARF_URL,
+          g_param_spec_string("harf-url", "Harf WebSocket URL",
+                              "harf-live: the WebSocket URL of Harf's live transcription (wss://, "
+                              "or ws:// for a local server such as the emulator)",
+                              pt::kDefaultHarfUrl, rw));
+  install(PT_PROP_HARF_API_URL,
+          g_param_spec_string("harf-api-url", "Harf file API URL",
+                              "harf-file: the URL of Harf's file transcription API",
+                              pt::kDefaultHarfApiUrl, rw));
+  install(PT_PROP_NEVISA_LOGIN_URL,
+          g_param_spec_string("nevisa-login-url", "Nevisa login URL",
+                              "nevisa: the login endpoint (not used with nevisa-auth-token)",
+                              pt::kDefaultNevisaLoginUrl, rw));
+  install(PT_PROP_NEVISA_API_URL,
+          g_param_spec_string("nevisa-api-url", "Nevisa API URL",
+                              "nevisa: the base URL of recognize-file, file/terminate-task and "
+                              "the progress URL the service returns",
+                              pt::kDefaultNevisaApiUrl, rw));
+
+  /* The audio sent */
+  install(PT_PROP_SAMPLE_RATE,
+          g_param_spec_int("sample-rate", "Sample rate",
+                           "Every backend: the rate (Hz) of the 16-bit mono audio sent or "
+                           "recorded; the input is resampled to it",
+                           pt::kSampleRateRange.min, pt::kSampleRateRange.max, d.sample_rate, rw));
+  install(PT_PROP_WINDOW_DURATION,
+          g_param_spec_uint("window-duration", "Window duration",
+                            "harf-live: milliseconds of audio in each WebSocket message (1000 ms "
+                            "is 32000 bytes at 16 kHz). Shorter windows give results sooner. "
+                            "The batch backends record the audio whole and ignore it",
+                            pt::kWindowRange.min, pt::kWindowRange.max, d.window_ms, rw));
+  install(PT_PROP_MAX_INFLIGHT,
+          g_param_spec_uint("max-inflight", "Windows in flight",
+                            "harf-live: how many windows may be sent before the first of them "
+                            "is answered. 1 waits for each answer, as Harf documents; more "
+                            "send ahead, which transcribes files faster. Ignored by the batch "
+                            "backends",
+                            pt::kMaxInflightRange.min, pt::kMaxInflightRange.max, d.max_inflight,
+                            rw));
   if (with_latency)
-    g_object_class_install_property(
-        klass, PT_PROP_LATENCY,
-        g_param_spec_uint(
-            "latency", "Latency",
-            "Milliseconds added to the upstream latency in the LATENCY query, and the deadline "
-            "after which GAP events advance the text stream on live input",
-            0, 600000, DEFAULT_LATENCY, rw));
-  g_object_class_install_property(
-      klass, PT_PROP_PARTIAL_RESULTS,
-      g_param_spec_boolean("partial-results", "Partial results",
-                           "Also post and push non-final revisions of a segment (final=false)",
-                           FALSE, rw));
-  g_object_class_install_property(
-      klass, PT_PROP_TIMEOUT,
-      g_param_spec_uint(
-          "timeout", "Timeout",
-          "Seconds allowed for connecting, for each reply, and for the server to close after "
-          "'finalize'",
-          1, 3600, DEFAULT_TIMEOUT, rw));
+    install(PT_PROP_LATENCY,
+            g_param_spec_uint("latency", "Latency",
+                              "Milliseconds this element adds to the pipeline's latency on live "
+                              "input: results that come later than this after their audio are "
+                              "late, and GAP events move the text stream on after it. Every "
+                              "backend; the batch ones give results only at the end",
+                              pt::kLatencyRange.min, pt::kLatencyRange.max,
+                              static_cast<guint>(d.latency_ns / GST_MSECOND), rw));
+  install(PT_PROP_PARTIAL_RESULTS,
+          g_param_spec_boolean("partial-results", "Partial results",
+                               "harf-live: also post and push the revisions of a segment that "
+                               "is not final yet (final=false); the batch backends have none",
+                               d.partial_results, rw));
+  install(PT_PROP_TIMEOUT,
+          g_param_spec_uint("timeout", "Timeout",
+                            "Seconds to wait for the network. harf-live: for connecting, for "
+                            "each answer, and for the server to close after the last audio. "
+                            "harf-file, nevisa: for each HTTP request (with harf-wait, the whole "
+                            "transcription)",
+                            pt::kTimeoutRange.min, pt::kTimeoutRange.max, d.timeout_s, rw));
 
   /* Batch backends */
-  g_object_class_install_property(
-      klass, PT_PROP_HARF_API_URL,
-      g_param_spec_string("harf-api-url", "Harf file API URL",
-                          "Harf's file transcription endpoint (backend=harf-file)",
-                          pt::kDefaultHarfApiUrl, rw));
-  g_object_class_install_property(
-      klass, PT_PROP_HARF_WAIT,
-      g_param_spec_boolean(
-          "harf-wait", "Harf wait",
-          "harf-file: upload with wait=true and hold the connection open (up to \"timeout\"); "
-          "false uploads with wait=false and polls the task id (some service versions only "
-          "support one of the two)",
-          TRUE, rw));
-  g_object_class_install_property(
-      klass, PT_PROP_NEVISA_USERNAME,
-      g_param_spec_string("nevisa-username", "Nevisa username",
-                          "Nevisa account (username, phone or e-mail); else NEVISA_USERNAME",
-                          nullptr, rw));
-  g_object_class_install_property(
-      klass, PT_PROP_NEVISA_PASSWORD,
-      g_param_spec_string(
-          "nevisa-password", "Nevisa password",
-          "Nevisa password; else NEVISA_PASSWORD. Never logged; reads back as \"********\"",
-          nullptr, rw));
-  g_object_class_install_property(
-      klass, PT_PROP_NEVISA_AUTH_TOKEN,
-      g_param_spec_string(
-          "nevisa-auth-token", "Nevisa auth token",
-          "Nevisa auth token (with nevisa-api-key: no login); else NEVISA_AUTH_TOKEN. "
-          "Never logged; reads back as \"********\"",
-          nullptr, rw));
-  g_object_class_install_property(
-      klass, PT_PROP_NEVISA_API_KEY,
-      g_param_spec_string(
-          "nevisa-api-key", "Nevisa API key",
-          "Nevisa API key (with nevisa-auth-token); else NEVISA_API_KEY. Never logged; reads "
-          "back as \"********\"",
-          nullptr, rw));
-  g_object_class_install_property(
-      klass, PT_PROP_NEVISA_LOGIN_URL,
-      g_param_spec_string("nevisa-login-url", "Nevisa login URL", "Nevisa's login endpoint",
-                          pt::kDefaultNevisaLoginUrl, rw));
-  g_object_class_install_property(
-      klass, PT_PROP_NEVISA_API_URL,
-      g_param_spec_string(
-          "nevisa-api-url", "Nevisa API URL",
-          "Base URL that recognize-file, file/terminate-task and the progress_url the service "
-          "returns resolve against",
-          pt::kDefaultNevisaApiUrl, rw));
-  g_object_class_install_property(
-      klass, PT_PROP_POLL_INTERVAL,
-      g_param_spec_uint(
-          "poll-interval", "Poll interval",
-          "First wait (ms) between progress polls; it grows 1.5x per poll up to 10 s, with "
-          "+-20 % jitter",
-          100, 60000, 1000, rw));
-  g_object_class_install_property(
-      klass, PT_PROP_BATCH_TIMEOUT,
-      g_param_spec_uint("batch-timeout", "Batch timeout",
-                        "Seconds a batch job may take from the end of the upload to its result", 1,
-                        7 * 24 * 3600, 3600, rw));
-  g_object_class_install_property(
-      klass, PT_PROP_MIN_CONFIDENCE,
-      g_param_spec_double("min-confidence", "Min confidence",
-                          "Words below this confidence are marked uncertain (nevisa)", 0.0, 1.0,
-                          0.5, rw));
-  g_object_class_install_property(
-      klass, PT_PROP_UPLOAD_FILE,
-      g_param_spec_string(
-          "upload-file", "Upload file",
-          "Batch backends: upload this file as it is (wav, mp3, ogg, flac, m4a) instead of "
-          "the recorded audio; the audio that flows in is then only counted",
-          nullptr, rw));
+  install(PT_PROP_HARF_WAIT,
+          g_param_spec_boolean("harf-wait", "Harf wait",
+                               "harf-file: true uploads with wait=true and keeps the request "
+                               "open until the result (bounded by \"timeout\"); false uploads "
+                               "with wait=false and polls the task",
+                               d.harf_wait, rw));
+  install(PT_PROP_POLL_INTERVAL,
+          g_param_spec_uint("poll-interval", "Poll interval",
+                            "harf-file (harf-wait=false), nevisa: the first wait (ms) between "
+                            "progress polls; it grows 1.5 times per poll up to 10 s, with "
+                            "20 % jitter",
+                            pt::kPollIntervalRange.min, pt::kPollIntervalRange.max,
+                            d.poll_interval_ms, rw));
+  install(PT_PROP_BATCH_TIMEOUT,
+          g_param_spec_uint("batch-timeout", "Batch timeout",
+                            "harf-file, nevisa: seconds the service may take from the end of the "
+                            "upload to the result; then the job is given up (and terminated at "
+                            "Nevisa)",
+                            pt::kBatchTimeoutRange.min, pt::kBatchTimeoutRange.max,
+                            d.batch_timeout_s, rw));
+  install(PT_PROP_MIN_CONFIDENCE,
+          g_param_spec_double("min-confidence", "Min confidence",
+                              "nevisa: words below this confidence are marked uncertain (Harf "
+                              "marks them itself)",
+                              pt::kConfidenceRange.min, pt::kConfidenceRange.max,
+                              d.min_confidence, rw));
+  std::string upload_blurb = "harf-file, nevisa: upload this file as it is (" +
+                             pt::upload_extensions_list() +
+                             ") instead of recording the audio; the audio that flows in is then "
+                             "only timed";
+  install(PT_PROP_UPLOAD_FILE,
+          g_param_spec_string("upload-file", "Upload file", g_intern_string(upload_blurb.c_str()),
+                              nullptr, rw));
 
   gst_type_mark_as_plugin_api(GST_TYPE_PERSIAN_TRANSCRIBE_BACKEND, (GstPluginAPIFlags)0);
   gst_type_mark_as_plugin_api(GST_TYPE_PERSIAN_TRANSCRIBE_AUTH_SCHEME, (GstPluginAPIFlags)0);

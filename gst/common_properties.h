@@ -7,6 +7,11 @@
 
 #include "settings.h"
 
+/* Where the project lives, and the author field of both elements: a
+ * contact for bug reports. */
+#define PT_ORIGIN "https://github.com/persiantranscribe/persiantranscribe"
+#define PT_AUTHOR "persiantranscribe developers <" PT_ORIGIN "/issues>"
+
 enum {
   PT_PROP_0,
   PT_PROP_BACKEND,

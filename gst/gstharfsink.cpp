@@ -18,6 +18,7 @@
 #include <condition_variable>
 #include <mutex>
 
+#include "common_properties.h"
 #include "engine_driver.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_harf_sink_debug);
@@ -187,7 +188,7 @@ static void gst_harf_sink_class_init(GstHarfSinkClass *klass)
       element_class, "Persian speech to text sink", "Sink/Audio/Text",
       "Transcribes Persian speech with the Harf or Nevisa service and posts a \"transcription\" "
       "element message for every result (no text output)",
-      "persiantranscribe developers");
+      PT_AUTHOR);
 
   basesink_class->start = GST_DEBUG_FUNCPTR(gst_harf_sink_start);
   basesink_class->stop = GST_DEBUG_FUNCPTR(gst_harf_sink_stop);

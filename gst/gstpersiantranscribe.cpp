@@ -50,6 +50,8 @@ namespace {
 /* Results waiting for the src task; when full, the backend stops sending
  * audio (and so reading replies) until the task catches up. */
 constexpr size_t kMaxQueuedResults = 64;
+/* The cue properties' defaults: pt::CueSettings's initialisers. */
+const pt::CueSettings kCueDefaults;
 /* GAP events go out once this much text time is owed. */
 constexpr guint64 kMinGap = 100 * GST_MSECOND;
 
@@ -771,22 +773,23 @@ static void gst_persian_transcribe_class_init(GstPersianTranscribeClass *klass)
       gobject_class, PROP_MAX_LINE_CHARS,
       g_param_spec_uint(
           "max-line-chars", "Max line characters",
-          "Most characters (not bytes) in one line of a cue; lines break between words", 8, 200, 42,
-          rw));
+          "Most characters (not bytes) in one line of a cue; lines break between words", 8, 200,
+          kCueDefaults.max_line_chars, rw));
   g_object_class_install_property(
       gobject_class, PROP_MAX_LINES,
-      g_param_spec_uint("max-lines", "Max lines", "Most lines in one cue", 1, 10, 2, rw));
+      g_param_spec_uint("max-lines", "Max lines", "Most lines in one cue", 1, 10,
+                        kCueDefaults.max_lines, rw));
   g_object_class_install_property(
       gobject_class, PROP_MAX_CUE_DURATION,
       g_param_spec_uint(
           "max-cue-duration", "Max cue duration",
           "Longest a cue stays on screen (ms); longer speech is split at word boundaries", 500,
-          60000, 7000, rw));
+          60000, (guint)(kCueDefaults.max_duration / GST_MSECOND), rw));
   g_object_class_install_property(
       gobject_class, PROP_MIN_CUE_DURATION,
       g_param_spec_uint("min-cue-duration", "Min cue duration",
                         "Shortest a cue stays on screen (ms), when the next cue leaves room", 0,
-                        10000, 1000, rw));
+                        10000, (guint)(kCueDefaults.min_duration / GST_MSECOND), rw));
   g_object_class_install_property(
       gobject_class, PROP_MAX_OBSERVED_DELAY,
       g_param_spec_uint(
@@ -804,7 +807,7 @@ static void gst_persian_transcribe_class_init(GstPersianTranscribeClass *klass)
       "Transcribes Persian speech with the Harf or Nevisa service: raw audio in, timed text out "
       "(for textoverlay, srtenc, webvttenc), and a \"transcription\" element message "
       "for every result",
-      "persiantranscribe developers");
+      PT_AUTHOR);
 }
 
 static void gst_persian_transcribe_init(GstPersianTranscribe *self)

@@ -1,6 +1,7 @@
 /* Registration only. */
 #include <gst/gst.h>
 
+#include "common_properties.h"
 #include "debug.h"
 #include "gstharfsink.h"
 #include "gstpersiantranscribe.h"
@@ -17,4 +18,4 @@ static gboolean plugin_init(GstPlugin *plugin)
 GST_PLUGIN_DEFINE(GST_VERSION_MAJOR, GST_VERSION_MINOR, persiantranscribe,
                   "Persian speech to text with the Harf and Nevisa services", plugin_init, VERSION,
                   "LGPL", "persiantranscribe",
-                  "https://github.com/persiantranscribe/persiantranscribe")
+                  PT_ORIGIN)

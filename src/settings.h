@@ -37,6 +37,23 @@ constexpr const char *kDefaultHarfApiUrl = "https://harf.roshan-ai.ir/api/transc
 constexpr const char *kDefaultNevisaLoginUrl = "https://accounting.persianspeech.com/account/login";
 constexpr const char *kDefaultNevisaApiUrl = "https://api.persianspeech.com/";
 
+/* The allowed ranges of the numeric settings: the element's property specs
+ * and validate_settings() both use these. */
+template <typename T>
+struct Range {
+  T min, max;
+};
+constexpr Range<int> kSampleRateRange{8000, 48000};                 /* Hz */
+constexpr Range<unsigned> kWindowRange{100, 60000};                 /* ms */
+constexpr Range<unsigned> kMaxInflightRange{1, 64};                 /* windows */
+constexpr Range<unsigned> kLatencyRange{0, 600000};                 /* ms */
+constexpr Range<unsigned> kTimeoutRange{1, 3600};                   /* s */
+constexpr Range<unsigned> kPollIntervalRange{100, 60000};           /* ms */
+constexpr Range<unsigned> kBatchTimeoutRange{1, 7 * 24 * 3600};     /* s */
+constexpr Range<double> kConfidenceRange{0.0, 1.0};
+
+/* The defaults are the members' initialisers: the property specs read them
+ * from a default-constructed Settings. */
 struct Settings {
   BackendKind backend = BackendKind::HarfLive;
   std::string token; /* a secret: never logged */
