@@ -1,7 +1,12 @@
 /* Unit tests of src/: no pads, no network. */
+/* Before gstcheck.h, whose fail() macro would rename Engine::fail */
+#include "engine.h"
+
 #include <gst/check/gstcheck.h>
 
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
 
 #include "audio_windower.h"
 #include "cue_shaper.h"
@@ -226,6 +231,114 @@ GST_START_TEST(test_windower_drain_unfed)
   fail_unless(win.set_input(in, out, &err));
   win.drain(out);
   fail_unless_equals_int(out.size(), 0);
+}
+GST_END_TEST;
+
+/* The engine with a fake backend (the factory seam): windows reach the
+ * backend in order, the end of input reaches it once, and what it delivers
+ * reaches the listener with the time base of the first buffer. */
+namespace {
+
+struct FakeBackend final : public pt::Backend {
+  FakeBackend(pt::BackendHost *h, uint64_t base, std::vector<size_t> *windows)
+      : host(h), time_base(base), windows(windows)
+  {
+  }
+  void start() override {}
+  void kick() override
+  {
+    pt::Window w;
+    bool done = false;
+    while (host->pop_window(w, &done))
+      windows->push_back(w.size());
+    if (!done || ended)
+      return;
+    ended = true;
+    pt::Result r;
+    r.segment.raw_text = r.segment.text = "سلام دنیا";
+    r.segment.start = 500 * kMsecond;
+    r.segment.end = 1500 * kMsecond;
+    r.segment.final = true;
+    r.pts = time_base + r.segment.start;
+    r.duration = r.segment.end - r.segment.start;
+    r.backend = "fake";
+    host->deliver(r);
+    host->finished();
+  }
+  void shutdown() override {}
+  pt::BackendHost *host;
+  uint64_t time_base;
+  std::vector<size_t> *windows;
+  bool ended = false;
+};
+
+struct Collect final : public pt::EngineListener {
+  void on_result(const pt::Result &r) override
+  {
+    std::lock_guard<std::mutex> lk(m);
+    results.push_back(r);
+  }
+  void on_warning(const pt::Error &) override {}
+  void on_error(const pt::Error &e) override
+  {
+    std::lock_guard<std::mutex> lk(m);
+    errors.push_back(e.message);
+    cv.notify_all();
+  }
+  void on_finished() override
+  {
+    std::lock_guard<std::mutex> lk(m);
+    finished++;
+    cv.notify_all();
+  }
+  std::mutex m;
+  std::condition_variable cv;
+  std::vector<pt::Result> results;
+  std::vector<std::string> errors;
+  int finished = 0;
+};
+
+}  // namespace
+
+GST_START_TEST(test_engine_with_fake_backend)
+{
+  pt::Settings s;
+  s.token = "unused";
+  std::vector<size_t> windows; /* written on the I/O thread, read after finished */
+  int made = 0;
+  Collect listener;
+  {
+    pt::Engine engine(s, &listener, nullptr,
+                      [&](const pt::Settings &, pt::BackendHost *host, pt::IoThread *,
+                          uint64_t time_base) -> std::unique_ptr<pt::Backend> {
+                        made++;
+                        return std::make_unique<FakeBackend>(host, time_base, &windows);
+                      });
+    GstAudioInfo in;
+    gst_audio_info_set_format(&in, GST_AUDIO_FORMAT_S16LE, 16000, 1, nullptr);
+    std::string err;
+    fail_unless(engine.set_format(in, &err));
+    std::vector<int16_t> tenth(1600, 100); /* 100 ms */
+    for (int i = 0; i < 25; ++i)
+      fail_unless(engine.push_audio(3 * GST_SECOND + i * 100 * kMsecond,
+                                    (const uint8_t *)tenth.data(),
+                                    tenth.size() * 2) == pt::Engine::Flow::Ok);
+    fail_unless_equals_uint64(engine.input_position(), 5500 * kMsecond);
+    engine.finish();
+    std::unique_lock<std::mutex> lk(listener.m);
+    fail_unless(listener.cv.wait_for(lk, std::chrono::seconds(30),
+                                     [&] { return listener.finished > 0; }));
+  }
+  fail_unless_equals_int(made, 1);
+  fail_unless_equals_int(listener.finished, 1);
+  fail_unless_equals_int(listener.errors.size(), 0);
+  /* 2.5 s at 16 kHz mono S16: two 1 s windows and the 0.5 s rest */
+  fail_unless_equals_int(windows.size(), 3);
+  fail_unless_equals_int(windows[0], 32000);
+  fail_unless_equals_int(windows[2], 16000);
+  fail_unless_equals_int(listener.results.size(), 1);
+  fail_unless_equals_uint64(listener.results[0].pts, 3500 * kMsecond);
+  assert_text(listener.results[0].segment.text, "سلام دنیا");
 }
 GST_END_TEST;
 
@@ -457,6 +570,7 @@ static Suite *core_suite(void)
   suite_add_tcase(s, tc);
   tcase_add_test(tc, test_time_values);
   tcase_add_test(tc, test_windower_drain_unfed);
+  tcase_add_test(tc, test_engine_with_fake_backend);
   tcase_add_test(tc, test_wav_header);
   tcase_add_test(tc, test_uncertainty_and_markup);
   tcase_add_test(tc, test_harf_replies);
