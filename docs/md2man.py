@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """md2man.py: turns a manual written in Markdown (docs/persian-transcribe.md)
 into a man page (roff, man macros), so that the Markdown stays the single
 source of the manual.

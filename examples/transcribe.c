@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* transcribe: print the Persian transcript of an audio file.
  *
  *   HARF_TOKEN=... transcribe FILE [HARF_URL]

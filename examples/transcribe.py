@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """transcribe.py: print the Persian transcript of an audio file.
 
     HARF_TOKEN=... python3 transcribe.py FILE [HARF_URL]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* The properties persiantranscribe and harfsink share: one definition, so
  * gst-inspect-1.0 shows the same text for both, with the defaults of
  * pt::Settings. */

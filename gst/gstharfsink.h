@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* harfsink: the transcription engine as a sink; results only as bus messages. */
 #pragma once
 

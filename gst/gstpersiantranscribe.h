@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* persiantranscribe: raw audio in, Persian text out. */
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* Enum types shown in gst-inspect-1.0 and settable from gst-launch-1.0. */
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* Registration only. */
 #include <gst/gst.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 #include "transcription_message.h"
 
 static GstStructure *word_structure_new(const pt::Word &w)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* The bus message schema, defined in this one place.
  *
  * Element message, structure "transcription":

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Shared by scripts/demo and scripts/test: install what is missing, build.
 # shellcheck shell=bash
 

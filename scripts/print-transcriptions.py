@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Reads `gst-launch-1.0 -m` output and prints each `transcription` message
 as `[start --> end] text`, decoding GStreamer's escaped UTF-8. Passes
 errors and warnings through."""

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* Converts any raw interleaved audio to the service format (S16LE, mono,
  * one rate) with GstAudioConverter, and cuts it into fixed windows. */
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* The seam between the engine and one service protocol.
  *
  * A Backend lives on the I/O thread: it is created, driven and destroyed

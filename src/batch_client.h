@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* The batch backends: record the audio to a temporary WAV file (16 kHz
  * mono S16, never in memory), upload it at the end, poll until the service
  * is done, hand back the results, remove the file.

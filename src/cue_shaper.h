@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* Shapes a transcript segment into subtitle cues a viewer can read.
  *
  * A cue holds at most max_lines lines of at most max_line_chars characters

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* The core library's GST_DEBUG categories:
  *   persiantranscribe-engine     audio conversion, queues, backend life
  *   persiantranscribe-harf-live  the Harf WebSocket protocol

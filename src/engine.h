@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* The engine: one stream of audio in, transcript results out, whatever the
  * backend.  It is what both elements drive.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* How a stream fails: the kind maps to a standard GStreamer domain and code,
  * the reason (when there is one) tells applications what to do about it
  * without reading the message text.  Plain C++: the command includes it. */

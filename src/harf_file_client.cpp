@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* Harf's file API: upload the recording in the `media` field; with
  * harf-wait the answer holds the result, without it the task ids are
  * polled with {"tasks_ids": [...], "wait": false}. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 #include "harf_live_client.h"
 
 #include <gst/gst.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* Harf's live WebSocket protocol: one connection, on the I/O thread.
  *
  * Wire: the first binary message is a streaming RIFF/WAVE header followed by

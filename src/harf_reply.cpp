@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 #include "harf_reply.h"
 
 #include <json-glib/json-glib.h>

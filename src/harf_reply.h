@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* One text message from Harf's live WebSocket, or one segment of a Harf
  * file result, parsed. */
 #pragma once

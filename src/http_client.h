@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* HTTP for the batch backends, on the I/O thread: requests with bounded
  * retries (429 waits Retry-After; 5xx backs off), and multipart/form-data
  * bodies streamed from disk, never held in memory. */

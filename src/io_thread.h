@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* The I/O thread: one GThread running one GMainContext, which owns every
  * libsoup object created on it.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* Nevisa (PersianSpeech) file API: log in once, upload, poll the
  * celery-progress view, and terminate the task if the pipeline stops. */
 #include <gst/gst.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* Decides when a Harf segment is final.
  *
  * Harf has no "final" flag.  A segment_id that comes again is a revision that

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* What one stream of transcription is configured with.  The elements copy
  * their properties into a Settings snapshot when streaming starts; nothing
  * below reads properties again. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* Time values as the services write them.
  *
  * Harf writes Python timedelta strings ("0:00:05", "0:00:00.240000",

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* The transcript model shared by every backend: segments made of words,
  * with the service's uncertainty marks, times and confidences. */
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* The audio files the batch services take as they are: one list for the
  * element's "upload-file" and the command's choice to upload or decode. */
 #pragma once

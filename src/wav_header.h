@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* The RIFF/WAVE header that opens a streamed WAV file. */
 #pragma once
 

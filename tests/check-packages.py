@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """check-packages.py: proves that scripts/lib.sh's PT_PACKAGES installs what
 the tests, the examples and the demo use at run time on a fresh Debian 12
 machine -- not just that they pass here, where more may be installed by hand.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Tests the persian-transcribe command (tools/persian-transcribe.cpp) against
 # the local emulator on tests/fixtures/persian-sample.wav:
 #   - every output format (srt, vtt, json, txt), chosen by OUTPUT's extension

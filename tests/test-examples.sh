@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Runs examples/transcribe.c (built as BUILDDIR/examples/transcribe-example)
 # and examples/transcribe.py against the local emulator on
 # tests/fixtures/persian-sample.wav, and checks that each prints the script's

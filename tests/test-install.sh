@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Installs the build into a temporary directory (meson install --destdir,
 # from the existing build, without rebuilding) and checks what lands there:
 #   - the plugin in <prefix>/<libdir>/gstreamer-1.0 (or, with

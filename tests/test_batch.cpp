@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* The batch backends (nevisa, harf-file) against the emulator's REST API. */
 #include <glib/gstdio.h>
 

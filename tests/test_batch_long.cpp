@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* A 30-minute recording through backend=nevisa: the element writes it to
  * disk, not memory, and uploads it streamed from disk.  The emulator runs as
  * its own process here, so that its copy of the upload is not counted in

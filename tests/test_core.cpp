@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* Unit tests of src/: no pads, no network. */
 /* Before gstcheck.h, whose fail() macro would rename Engine::fail */
 #include "engine.h"

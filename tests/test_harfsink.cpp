@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* harfsink posts the same messages as persiantranscribe. */
 #include "test_helpers.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* Helpers shared by the element tests: audio that looks like speech to the
  * emulator, bus collection, and an element wired to an in-process emulator. */
 #pragma once

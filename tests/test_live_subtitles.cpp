@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* A live minute: live audio and live video, persiantranscribe feeding
  * textoverlay.  No stall, no late video drops, no lost cue, each cue at
  * textoverlay before its time plus the latency, GAPs through long silences.

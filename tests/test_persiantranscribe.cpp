@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* persiantranscribe against the in-process emulator, through GstHarness. */
 #include "test_helpers.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* PLAYING -> NULL at any moment returns and leaks nothing.
  *
  * Runs with GST_TRACERS=leaks (set in meson): the leaks tracer's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* Subtitles people see: SRT and WebVTT files from the element, frames with
  * burned-in Persian text through textoverlay, and a live minute with video. */
 /* iostreams first: check.h defines a "fail" macro that breaks basic_ios */

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Runs the state-change test (fewer cycles) under valgrind and fails when a
 # definite leak or a memory error has a frame in this project's code
 # (the plugin, src/ or gst/). Leaks inside GLib, GStreamer's registry or

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // persian-transcribe: transcribes the Persian speech in a media file with the
 // persiantranscribe element and writes SRT, WebVTT, JSON or plain text.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Local test double of the Harf (live WebSocket and files REST) and Nevisa services. See
 // emulator.h.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // A local test double of the speech services the plugin talks to.
 //
 // It is NOT a speech recogniser: it detects speech by signal energy and answers

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // persiantranscribe-emulator: runs the service test double as a standalone program.
 #include "emulator.h"
 

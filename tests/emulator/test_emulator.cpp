@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Self-test of the emulator: Harf live driven by a real libsoup WebSocket client,
 // Harf files and Nevisa by a libsoup HTTP client.
 // The emulator runs on its own thread; the WebSocket client runs on this thread's
