@@ -42,13 +42,12 @@ void pt_install_common_properties(GObjectClass *klass, gboolean with_latency)
                               "HARF_TOKEN from the environment. Sent only in the Authorization "
                               "header, never logged; reads back as \"********\"",
                               nullptr, rw));
-  install(PT_PROP_AUTH_SCHEME,
-          g_param_spec_enum("auth-scheme", "Authorization scheme",
-                            "harf-live, harf-file: how the token is sent, "
-                            "'Authorization: Token <token>' (documented) or "
-                            "'Authorization: Bearer <token>'",
-                            GST_TYPE_PERSIAN_TRANSCRIBE_AUTH_SCHEME,
-                            static_cast<gint>(d.auth_scheme), rw));
+  install(PT_PROP_AUTH_SCHEME, g_param_spec_enum("auth-scheme", "Authorization scheme",
+                                                 "harf-live, harf-file: how the token is sent, "
+                                                 "'Authorization: Token <token>' (documented) or "
+                                                 "'Authorization: Bearer <token>'",
+                                                 GST_TYPE_PERSIAN_TRANSCRIBE_AUTH_SCHEME,
+                                                 static_cast<gint>(d.auth_scheme), rw));
   install(PT_PROP_NEVISA_USERNAME,
           g_param_spec_string("nevisa-username", "Nevisa username",
                               "nevisa: the account's username, phone or e-mail, with "
@@ -103,14 +102,14 @@ void pt_install_common_properties(GObjectClass *klass, gboolean with_latency)
                             "is 32000 bytes at 16 kHz). Shorter windows give results sooner. "
                             "The batch backends record the audio whole and ignore it",
                             pt::kWindowRange.min, pt::kWindowRange.max, d.window_ms, rw));
-  install(PT_PROP_MAX_INFLIGHT,
-          g_param_spec_uint("max-inflight", "Windows in flight",
-                            "harf-live: how many windows may be sent before the first of them "
-                            "is answered. 1 waits for each answer, as Harf documents; more "
-                            "send ahead, which transcribes files faster. Ignored by the batch "
-                            "backends",
-                            pt::kMaxInflightRange.min, pt::kMaxInflightRange.max, d.max_inflight,
-                            rw));
+  install(
+      PT_PROP_MAX_INFLIGHT,
+      g_param_spec_uint("max-inflight", "Windows in flight",
+                        "harf-live: how many windows may be sent before the first of them "
+                        "is answered. 1 waits for each answer, as Harf documents; more "
+                        "send ahead, which transcribes files faster. Ignored by the batch "
+                        "backends",
+                        pt::kMaxInflightRange.min, pt::kMaxInflightRange.max, d.max_inflight, rw));
   if (with_latency)
     install(PT_PROP_LATENCY,
             g_param_spec_uint("latency", "Latency",
@@ -158,8 +157,8 @@ void pt_install_common_properties(GObjectClass *klass, gboolean with_latency)
           g_param_spec_double("min-confidence", "Min confidence",
                               "nevisa: words below this confidence are marked uncertain (Harf "
                               "marks them itself)",
-                              pt::kConfidenceRange.min, pt::kConfidenceRange.max,
-                              d.min_confidence, rw));
+                              pt::kConfidenceRange.min, pt::kConfidenceRange.max, d.min_confidence,
+                              rw));
   std::string upload_blurb = "harf-file, nevisa: upload this file as it is (" +
                              pt::upload_extensions_list() +
                              ") instead of recording the audio; the audio that flows in is then "

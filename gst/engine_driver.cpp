@@ -58,11 +58,11 @@ EngineDriver::~EngineDriver() = default;
 
 void EngineDriver::install_properties(GObjectClass *klass, gboolean with_latency)
 {
-  klass->set_property = [](GObject *object, guint prop_id, const GValue *value,
-                           GParamSpec *pspec) {
+  klass->set_property = [](GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec) {
     auto *d = static_cast<EngineDriver *>(g_object_get_qdata(object, driver_quark()));
     GST_OBJECT_LOCK(object);
-    bool ok = pt_set_common_property(d->props, prop_id, value) || d->set_own_property(prop_id, value);
+    bool ok =
+        pt_set_common_property(d->props, prop_id, value) || d->set_own_property(prop_id, value);
     GST_OBJECT_UNLOCK(object);
     if (!ok)
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -72,7 +72,8 @@ void EngineDriver::install_properties(GObjectClass *klass, gboolean with_latency
     if (d->get_unlocked_property(prop_id, value))
       return;
     GST_OBJECT_LOCK(object);
-    bool ok = pt_get_common_property(d->props, prop_id, value) || d->get_own_property(prop_id, value);
+    bool ok =
+        pt_get_common_property(d->props, prop_id, value) || d->get_own_property(prop_id, value);
     GST_OBJECT_UNLOCK(object);
     if (!ok)
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -260,8 +261,8 @@ void pt_post_engine_error(GstElement *element, const pt::Error &e, gboolean warn
   if (e.reason)
     details = gst_structure_new(pt::kErrorDetailsName, pt::kErrorReasonField, G_TYPE_STRING,
                                 e.reason, nullptr);
-  gst_element_message_full_with_details(
-      element, warning ? GST_MESSAGE_WARNING : GST_MESSAGE_ERROR, domain, code,
-      g_strdup(e.message.c_str()), e.debug.empty() ? nullptr : g_strdup(e.debug.c_str()),
-      __FILE__, GST_FUNCTION, __LINE__, details);
+  gst_element_message_full_with_details(element, warning ? GST_MESSAGE_WARNING : GST_MESSAGE_ERROR,
+                                        domain, code, g_strdup(e.message.c_str()),
+                                        e.debug.empty() ? nullptr : g_strdup(e.debug.c_str()),
+                                        __FILE__, GST_FUNCTION, __LINE__, details);
 }

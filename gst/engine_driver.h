@@ -16,9 +16,9 @@
 #include "settings.h"
 
 /* The raw audio both elements take; converted and resampled inside. */
-#define PT_AUDIO_SINK_CAPS                                                                  \
-  "audio/x-raw, format = (string) { S8, U8, S16LE, S16BE, U16LE, U16BE, S24LE, S24BE, "     \
-  "S24_32LE, S24_32BE, S32LE, S32BE, F32LE, F32BE, F64LE, F64BE }, "                        \
+#define PT_AUDIO_SINK_CAPS                                                              \
+  "audio/x-raw, format = (string) { S8, U8, S16LE, S16BE, U16LE, U16BE, S24LE, S24BE, " \
+  "S24_32LE, S24_32BE, S32LE, S32BE, F32LE, F32BE, F64LE, F64BE }, "                    \
   "rate = (int) [ 8000, 192000 ], channels = (int) [ 1, 8 ], layout = (string) interleaved"
 
 class EngineDriver : public pt::EngineListener {

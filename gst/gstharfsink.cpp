@@ -25,8 +25,8 @@
 GST_DEBUG_CATEGORY_STATIC(gst_harf_sink_debug);
 #define GST_CAT_DEFAULT gst_harf_sink_debug
 
-static GstStaticPadTemplate sink_template =
-    GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(PT_AUDIO_SINK_CAPS));
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
+    "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(PT_AUDIO_SINK_CAPS));
 
 namespace {
 

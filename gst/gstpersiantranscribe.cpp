@@ -33,8 +33,8 @@ GST_DEBUG_CATEGORY_STATIC(gst_persian_transcribe_debug);
 
 #define SRC_CAPS "text/x-raw, format = (string) { pango-markup, utf8 }"
 
-static GstStaticPadTemplate sink_template =
-    GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(PT_AUDIO_SINK_CAPS));
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
+    "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(PT_AUDIO_SINK_CAPS));
 static GstStaticPadTemplate src_template =
     GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(SRC_CAPS));
 
@@ -259,7 +259,7 @@ struct PersianTranscribePrivate final : public EngineDriver {
   guint64 max_observed_delay = 0;
   guint64 warned_delay = 0;
   GstFlowReturn src_flow = GST_FLOW_OK;
-  guint64 latency_ns = 0; /* the "latency" streaming runs with ... */
+  guint64 latency_ns = 0;        /* the "latency" streaming runs with ... */
   bool latency_ns_valid = false; /* ... between READY->PAUSED and PAUSED->READY */
 };
 

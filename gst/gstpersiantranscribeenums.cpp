@@ -3,12 +3,11 @@
 
 #include "settings.h"
 
-static_assert(GST_PERSIAN_TRANSCRIBE_BACKEND_HARF_LIVE ==
-                  static_cast<int>(pt::BackendKind::HarfLive) &&
-              GST_PERSIAN_TRANSCRIBE_BACKEND_HARF_FILE ==
-                  static_cast<int>(pt::BackendKind::HarfFile) &&
-              GST_PERSIAN_TRANSCRIBE_BACKEND_NEVISA == static_cast<int>(pt::BackendKind::Nevisa),
-              "the C enum and pt::BackendKind have the same values");
+static_assert(
+    GST_PERSIAN_TRANSCRIBE_BACKEND_HARF_LIVE == static_cast<int>(pt::BackendKind::HarfLive) &&
+        GST_PERSIAN_TRANSCRIBE_BACKEND_HARF_FILE == static_cast<int>(pt::BackendKind::HarfFile) &&
+        GST_PERSIAN_TRANSCRIBE_BACKEND_NEVISA == static_cast<int>(pt::BackendKind::Nevisa),
+    "the C enum and pt::BackendKind have the same values");
 
 /* The values come from pt::kBackends, the one list of backend names. */
 GType gst_persian_transcribe_backend_get_type(void)

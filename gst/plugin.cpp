@@ -18,5 +18,4 @@ static gboolean plugin_init(GstPlugin *plugin)
 
 GST_PLUGIN_DEFINE(GST_VERSION_MAJOR, GST_VERSION_MINOR, persiantranscribe,
                   "Persian speech to text with the Harf and Nevisa services", plugin_init, VERSION,
-                  "LGPL", "persiantranscribe",
-                  PT_ORIGIN)
+                  "LGPL", "persiantranscribe", PT_ORIGIN)

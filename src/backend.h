@@ -72,8 +72,8 @@ class Backend {
 
 /* What makes a backend: make_backend for the real services; tests give the
  * engine a fake. */
-using BackendFactory = std::function<std::unique_ptr<Backend>(
-    const Settings &s, BackendHost *host, IoThread *io, uint64_t time_base)>;
+using BackendFactory = std::function<std::unique_ptr<Backend>(const Settings &s, BackendHost *host,
+                                                              IoThread *io, uint64_t time_base)>;
 
 /* Creates the backend the settings name.  time_base is the input time (ns)
  * of the first byte of audio the backend will receive. */

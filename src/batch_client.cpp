@@ -94,7 +94,8 @@ void BatchClient::finish_recording()
   file_ = nullptr;
   if (!ok)
     fail(ErrorKind::Write, "Cannot finish the recording " + path_, g_strerror(errno));
-  GST_INFO_OBJECT(host_->log_object(), "recorded %" G_GUINT64_FORMAT " bytes of PCM to %s", data_bytes_, path_.c_str());
+  GST_INFO_OBJECT(host_->log_object(), "recorded %" G_GUINT64_FORMAT " bytes of PCM to %s",
+                  data_bytes_, path_.c_str());
 }
 
 void BatchClient::remove_file()

@@ -168,7 +168,7 @@ void Engine::ensure_backend_locked()
         return;
     }
     GST_DEBUG_OBJECT(log_object_, "creating the %s backend, time base %" GST_TIME_FORMAT,
-              backend_name(settings_.backend), GST_TIME_ARGS(base));
+                     backend_name(settings_.backend), GST_TIME_ARGS(base));
     backend_ = factory_(settings_, this, io_.get(), base);
     backend_->start();
   });

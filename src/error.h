@@ -9,13 +9,13 @@
 namespace pt {
 
 enum class ErrorKind {
-  Settings,       /* GST_RESOURCE_ERROR_SETTINGS */
-  NotAuthorized,  /* GST_RESOURCE_ERROR_NOT_AUTHORIZED */
-  OpenReadWrite,  /* GST_RESOURCE_ERROR_OPEN_READ_WRITE: unreachable, TLS, refused */
-  Read,           /* GST_RESOURCE_ERROR_READ: the service stopped answering or hung up */
-  Write,          /* GST_RESOURCE_ERROR_WRITE */
-  Format,         /* GST_STREAM_ERROR_FORMAT: bad input */
-  Failed,         /* GST_RESOURCE_ERROR_FAILED */
+  Settings,      /* GST_RESOURCE_ERROR_SETTINGS */
+  NotAuthorized, /* GST_RESOURCE_ERROR_NOT_AUTHORIZED */
+  OpenReadWrite, /* GST_RESOURCE_ERROR_OPEN_READ_WRITE: unreachable, TLS, refused */
+  Read,          /* GST_RESOURCE_ERROR_READ: the service stopped answering or hung up */
+  Write,         /* GST_RESOURCE_ERROR_WRITE */
+  Format,        /* GST_STREAM_ERROR_FORMAT: bad input */
+  Failed,        /* GST_RESOURCE_ERROR_FAILED */
 };
 
 /* The elements post error and warning messages with a details structure
@@ -34,8 +34,8 @@ constexpr const char *kReasonNoPackage = "no-package";
 
 struct Error {
   ErrorKind kind = ErrorKind::Failed;
-  std::string message; /* for a person */
-  std::string debug;   /* details; never a secret */
+  std::string message;          /* for a person */
+  std::string debug;            /* details; never a secret */
   const char *reason = nullptr; /* one of the kReason* constants, or null */
 };
 

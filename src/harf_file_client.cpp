@@ -39,7 +39,8 @@ class HarfFileClient final : public BatchClient {
     req.on_upload_progress = [this](uint64_t sent, uint64_t total) {
       upload_progress(sent, total);
     };
-    GST_INFO_OBJECT(host_->log_object(), "uploading %s to %s (wait=%d)", file.c_str(), req.url.c_str(), settings_.harf_wait);
+    GST_INFO_OBJECT(host_->log_object(), "uploading %s to %s (wait=%d)", file.c_str(),
+                    req.url.c_str(), settings_.harf_wait);
     http_->send(std::move(req), [this](const HttpResponse &r) { answered(r, "Harf upload"); });
   }
 
@@ -137,7 +138,8 @@ class HarfFileClient final : public BatchClient {
         JsonNode *sn = json_array_get_element(sa, i);
         HarfReply rep = parse_harf_reply(sn);
         if (rep.kind != HarfReply::Kind::Segment) {
-          GST_WARNING_OBJECT(host_->log_object(), "skipping a segment Harf sent: %s", rep.error.c_str());
+          GST_WARNING_OBJECT(host_->log_object(), "skipping a segment Harf sent: %s",
+                             rep.error.c_str());
           continue;
         }
         rep.segment.id = static_cast<int64_t>(i);

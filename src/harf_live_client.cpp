@@ -52,8 +52,9 @@ void HarfLiveClient::start()
   /* The token goes into this header and nowhere else: never logged. */
   soup_message_headers_replace(soup_message_get_request_headers(msg), "Authorization",
                                authorization_value(settings_).c_str());
-  GST_INFO_OBJECT(host_->log_object(), "connecting to %s (auth scheme %s)", settings_.harf_url.c_str(),
-           settings_.auth_scheme == AuthScheme::Bearer ? "Bearer" : "Token");
+  GST_INFO_OBJECT(host_->log_object(), "connecting to %s (auth scheme %s)",
+                  settings_.harf_url.c_str(),
+                  settings_.auth_scheme == AuthScheme::Bearer ? "Bearer" : "Token");
   state_ = State::Connecting;
   connect_op_ = new ConnectOp{this, msg};
   arm_timer(settings_.timeout_s);
@@ -127,7 +128,8 @@ void HarfLiveClient::on_message_cb(SoupWebsocketConnection *, gint type, GBytes 
   if (type == SOUP_WEBSOCKET_DATA_TEXT)
     self->handle_text(bytes ? bytes : "", len);
   else
-    GST_DEBUG_OBJECT(self->host_->log_object(), "ignoring a %" G_GSIZE_FORMAT "-byte binary message from the server", len);
+    GST_DEBUG_OBJECT(self->host_->log_object(),
+                     "ignoring a %" G_GSIZE_FORMAT "-byte binary message from the server", len);
 }
 
 void HarfLiveClient::on_closed_cb(SoupWebsocketConnection *, gpointer data)
@@ -167,9 +169,10 @@ void HarfLiveClient::pump()
     bool input_done = false;
     if (!host_->pop_window(w, &input_done)) {
       if (input_done) {
-        GST_DEBUG_OBJECT(host_->log_object(), "sending finalize after %" G_GUINT64_FORMAT " windows, %" G_GUINT64_FORMAT
-                  " PCM bytes",
-                  windows_sent_, pcm_sent_);
+        GST_DEBUG_OBJECT(host_->log_object(),
+                         "sending finalize after %" G_GUINT64_FORMAT " windows, %" G_GUINT64_FORMAT
+                         " PCM bytes",
+                         windows_sent_, pcm_sent_);
         soup_websocket_connection_send_text(ws_, "finalize");
         finalize_sent_ = true;
         state_ = State::Finalizing;
@@ -187,8 +190,9 @@ void HarfLiveClient::pump()
     }
     pcm_sent_ += w.size();
     ++windows_sent_;
-    GST_LOG_OBJECT(host_->log_object(), "sent window %" G_GUINT64_FORMAT " (%" G_GSIZE_FORMAT " bytes)", windows_sent_,
-            w.size());
+    GST_LOG_OBJECT(host_->log_object(),
+                   "sent window %" G_GUINT64_FORMAT " (%" G_GSIZE_FORMAT " bytes)", windows_sent_,
+                   w.size());
     unacked_.push_back(std::move(w));
     if (!timer_)
       arm_timer(settings_.timeout_s);
@@ -215,9 +219,10 @@ void HarfLiveClient::handle_text(const char *data, size_t len)
       publish(tracker_.on_other_reply(), false);
       break;
     case HarfReply::Kind::Segment: {
-      GST_DEBUG_OBJECT(host_->log_object(), "segment %" G_GINT64_FORMAT " %" GST_TIME_FORMAT "-%" GST_TIME_FORMAT ": %s",
-                r.segment.id, GST_TIME_ARGS(r.segment.start), GST_TIME_ARGS(r.segment.end),
-                r.segment.raw_text.c_str());
+      GST_DEBUG_OBJECT(host_->log_object(),
+                       "segment %" G_GINT64_FORMAT " %" GST_TIME_FORMAT "-%" GST_TIME_FORMAT ": %s",
+                       r.segment.id, GST_TIME_ARGS(r.segment.start), GST_TIME_ARGS(r.segment.end),
+                       r.segment.raw_text.c_str());
       auto out = tracker_.on_segment(std::move(r.segment));
       publish(std::move(out), tracker_.last_was_late_revision());
       break;
@@ -250,8 +255,9 @@ void HarfLiveClient::handle_closed()
   bool finalized = finalize_sent_;
   gushort code = soup_websocket_connection_get_close_code(ws_);
   const char *reason = soup_websocket_connection_get_close_data(ws_);
-  GST_INFO_OBJECT(host_->log_object(), "server closed the connection (code %u%s%s) after %" G_GUINT64_FORMAT " windows", code,
-           reason && *reason ? ", " : "", reason ? reason : "", windows_sent_);
+  GST_INFO_OBJECT(host_->log_object(),
+                  "server closed the connection (code %u%s%s) after %" G_GUINT64_FORMAT " windows",
+                  code, reason && *reason ? ", " : "", reason ? reason : "", windows_sent_);
   disarm_timer();
   publish(tracker_.on_end(), false);
   if (finalized) {
@@ -284,8 +290,10 @@ void HarfLiveClient::handle_timeout()
                                 " window(s) unanswered");
       break;
     case State::Finalizing:
-      GST_WARNING_OBJECT(host_->log_object(), "the server did not close the connection within %s s after finalize; ending",
-                  secs.c_str());
+      GST_WARNING_OBJECT(
+          host_->log_object(),
+          "the server did not close the connection within %s s after finalize; ending",
+          secs.c_str());
       publish(tracker_.on_end(), false);
       state_ = State::Done;
       close_socket(SOUP_WEBSOCKET_CLOSE_NORMAL);

@@ -281,7 +281,8 @@ void HttpClient::attempt(Op *op)
   }
   op->msg = msg;
   op->cancel = g_cancellable_new();
-  GST_DEBUG_OBJECT(log_object_, "%s %s (attempt %u)", op->req.method.c_str(), op->req.url.c_str(), op->attempts);
+  GST_DEBUG_OBJECT(log_object_, "%s %s (attempt %u)", op->req.method.c_str(), op->req.url.c_str(),
+                   op->attempts);
   soup_session_send_and_read_async(session_, msg, G_PRIORITY_DEFAULT, op->cancel, on_sent, op);
 }
 
@@ -341,7 +342,8 @@ void HttpClient::on_sent(GObject *source, GAsyncResult *res, gpointer data)
   g_clear_object(&op->msg);
   g_clear_object(&op->cancel);
   if (retry && op->attempts < op->req.max_attempts) {
-    GST_INFO_OBJECT(self->log_object_, "HTTP %u from %s; trying again in %u s", r.status, op->req.url.c_str(), wait_s);
+    GST_INFO_OBJECT(self->log_object_, "HTTP %u from %s; trying again in %u s", r.status,
+                    op->req.url.c_str(), wait_s);
     op->retry = g_timeout_source_new_seconds(wait_s);
     g_source_set_callback(op->retry, on_retry, op, nullptr);
     g_source_attach(op->retry, self->io_->context());

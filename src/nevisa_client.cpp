@@ -164,7 +164,8 @@ class NevisaClient final : public BatchClient {
         progress = "celery-progress/" + task_id_ + "/";
       /* progress_url is relative to the API URL */
       progress_url_ = resolve(settings_.nevisa_api_url, progress);
-      GST_INFO_OBJECT(host_->log_object(), "Nevisa task %s, polling %s", task_id_.c_str(), progress_url_.c_str());
+      GST_INFO_OBJECT(host_->log_object(), "Nevisa task %s, polling %s", task_id_.c_str(),
+                      progress_url_.c_str());
       post_progress(task_id_, "PENDING", -1);
       schedule_poll([this] { poll(); });
     });
@@ -233,10 +234,10 @@ class NevisaClient final : public BatchClient {
     req.method = "POST";
     req.url = resolve(settings_.nevisa_api_url, "file/terminate-task");
     req.headers.push_back({"Authorization", "Token " + auth_token_});
-    req.multipart = std::make_shared<MultipartBody>(std::vector<MultipartPart>{
-        {"auth_token", auth_token_, "", "", ""},
-        {"api_key", api_key_, "", "", ""},
-        {"task_id", task_id_, "", "", ""}});
+    req.multipart = std::make_shared<MultipartBody>(
+        std::vector<MultipartPart>{{"auth_token", auth_token_, "", "", ""},
+                                   {"api_key", api_key_, "", "", ""},
+                                   {"task_id", task_id_, "", "", ""}});
     req.max_attempts = 1;
     GST_INFO_OBJECT(host_->log_object(), "terminating Nevisa task %s", task_id_.c_str());
     gchar *name = GST_IS_OBJECT(host_->log_object())

@@ -109,11 +109,10 @@ std::optional<Error> validate_settings(const Settings &s)
   if (bad)
     return problem(*bad);
   if (s.sample_rate < kSampleRateRange.min || s.sample_rate > kSampleRateRange.max)
-    return problem("sample-rate must be between " + std::to_string(kSampleRateRange.min) +
-                   " and " + std::to_string(kSampleRateRange.max));
+    return problem("sample-rate must be between " + std::to_string(kSampleRateRange.min) + " and " +
+                   std::to_string(kSampleRateRange.max));
   if (s.window_ms < kWindowRange.min)
-    return problem("window-duration must be at least " + std::to_string(kWindowRange.min) +
-                   " ms");
+    return problem("window-duration must be at least " + std::to_string(kWindowRange.min) + " ms");
   if (!s.upload_file.empty() && !g_file_test(s.upload_file.c_str(), G_FILE_TEST_IS_REGULAR))
     return problem("upload-file \"" + s.upload_file + "\" is not a readable file");
   return std::nullopt;

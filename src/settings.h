@@ -44,13 +44,13 @@ template <typename T>
 struct Range {
   T min, max;
 };
-constexpr Range<int> kSampleRateRange{8000, 48000};                 /* Hz */
-constexpr Range<unsigned> kWindowRange{100, 60000};                 /* ms */
-constexpr Range<unsigned> kMaxInflightRange{1, 64};                 /* windows */
-constexpr Range<unsigned> kLatencyRange{0, 600000};                 /* ms */
-constexpr Range<unsigned> kTimeoutRange{1, 3600};                   /* s */
-constexpr Range<unsigned> kPollIntervalRange{100, 60000};           /* ms */
-constexpr Range<unsigned> kBatchTimeoutRange{1, 7 * 24 * 3600};     /* s */
+constexpr Range<int> kSampleRateRange{8000, 48000};             /* Hz */
+constexpr Range<unsigned> kWindowRange{100, 60000};             /* ms */
+constexpr Range<unsigned> kMaxInflightRange{1, 64};             /* windows */
+constexpr Range<unsigned> kLatencyRange{0, 600000};             /* ms */
+constexpr Range<unsigned> kTimeoutRange{1, 3600};               /* s */
+constexpr Range<unsigned> kPollIntervalRange{100, 60000};       /* ms */
+constexpr Range<unsigned> kBatchTimeoutRange{1, 7 * 24 * 3600}; /* s */
 constexpr Range<double> kConfidenceRange{0.0, 1.0};
 
 /* The defaults are the members' initialisers: the property specs read them

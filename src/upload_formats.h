@@ -13,7 +13,7 @@ struct UploadFormat {
 };
 
 constexpr UploadFormat kUploadFormats[] = {
-    {"wav", "audio/wav"},  {"mp3", "audio/mpeg"}, {"ogg", "audio/ogg"}, {"oga", "audio/ogg"},
+    {"wav", "audio/wav"},  {"mp3", "audio/mpeg"},  {"ogg", "audio/ogg"}, {"oga", "audio/ogg"},
     {"opus", "audio/ogg"}, {"flac", "audio/flac"}, {"m4a", "audio/mp4"},
 };
 

@@ -327,8 +327,8 @@ GST_START_TEST(test_engine_with_fake_backend)
     fail_unless_equals_uint64(engine.input_position(), 5500 * kMsecond);
     engine.finish();
     std::unique_lock<std::mutex> lk(listener.m);
-    fail_unless(listener.cv.wait_for(lk, std::chrono::seconds(30),
-                                     [&] { return listener.finished > 0; }));
+    fail_unless(
+        listener.cv.wait_for(lk, std::chrono::seconds(30), [&] { return listener.finished > 0; }));
   }
   fail_unless_equals_int(made, 1);
   fail_unless_equals_int(listener.finished, 1);
