@@ -118,28 +118,6 @@ std::vector<Segment> segments_from_words(const std::vector<Word> &words, uint64_
   return out;
 }
 
-std::string markup_escape(const std::string &text)
-{
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 std::string to_pango_markup(const Segment &seg)
 {
   std::string out;

@@ -5,6 +5,8 @@
 
 #include <cstdint>
 #include <string>
+
+#include "text_escape.h"
 #include <vector>
 
 #include "time_value.h"
@@ -38,10 +40,6 @@ void parse_uncertainty(Segment &seg);
  * whose confidence is below min_confidence are uncertain. */
 std::vector<Segment> segments_from_words(const std::vector<Word> &words, uint64_t max_pause,
                                          double min_confidence);
-
-/* Escapes &, < and > (all that Pango markup and WebVTT need; quotes stay
- * as they are, so SRT files stay readable). */
-std::string markup_escape(const std::string &text);
 
 /* Pango markup for the segment: escaped, uncertain runs in <i>...</i>. */
 std::string to_pango_markup(const Segment &seg);

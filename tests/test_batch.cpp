@@ -444,6 +444,41 @@ GST_END_TEST;
 
 /* ---- stopping while Nevisa works: terminate-task ---- */
 
+/* A persiantranscribe with the Nevisa backend whose task the emulator is
+ * being polled for (the emulator keeps it PENDING): the moment to stop. */
+static GstHarness *start_polled_nevisa_task(emu::Emulator &e, GstElement **el, GstBus **bus)
+{
+  *el = make_element("persiantranscribe", e, bus);
+  configure_nevisa(*el, e);
+  GstHarness *h = gst_harness_new_with_element(*el, "sink", "src");
+  gst_harness_play(h);
+  gst_harness_set_src_caps(h, audio_caps(GST_AUDIO_FORMAT_S16LE, 16000, 1));
+  push_audio(h, GST_AUDIO_FORMAT_S16LE, 16000, 1,
+             make_audio(GST_AUDIO_FORMAT_S16LE, 16000, 1, three_sentences()), 0);
+  fail_unless(gst_harness_push_event(h, gst_event_new_eos()));
+  fail_unless(e.wait_rest(
+      [](const std::vector<emu::RestRecord> &r) {
+        return std::any_of(r.begin(), r.end(), [](const emu::RestRecord &x) {
+          return x.path.find("celery-progress") != std::string::npos;
+        });
+      },
+      20000));
+  return h;
+}
+
+/* terminate-task is sent without holding up the state change: waits for
+ * the emulator to have answered it. */
+static bool wait_terminate_answered(emu::Emulator &e)
+{
+  return e.wait_rest(
+      [](const std::vector<emu::RestRecord> &r) {
+        return std::any_of(r.begin(), r.end(), [](const emu::RestRecord &x) {
+          return x.path.find("terminate-task") != std::string::npos && x.status != 0;
+        });
+      },
+      20000);
+}
+
 GST_START_TEST(test_nevisa_terminate_on_stop)
 {
   auto before = temp_recordings();
@@ -452,33 +487,11 @@ GST_START_TEST(test_nevisa_terminate_on_stop)
   emu::Emulator e(o);
   start_emulator(e);
   GstBus *bus;
-  GstElement *el = make_element("persiantranscribe", e, &bus);
-  configure_nevisa(el, e);
-  GstHarness *h = gst_harness_new_with_element(el, "sink", "src");
-  gst_harness_play(h);
-  gst_harness_set_src_caps(h, audio_caps(GST_AUDIO_FORMAT_S16LE, 16000, 1));
-  push_audio(h, GST_AUDIO_FORMAT_S16LE, 16000, 1,
-             make_audio(GST_AUDIO_FORMAT_S16LE, 16000, 1, three_sentences()), 0);
-  fail_unless(gst_harness_push_event(h, gst_event_new_eos()));
-  /* wait until the task is being polled, then stop the pipeline */
-  fail_unless(e.wait_rest(
-      [](const std::vector<emu::RestRecord> &r) {
-        return std::any_of(r.begin(), r.end(), [](const emu::RestRecord &x) {
-          return x.path.find("celery-progress") != std::string::npos;
-        });
-      },
-      20000));
+  GstElement *el;
+  GstHarness *h = start_polled_nevisa_task(e, &el, &bus);
   fail_unless_equals_int(gst_element_set_state(el, GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
 
-  /* terminate-task is sent without holding up the state change: wait for
-   * the emulator to have answered it */
-  fail_unless(e.wait_rest(
-      [](const std::vector<emu::RestRecord> &r) {
-        return std::any_of(r.begin(), r.end(), [](const emu::RestRecord &x) {
-          return x.path.find("terminate-task") != std::string::npos && x.status != 0;
-        });
-      },
-      20000));
+  fail_unless(wait_terminate_answered(e));
   auto terms = requests_to(e, "terminate-task");
   fail_unless_equals_int(terms.size(), 1);
   auto logins = requests_to(e, "recognize-file");
@@ -505,21 +518,8 @@ GST_START_TEST(test_nevisa_stop_does_not_wait_for_terminate)
   emu::Emulator e(o);
   start_emulator(e);
   GstBus *bus;
-  GstElement *el = make_element("persiantranscribe", e, &bus);
-  configure_nevisa(el, e);
-  GstHarness *h = gst_harness_new_with_element(el, "sink", "src");
-  gst_harness_play(h);
-  gst_harness_set_src_caps(h, audio_caps(GST_AUDIO_FORMAT_S16LE, 16000, 1));
-  push_audio(h, GST_AUDIO_FORMAT_S16LE, 16000, 1,
-             make_audio(GST_AUDIO_FORMAT_S16LE, 16000, 1, three_sentences()), 0);
-  fail_unless(gst_harness_push_event(h, gst_event_new_eos()));
-  fail_unless(e.wait_rest(
-      [](const std::vector<emu::RestRecord> &r) {
-        return std::any_of(r.begin(), r.end(), [](const emu::RestRecord &x) {
-          return x.path.find("celery-progress") != std::string::npos;
-        });
-      },
-      20000));
+  GstElement *el;
+  GstHarness *h = start_polled_nevisa_task(e, &el, &bus);
   gint64 t0 = g_get_monotonic_time();
   fail_unless_equals_int(gst_element_set_state(el, GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
   gint64 stop_us = g_get_monotonic_time() - t0;
@@ -531,13 +531,8 @@ GST_START_TEST(test_nevisa_stop_does_not_wait_for_terminate)
    * ran the I/O loop for up to 3 s waiting for the answer.) */
   fail_unless(stop_us < 500 * G_TIME_SPAN_MILLISECOND, "stopping took %" G_GINT64_FORMAT " us",
               stop_us);
-  fail_unless(e.wait_rest(
-      [](const std::vector<emu::RestRecord> &r) {
-        return std::any_of(r.begin(), r.end(), [](const emu::RestRecord &x) {
-          return x.path.find("terminate-task") != std::string::npos && x.status == 200;
-        });
-      },
-      20000));
+  fail_unless(wait_terminate_answered(e));
+  assert_equals_int(requests_to(e, "terminate-task").at(0).status, 200);
   fail_unless_equals_int(requests_to(e, "terminate-task").size(), 1);
   teardown_element(h, el, bus);
 }

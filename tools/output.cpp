@@ -13,6 +13,7 @@
 #include <cstdio>
 
 #include "common.h"
+#include "text_escape.h"
 
 namespace cli {
 
@@ -62,27 +63,6 @@ std::vector<std::string> cue_lines(const std::string &text)
   return lines;
 }
 
-std::string vtt_escape(const std::string &s)
-{
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 std::string write_subtitles(const std::vector<Cue> &cues, Format f)
 {
   std::string out;
@@ -98,7 +78,7 @@ std::string write_subtitles(const std::vector<Cue> &cues, Format f)
       out += std::to_string(++index) + "\n";
     out += format_time(c.start, sep) + " --> " + format_time(c.end, sep) + "\n";
     for (const auto &l : lines)
-      out += (f == Format::Vtt ? vtt_escape(l) : l) + "\n";
+      out += (f == Format::Vtt ? pt::markup_escape(l) : l) + "\n";
     out += "\n";
   }
   return out;
