@@ -173,6 +173,10 @@ void BatchClient::fail(ErrorKind kind, const std::string &message, const std::st
   if (finished_)
     return;
   GST_WARNING_OBJECT(host_->log_object(), "%s (%s)", message.c_str(), debug.c_str());
+  /* A job that fails on our side (polls that fail, an answer we cannot
+   * read) may still run at the service: stop it there too. */
+  if (started_job_)
+    abort_job();
   finished_ = true;
   remove_file();
   if (!reason && kind == ErrorKind::NotAuthorized)
@@ -220,25 +224,6 @@ bool BatchClient::fail_on_http(const HttpResponse &r, const std::string &what,
   return true;
 }
 
-JsonNode *BatchClient::parse_json(const HttpResponse &r, const std::string &what)
-{
-  JsonParser *parser = json_parser_new();
-  GError *err = nullptr;
-  JsonNode *root = nullptr;
-  if (json_parser_load_from_data(parser, r.body.data(), static_cast<gssize>(r.body.size()), &err) &&
-      json_parser_get_root(parser))
-    root = json_node_copy(json_parser_get_root(parser));
-  g_object_unref(parser);
-  if (!root) {
-    fail(ErrorKind::Failed,
-         what +
-             " answered something that is not JSON: " + quote_excerpt(r.body.data(), r.body.size()),
-         err ? err->message : "");
-    g_clear_error(&err);
-  }
-  return root;
-}
-
 void BatchClient::schedule_poll(std::function<void()> fn)
 {
   if (finished_)
@@ -247,7 +232,6 @@ void BatchClient::schedule_poll(std::function<void()> fn)
   if (!deadline_us_)
     deadline_us_ = g_get_monotonic_time() + gint64(settings_.batch_timeout_s) * G_TIME_SPAN_SECOND;
   if (g_get_monotonic_time() > deadline_us_) {
-    abort_job(); /* the service may stop working on it too */
     fail(ErrorKind::Read, std::string(backend_name(settings_.backend)) +
                               ": the service did not finish within batch-timeout (" +
                               std::to_string(settings_.batch_timeout_s) + " s)");

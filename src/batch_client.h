@@ -52,8 +52,6 @@ class BatchClient : public Backend {
   /* Maps an HTTP answer that is not a success to an error; true if it was
    * one (and was reported). what: "Nevisa login", "Harf upload", ... */
   bool fail_on_http(const HttpResponse &r, const std::string &what, const std::string &url);
-  /* Parses a JSON answer; reports a clear error and returns null if it is not JSON. */
-  JsonNode *parse_json(const HttpResponse &r, const std::string &what);
   /* Runs fn after the next poll delay: poll-interval, growing 1.5x per poll up
    * to 10 s, +-20 % jitter.  Fails the job (and aborts it at the service) once
    * batch-timeout has passed since the first poll, i.e. the end of the upload. */

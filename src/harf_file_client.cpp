@@ -7,6 +7,7 @@
 #include "batch_client.h"
 #include "harf_reply.h"
 #include "io_thread.h"
+#include "service_answers.h"
 
 GST_DEBUG_CATEGORY_EXTERN(pt_batch_debug);
 #define GST_CAT_DEFAULT pt_batch_debug
@@ -69,86 +70,41 @@ class HarfFileClient final : public BatchClient {
   {
     if (fail_on_http(r, what, settings_.harf_api_url))
       return;
-    JsonNode *root = parse_json(r, what);
-    if (!root)
-      return;
-    if (JSON_NODE_HOLDS_ARRAY(root)) {
-      post_progress(task_id_, "SUCCESS", 100);
-      result(root);
-      json_node_unref(root);
-      return;
-    }
-    JsonObject *o = JSON_NODE_HOLDS_OBJECT(root) ? json_node_get_object(root) : nullptr;
-    std::string state = o && json_object_has_member(o, "state") &&
-                                JSON_NODE_HOLDS_VALUE(json_object_get_member(o, "state"))
-                            ? json_object_get_string_member(o, "state")
-                            : "";
-    if (o && task_id_.empty()) {
-      const char *key = json_object_has_member(o, "task_ids")    ? "task_ids"
-                        : json_object_has_member(o, "tasks_ids") ? "tasks_ids"
-                                                                 : nullptr;
-      JsonNode *ids = key ? json_object_get_member(o, key) : nullptr;
-      if (ids && JSON_NODE_HOLDS_ARRAY(ids) &&
-          json_array_get_length(json_node_get_array(ids)) > 0) {
-        JsonNode *first = json_array_get_element(json_node_get_array(ids), 0);
-        if (JSON_NODE_HOLDS_VALUE(first))
-          task_id_ = json_node_get_value_type(first) == G_TYPE_STRING
-                         ? json_node_get_string(first)
-                         : std::to_string(json_node_get_int(first));
-      }
-    }
+    HarfFileAnswer a = parse_harf_file_answer(r.body.data(), r.body.size(), what);
     std::string body = quote_excerpt(r.body.data(), r.body.size());
-    json_node_unref(root);
-    if (state == "FAILURE") {
+    switch (a.kind) {
+      case HarfFileAnswer::Kind::Invalid:
+        fail(ErrorKind::Failed, a.error, body);
+        return;
+      case HarfFileAnswer::Kind::Result:
+        for (const std::string &why : a.skipped)
+          GST_WARNING_OBJECT(host_->log_object(), "skipping a segment Harf sent: %s", why.c_str());
+        if (!a.skipped.empty() && a.segments.empty()) {
+          fail(ErrorKind::Failed, "Harf's result has no usable segment (" + a.skipped[0] + ")",
+               body);
+          return;
+        }
+        post_progress(task_id_, "SUCCESS", 100);
+        deliver_segments(std::move(a.segments), a.total_words, a.known_words);
+        done();
+        return;
+      case HarfFileAnswer::Kind::State:
+        break;
+    }
+    if (task_id_.empty())
+      task_id_ = a.task_id;
+    if (a.state == "FAILURE") {
       fail(ErrorKind::Failed, "Harf could not transcribe the audio (state FAILURE): " + body, body);
-    } else if (state == "TIMEOUT") {
+    } else if (a.state == "TIMEOUT") {
       fail(ErrorKind::Failed,
            "Harf gave up: the file took longer than the service allows (state TIMEOUT): " + body,
            body);
-    } else if (state == "PENDING" && !task_id_.empty()) {
-      post_progress(task_id_, state, -1);
+    } else if (a.state == "PENDING" && !task_id_.empty()) {
+      post_progress(task_id_, a.state, -1);
       schedule_poll([this] { poll(); });
     } else {
       fail(ErrorKind::Failed, what + " answered neither a result nor a task state: " + body);
     }
-  }
-
-  void result(JsonNode *root)
-  {
-    JsonArray *a = json_node_get_array(root);
-    if (json_array_get_length(a) == 0 || !JSON_NODE_HOLDS_OBJECT(json_array_get_element(a, 0))) {
-      fail(ErrorKind::Failed, "Harf answered an empty result");
-      return;
-    }
-    JsonObject *o = json_array_get_object_element(a, 0);
-    int64_t words = -1, known = -1;
-    if (json_object_has_member(o, "stats") &&
-        JSON_NODE_HOLDS_OBJECT(json_object_get_member(o, "stats"))) {
-      JsonObject *st = json_object_get_object_member(o, "stats");
-      if (json_object_has_member(st, "words"))
-        words = json_object_get_int_member(st, "words");
-      if (json_object_has_member(st, "known_words"))
-        known = json_object_get_int_member(st, "known_words");
-    }
-    std::vector<Segment> segs;
-    if (json_object_has_member(o, "segments") &&
-        JSON_NODE_HOLDS_ARRAY(json_object_get_member(o, "segments"))) {
-      JsonArray *sa = json_object_get_array_member(o, "segments");
-      for (guint i = 0; i < json_array_get_length(sa); ++i) {
-        JsonNode *sn = json_array_get_element(sa, i);
-        HarfReply rep = parse_harf_reply(sn);
-        if (rep.kind != HarfReply::Kind::Segment) {
-          GST_WARNING_OBJECT(host_->log_object(), "skipping a segment Harf sent: %s",
-                             rep.error.c_str());
-          continue;
-        }
-        rep.segment.id = static_cast<int64_t>(i);
-        rep.segment.final = true;
-        segs.push_back(std::move(rep.segment));
-      }
-    }
-    deliver_segments(std::move(segs), words, known);
-    done();
   }
 
   std::string task_id_;

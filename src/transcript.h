@@ -5,10 +5,9 @@
 
 #include <cstdint>
 #include <string>
-
-#include "text_escape.h"
 #include <vector>
 
+#include "text_escape.h"
 #include "time_value.h"
 
 namespace pt {

@@ -13,6 +13,7 @@
 #include "cue_shaper.h"
 #include "harf_reply.h"
 #include "segment_tracker.h"
+#include "service_answers.h"
 #include "settings.h"
 #include "time_value.h"
 #include "transcript.h"
@@ -135,9 +136,10 @@ GST_START_TEST(test_harf_replies)
   r = reply("{\"text\": \"ب\"}");
   fail_unless(r.kind == pt::HarfReply::Kind::Segment);
   fail_unless_equals_int(r.segment.id, -1);
-  /* end before start is clamped, not negative */
+  /* A segment that ends before it starts is dropped, the reason named */
   r = reply("{\"text\": \"ب\", \"start\": \"0:00:04\", \"end\": \"0:00:03\"}");
-  fail_unless_equals_uint64(r.segment.end, 4 * kSecond);
+  fail_unless(r.kind == pt::HarfReply::Kind::Malformed);
+  fail_unless(r.error.find("ends before it starts") != std::string::npos, "%s", r.error.c_str());
 
   /* Malformed: not JSON, not an object, wrong types, bad time */
   fail_unless(reply("{\"state\": PEND").kind == pt::HarfReply::Kind::Malformed);
@@ -146,6 +148,38 @@ GST_START_TEST(test_harf_replies)
   r = reply("{\"text\": \"x\", \"start\": \"soon\"}");
   fail_unless(r.kind == pt::HarfReply::Kind::Malformed);
   fail_unless(r.error.find("start") != std::string::npos);
+  /* Every field is type-checked, and the error names it */
+  const char *wrong[][2] = {
+      {"{\"text\": \"x\", \"start\": true}", "\"start\" is a boolean"},
+      {"{\"text\": \"x\", \"segment_id\": 1e30}", "\"segment_id\" is a number"},
+      {"{\"text\": \"x\", \"segment_id\": \"abc\"}", "\"segment_id\" is a string"},
+      {"{\"text\": \"x\", \"end\": [1]}", "\"end\" is an array"},
+      {"{\"text\": {\"a\": 1}}", "\"text\" is an object"},
+      {"{\"text\": \"x\", \"state\": 5}", "\"state\" is a number"},
+  };
+  for (auto &w : wrong) {
+    r = reply(w[0]);
+    fail_unless(r.kind == pt::HarfReply::Kind::Malformed, "%s", w[0]);
+    fail_unless(r.error.find(w[1]) != std::string::npos, "%s: %s", w[0], r.error.c_str());
+  }
+  /* Nesting deeper than 64 levels is refused before json-glib parses it
+   * (80,000 levels overflowed its recursive parser) */
+  std::string deep(80000, '[');
+  deep += std::string(80000, ']');
+  r = pt::parse_harf_reply(deep.data(), deep.size());
+  fail_unless(r.kind == pt::HarfReply::Kind::Malformed);
+  fail_unless(r.error.find("deeper than 64") != std::string::npos, "%s", r.error.c_str());
+  /* ... while brackets inside strings do not count */
+  std::string brackets = "{\"text\": \"" + std::string(200, '[') + "\"}";
+  fail_unless(pt::parse_harf_reply(brackets.data(), brackets.size()).kind ==
+              pt::HarfReply::Kind::Segment);
+  /* Invalid UTF-8 in the text is replaced, never passed on */
+  const char bad_utf8[] = "{\"text\": \"\xd8\xb3\xff\xfe\xd9\x84\"}";
+  r = reply(bad_utf8);
+  if (r.kind == pt::HarfReply::Kind::Segment)
+    fail_unless(g_utf8_validate(r.segment.text.c_str(), -1, nullptr));
+  else
+    fail_unless(r.kind == pt::HarfReply::Kind::Malformed);
 
   /* Excerpts are bounded and valid UTF-8 even when cut inside a character */
   std::string big(300, 'x');
@@ -340,6 +374,93 @@ GST_START_TEST(test_engine_with_fake_backend)
   fail_unless_equals_int(listener.results.size(), 1);
   fail_unless_equals_uint64(listener.results[0].pts, 3500 * kMsecond);
   assert_text(listener.results[0].segment.text, "سلام دنیا");
+}
+GST_END_TEST;
+
+/* The batch services' answers, hostile ones included: each is an error
+ * naming what is wrong, never a crash (a "state" that was a number or a
+ * boolean aborted the process; 80,000 nested arrays overflowed the stack). */
+GST_START_TEST(test_service_answers)
+{
+  auto harf = [](const std::string &body) {
+    return pt::parse_harf_file_answer(body.data(), body.size(), "Harf upload");
+  };
+  pt::HarfFileAnswer h = harf("{\"state\": \"PENDING\", \"task_ids\": [\"t-1\"]}");
+  fail_unless(h.kind == pt::HarfFileAnswer::Kind::State);
+  assert_text(h.state, "PENDING");
+  assert_text(h.task_id, "t-1");
+  for (const char *bad : {"{\"state\": 5}", "{\"state\": true}", "{\"state\": [\"x\"]}"}) {
+    h = harf(bad);
+    fail_unless(h.kind == pt::HarfFileAnswer::Kind::Invalid, "%s", bad);
+    fail_unless(h.error.find("\"state\" is") != std::string::npos, "%s", h.error.c_str());
+  }
+  h = harf("[{\"segments\": \"nope\"}]");
+  fail_unless(h.kind == pt::HarfFileAnswer::Kind::Invalid);
+  fail_unless(h.error.find("\"segments\" is a string") != std::string::npos, "%s",
+              h.error.c_str());
+  h = harf("[{\"stats\": {\"words\": \"many\"}, \"segments\": []}]");
+  fail_unless(h.kind == pt::HarfFileAnswer::Kind::Invalid);
+  fail_unless(h.error.find("\"words\"") != std::string::npos, "%s", h.error.c_str());
+  h = harf(
+      "[{\"stats\": {\"words\": 2, \"known_words\": 2}, \"segments\": [{\"text\": \"سلام "
+      "دنیا\", \"start\": \"0:00:01\", \"end\": 2.5}, {\"text\": 7}]}]");
+  fail_unless(h.kind == pt::HarfFileAnswer::Kind::Result);
+  fail_unless_equals_int(h.segments.size(), 1);
+  fail_unless_equals_int(h.skipped.size(), 1);
+  fail_unless_equals_uint64(h.segments[0].end, 2500 * kMsecond);
+
+  std::string deep = std::string(80000, '[') + std::string(80000, ']');
+  h = harf(deep);
+  fail_unless(h.kind == pt::HarfFileAnswer::Kind::Invalid);
+  fail_unless(h.error.find("deeper than 64") != std::string::npos, "%s", h.error.c_str());
+  fail_if(pt::parse_nevisa_login(deep.data(), deep.size()).ok);
+  fail_if(pt::parse_nevisa_upload(deep.data(), deep.size()).ok);
+  pt::NevisaProgress p = pt::parse_nevisa_progress(deep.data(), deep.size());
+  fail_if(p.ok);
+  fail_unless(p.error.find("deeper than 64") != std::string::npos, "%s", p.error.c_str());
+
+  std::string login =
+      "{\"user\": {\"token\": \"tok\", \"nevisa_service_account\": "
+      "{\"current_service_record\": null}}}";
+  pt::NevisaLogin l = pt::parse_nevisa_login(login.data(), login.size());
+  fail_unless(l.ok && l.no_package);
+  login = "{\"user\": {\"token\": 5}}";
+  l = pt::parse_nevisa_login(login.data(), login.size());
+  fail_if(l.ok);
+  fail_unless(l.error.find("\"token\" is a number") != std::string::npos, "%s", l.error.c_str());
+
+  std::string up = "{\"task_id\": {\"x\": 1}}";
+  fail_if(pt::parse_nevisa_upload(up.data(), up.size()).ok);
+  up = "{\"task_id\": \"ab\"}";
+  pt::NevisaUpload u = pt::parse_nevisa_upload(up.data(), up.size());
+  fail_unless(u.ok);
+  assert_text(u.progress_url, "celery-progress/ab/");
+
+  /* Percentages outside 0..100 are not passed on */
+  for (const char *pct : {"-50", "1e9", "\"lots\""}) {
+    std::string body = std::string("{\"state\": \"PROGRESS\", \"progress\": {\"percent\": ") +
+                       pct + "}}";
+    p = pt::parse_nevisa_progress(body.data(), body.size());
+    if (p.ok)
+      fail_unless(p.percent == -1, "%s gave %f", pct, p.percent);
+  }
+  std::string body = "{\"state\": \"PROGRESS\", \"progress\": {\"percent\": 40}}";
+  p = pt::parse_nevisa_progress(body.data(), body.size());
+  fail_unless(p.ok && p.percent == 40);
+  /* A first word without a usable start still gets a time */
+  body =
+      "{\"state\": \"SUCCESS\", \"result\": {\"transcription\": {\"result\": ["
+      "{\"word\": \"سلام\", \"end\": 1.0, \"conf\": 0.9},"
+      "{\"word\": \"دنیا\", \"start\": 1.2, \"end\": 1.8, \"conf\": 0.8}]}}}";
+  p = pt::parse_nevisa_progress(body.data(), body.size());
+  fail_unless(p.ok);
+  fail_unless_equals_int(p.words.size(), 2);
+  fail_unless_equals_uint64(p.words[0].start, 1000 * kMsecond); /* not after its end */
+  fail_unless(p.words[0].end >= p.words[0].start);
+  body = "{\"state\": \"SUCCESS\", \"result\": {\"transcription\": {\"result\": 3}}}";
+  p = pt::parse_nevisa_progress(body.data(), body.size());
+  fail_if(p.ok);
+  fail_unless(p.error.find("\"result\" is a number") != std::string::npos, "%s", p.error.c_str());
 }
 GST_END_TEST;
 
@@ -572,6 +693,7 @@ static Suite *core_suite(void)
   tcase_add_test(tc, test_time_values);
   tcase_add_test(tc, test_windower_drain_unfed);
   tcase_add_test(tc, test_engine_with_fake_backend);
+  tcase_add_test(tc, test_service_answers);
   tcase_add_test(tc, test_wav_header);
   tcase_add_test(tc, test_uncertainty_and_markup);
   tcase_add_test(tc, test_harf_replies);

@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "json_fields.h"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+
+#include "time_value.h"
+
+namespace pt {
+
+unsigned json_depth(const char *data, size_t len, unsigned limit)
+{
+  unsigned depth = 0, deepest = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < len; ++i) {
+    char c = data[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i; /* the escaped character, whatever it is */
+      else if (c == '"')
+        in_string = false;
+      continue;
+    }
+    switch (c) {
+      case '"':
+        in_string = true;
+        break;
+      case '[':
+      case '{':
+        if (++depth > deepest) {
+          deepest = depth;
+          if (deepest > limit)
+            return deepest;
+        }
+        break;
+      case ']':
+      case '}':
+        if (depth > 0)
+          --depth;
+        break;
+      default:
+        break;
+    }
+  }
+  return deepest;
+}
+
+std::string clean_text(const char *text, size_t max_bytes)
+{
+  if (!text)
+    return "";
+  size_t len = strlen(text);
+  gchar *valid = g_utf8_make_valid(text, static_cast<gssize>(len));
+  std::string out(valid);
+  g_free(valid);
+  if (out.size() > max_bytes) {
+    const char *end = g_utf8_find_prev_char(out.c_str(), out.c_str() + max_bytes + 1);
+    out.resize(end ? static_cast<size_t>(end - out.c_str()) : 0);
+  }
+  return out;
+}
+
+JsonNode *parse_json_limited(const char *data, size_t len, std::string *error,
+                             std::string *detail)
+{
+  if (json_depth(data, len, kMaxJsonDepth) > kMaxJsonDepth) {
+    *error = "JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels";
+    return nullptr;
+  }
+  std::unique_ptr<JsonParser, decltype(&g_object_unref)> parser(json_parser_new(),
+                                                                g_object_unref);
+  GError *err = nullptr;
+  if (!json_parser_load_from_data(parser.get(), data, static_cast<gssize>(len), &err)) {
+    *error = "not JSON";
+    if (detail)
+      *detail = err ? err->message : "";
+    g_clear_error(&err);
+    return nullptr;
+  }
+  JsonNode *root = json_parser_get_root(parser.get());
+  if (!root) {
+    *error = "empty";
+    return nullptr;
+  }
+  return json_node_copy(root);
+}
+
+const char *json_type_name(JsonNode *node)
+{
+  if (!node || JSON_NODE_HOLDS_NULL(node))
+    return "null";
+  if (JSON_NODE_HOLDS_OBJECT(node))
+    return "an object";
+  if (JSON_NODE_HOLDS_ARRAY(node))
+    return "an array";
+  GType t = json_node_get_value_type(node);
+  if (t == G_TYPE_STRING)
+    return "a string";
+  if (t == G_TYPE_BOOLEAN)
+    return "a boolean";
+  if (t == G_TYPE_INT64 || t == G_TYPE_DOUBLE)
+    return "a number";
+  return "a value of an unknown type";
+}
+
+JsonFields::JsonFields(JsonNode *node, std::string what) : what_(std::move(what))
+{
+  if (node && JSON_NODE_HOLDS_OBJECT(node))
+    object_ = json_node_get_object(node);
+}
+
+bool JsonFields::has(const char *name) const
+{
+  return object_ && json_object_has_member(object_, name);
+}
+
+JsonNode *JsonFields::member(const char *name) const
+{
+  if (!has(name))
+    return nullptr;
+  JsonNode *n = json_object_get_member(object_, name);
+  return n && !JSON_NODE_HOLDS_NULL(n) ? n : nullptr;
+}
+
+void JsonFields::wrong(const char *name, JsonNode *node, const char *expected)
+{
+  if (error_.empty())
+    error_ = what_ + ": \"" + name + "\" is " + json_type_name(node) + ", expected " + expected;
+}
+
+namespace {
+
+bool holds(JsonNode *n, GType t)
+{
+  return JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == t;
+}
+
+std::optional<double> numeric_string(const char *s)
+{
+  if (!s || !*s)
+    return std::nullopt;
+  char *end = nullptr;
+  errno = 0;
+  double v = g_ascii_strtod(s, &end);
+  if (end == s || *end != '\0' || errno == ERANGE || !std::isfinite(v))
+    return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
+std::optional<std::string> JsonFields::string(const char *name)
+{
+  JsonNode *n = member(name);
+  if (!n)
+    return std::nullopt;
+  if (!holds(n, G_TYPE_STRING)) {
+    wrong(name, n, "a string");
+    return std::nullopt;
+  }
+  return clean_text(json_node_get_string(n));
+}
+
+std::optional<double> JsonFields::number(const char *name)
+{
+  JsonNode *n = member(name);
+  if (!n)
+    return std::nullopt;
+  if (holds(n, G_TYPE_INT64))
+    return static_cast<double>(json_node_get_int(n));
+  if (holds(n, G_TYPE_DOUBLE) && std::isfinite(json_node_get_double(n)))
+    return json_node_get_double(n);
+  if (holds(n, G_TYPE_STRING))
+    if (auto v = numeric_string(json_node_get_string(n)))
+      return v;
+  wrong(name, n, "a number");
+  return std::nullopt;
+}
+
+std::optional<int64_t> JsonFields::integer(const char *name)
+{
+  JsonNode *n = member(name);
+  if (!n)
+    return std::nullopt;
+  if (holds(n, G_TYPE_INT64))
+    return json_node_get_int(n);
+  std::optional<double> v;
+  if (holds(n, G_TYPE_DOUBLE))
+    v = json_node_get_double(n);
+  else if (holds(n, G_TYPE_STRING))
+    v = numeric_string(json_node_get_string(n));
+  /* 2^63 is the first double out of range */
+  if (v && std::isfinite(*v) && std::trunc(*v) == *v && *v >= -9.2233720368547758e18 &&
+      *v < 9.2233720368547758e18)
+    return static_cast<int64_t>(*v);
+  wrong(name, n, "an integer");
+  return std::nullopt;
+}
+
+std::optional<bool> JsonFields::boolean(const char *name)
+{
+  JsonNode *n = member(name);
+  if (!n)
+    return std::nullopt;
+  if (holds(n, G_TYPE_BOOLEAN))
+    return json_node_get_boolean(n) != FALSE;
+  wrong(name, n, "a boolean");
+  return std::nullopt;
+}
+
+std::optional<uint64_t> JsonFields::time(const char *name)
+{
+  JsonNode *n = member(name);
+  if (!n)
+    return std::nullopt;
+  std::optional<uint64_t> v;
+  if (holds(n, G_TYPE_STRING))
+    v = parse_time_value(json_node_get_string(n));
+  else if (holds(n, G_TYPE_INT64))
+    v = seconds_to_ns(static_cast<double>(json_node_get_int(n)));
+  else if (holds(n, G_TYPE_DOUBLE))
+    v = seconds_to_ns(json_node_get_double(n));
+  if (!v)
+    wrong(name, n, "a time (H:MM:SS or seconds)");
+  return v;
+}
+
+JsonNode *JsonFields::object(const char *name)
+{
+  JsonNode *n = member(name);
+  if (n && !JSON_NODE_HOLDS_OBJECT(n)) {
+    wrong(name, n, "an object");
+    return nullptr;
+  }
+  return n;
+}
+
+JsonArray *JsonFields::array(const char *name)
+{
+  JsonNode *n = member(name);
+  if (!n)
+    return nullptr;
+  if (!JSON_NODE_HOLDS_ARRAY(n)) {
+    wrong(name, n, "an array");
+    return nullptr;
+  }
+  return json_node_get_array(n);
+}
+
+}  // namespace pt

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* Reading what the services send, defensively.
+ *
+ * parse_json_limited() refuses JSON nested deeper than kMaxJsonDepth before
+ * json-glib (a recursive parser) sees it, so that a hostile answer cannot
+ * overflow the I/O thread's stack.  JsonFields reads an object's members
+ * with a type check each: a member of the wrong type is never a crash and
+ * never a GLib critical, but an error that names the member.  Text is
+ * always valid UTF-8 (invalid bytes are replaced) and bounded in size. */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace pt {
+
+constexpr unsigned kMaxJsonDepth = 64;
+/* Longest text taken from one field (a segment's text): longer is cut at a
+ * character boundary. */
+constexpr size_t kMaxTextBytes = 64 * 1024;
+
+/* Depth of the deepest array or object in data, strings skipped; stops
+ * counting past limit.  Linear, no recursion. */
+unsigned json_depth(const char *data, size_t len, unsigned limit);
+
+/* Parses data as JSON, refusing it when deeper than kMaxJsonDepth.  The
+ * root (owned: json_node_unref), or null with *error for a person ("not
+ * JSON", "JSON nested deeper than 64 levels") and the parser's own words in
+ * *detail when given. */
+JsonNode *parse_json_limited(const char *data, size_t len, std::string *error,
+                             std::string *detail = nullptr);
+
+/* Valid UTF-8, at most max_bytes (cut at a character boundary). */
+std::string clean_text(const char *text, size_t max_bytes = kMaxTextBytes);
+
+class JsonFields {
+ public:
+  /* what names the object in errors: "Harf reply", "Nevisa progress" ... */
+  JsonFields(JsonNode *node, std::string what);
+
+  bool is_object() const { return object_ != nullptr; }
+  bool has(const char *name) const;
+  /* Null when absent or JSON null. */
+  JsonNode *member(const char *name) const;
+
+  /* Each returns nullopt when the member is absent or null; a member of
+   * another type also records an error (see error()). */
+  std::optional<std::string> string(const char *name);
+  /* A number; a numeric string is accepted too. */
+  std::optional<double> number(const char *name);
+  /* An integer in int64 range: an integral number or a numeric string. */
+  std::optional<int64_t> integer(const char *name);
+  std::optional<bool> boolean(const char *name);
+  /* A time: a timedelta string ("0:00:05.2") or seconds as a number; ns. */
+  std::optional<uint64_t> time(const char *name);
+  /* The member as an object or array; null (and an error if present). */
+  JsonNode *object(const char *name);
+  JsonArray *array(const char *name);
+
+  /* The first type error, naming the member ("Harf reply: \"start\" is a
+   * boolean, expected a time"); empty when none. */
+  const std::string &error() const { return error_; }
+  bool ok() const { return error_.empty(); }
+
+ private:
+  void wrong(const char *name, JsonNode *node, const char *expected);
+
+  JsonObject *object_ = nullptr;
+  std::string what_;
+  std::string error_;
+};
+
+/* "a string", "a number", "an array", ... for messages. */
+const char *json_type_name(JsonNode *node);
+
+}  // namespace pt

@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "service_answers.h"
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+
+#include "harf_reply.h"
+#include "json_fields.h"
+
+namespace pt {
+
+namespace {
+
+using NodePtr = std::unique_ptr<JsonNode, decltype(&json_node_unref)>;
+
+/* The root, or null with *error a whole message: "<what> answered ..." */
+NodePtr parse(const char *data, size_t len, const std::string &what, std::string *error)
+{
+  std::string why;
+  NodePtr root(parse_json_limited(data, len, &why), json_node_unref);
+  if (!root)
+    *error = what + " answered " +
+             (g_str_has_prefix(why.c_str(), "not JSON") ? "something that is " + why : why) + ": " +
+             quote_excerpt(data, len);
+  return root;
+}
+
+std::string excerpt(const char *data, size_t len)
+{
+  return quote_excerpt(data, len);
+}
+
+void harf_result(JsonArray *a, HarfFileAnswer &out)
+{
+  JsonNode *first = json_array_get_length(a) > 0 ? json_array_get_element(a, 0) : nullptr;
+  JsonFields file(first, "Harf result");
+  if (!file.is_object()) {
+    out.error = "Harf answered an empty result";
+    return;
+  }
+  JsonFields stats(file.object("stats"), "Harf result stats");
+  out.total_words = stats.integer("words").value_or(-1);
+  out.known_words = stats.integer("known_words").value_or(-1);
+  JsonArray *segments = file.array("segments");
+  if (!file.ok() || !stats.ok()) {
+    out.error = !file.ok() ? file.error() : stats.error();
+    return;
+  }
+  out.kind = HarfFileAnswer::Kind::Result;
+  if (!segments)
+    return;
+  for (guint i = 0; i < json_array_get_length(segments); ++i) {
+    HarfReply rep = parse_harf_reply(json_array_get_element(segments, i));
+    if (rep.kind != HarfReply::Kind::Segment) {
+      out.skipped.push_back("segment " + std::to_string(i) + ": " +
+                            (rep.error.empty() ? "no text" : rep.error));
+      continue;
+    }
+    rep.segment.id = static_cast<int64_t>(i);
+    rep.segment.final = true;
+    out.segments.push_back(std::move(rep.segment));
+  }
+}
+
+}  // namespace
+
+HarfFileAnswer parse_harf_file_answer(const char *data, size_t len, const std::string &what)
+{
+  HarfFileAnswer out;
+  NodePtr root = parse(data, len, what, &out.error);
+  if (!root)
+    return out;
+  if (JSON_NODE_HOLDS_ARRAY(root.get())) {
+    harf_result(json_node_get_array(root.get()), out);
+    return out;
+  }
+  JsonFields f(root.get(), what);
+  if (!f.is_object()) {
+    out.error = what + " answered neither a result nor a task state: " + excerpt(data, len);
+    return out;
+  }
+  std::optional<std::string> state = f.string("state");
+  JsonArray *ids = f.has("task_ids") ? f.array("task_ids") : f.array("tasks_ids");
+  if (!f.ok()) {
+    out.error = f.error();
+    return out;
+  }
+  if (ids && json_array_get_length(ids) > 0) {
+    JsonNode *id = json_array_get_element(ids, 0);
+    if (JSON_NODE_HOLDS_VALUE(id) && json_node_get_value_type(id) == G_TYPE_STRING)
+      out.task_id = clean_text(json_node_get_string(id), 256);
+    else if (JSON_NODE_HOLDS_VALUE(id) && json_node_get_value_type(id) == G_TYPE_INT64)
+      out.task_id = std::to_string(json_node_get_int(id));
+    else {
+      out.error = what + ": a task id is " + json_type_name(id) +
+                  ", expected a string or an integer";
+      return out;
+    }
+  }
+  if (!state) {
+    out.error = what + " answered neither a result nor a task state: " + excerpt(data, len);
+    return out;
+  }
+  out.kind = HarfFileAnswer::Kind::State;
+  out.state = *state;
+  return out;
+}
+
+NevisaLogin parse_nevisa_login(const char *data, size_t len)
+{
+  NevisaLogin out;
+  NodePtr root = parse(data, len, "Nevisa login", &out.error);
+  if (!root)
+    return out;
+  JsonFields top(root.get(), "Nevisa login");
+  JsonFields user(top.object("user"), "Nevisa login user");
+  out.auth_token = user.string("token").value_or("");
+  JsonFields account(user.object("nevisa_service_account"), "Nevisa login account");
+  JsonNode *record_node = account.object("current_service_record");
+  JsonFields record(record_node, "Nevisa login service record");
+  out.api_key = record.string("key").value_or("");
+  for (const JsonFields *f : {&top, &user, &account, &record})
+    if (!f->ok()) {
+      out.error = f->error();
+      return out;
+    }
+  if (out.auth_token.empty()) {
+    out.error = "Nevisa login answered without user.token";
+    return out;
+  }
+  out.no_package = !record_node || out.api_key.empty();
+  out.ok = true;
+  return out;
+}
+
+NevisaUpload parse_nevisa_upload(const char *data, size_t len)
+{
+  NevisaUpload out;
+  NodePtr root = parse(data, len, "Nevisa upload", &out.error);
+  if (!root)
+    return out;
+  JsonFields f(root.get(), "Nevisa upload");
+  std::optional<std::string> id = f.string("task_id");
+  if (!id && f.ok())
+    if (auto n = f.integer("task_id"))
+      id = std::to_string(*n);
+  std::optional<std::string> progress = f.string("progress_url");
+  if (!f.ok()) {
+    out.error = f.error();
+    return out;
+  }
+  out.task_id = id.value_or("");
+  out.progress_url = progress.value_or("");
+  if (out.task_id.empty() && out.progress_url.empty()) {
+    out.error = "Nevisa upload answered without task_id or progress_url: " + excerpt(data, len);
+    return out;
+  }
+  if (out.progress_url.empty())
+    out.progress_url = "celery-progress/" + out.task_id + "/";
+  out.ok = true;
+  return out;
+}
+
+NevisaProgress parse_nevisa_progress(const char *data, size_t len)
+{
+  NevisaProgress out;
+  NodePtr root = parse(data, len, "Nevisa progress", &out.error);
+  if (!root)
+    return out;
+  JsonFields f(root.get(), "Nevisa progress");
+  out.state = f.string("state").value_or("");
+  JsonFields progress(f.object("progress"), "Nevisa progress");
+  std::optional<double> percent = progress.number("percent");
+  if (!f.ok() || !progress.ok()) {
+    out.error = !f.ok() ? f.error() : progress.error();
+    return out;
+  }
+  if (percent && *percent >= 0 && *percent <= 100)
+    out.percent = *percent;
+  if (out.state == "SUCCESS") {
+    out.percent = 100;
+    JsonFields result(f.object("result"), "Nevisa result");
+    JsonFields transcription(result.object("transcription"), "Nevisa transcription");
+    JsonArray *list = transcription.array("result");
+    for (const JsonFields *g : {&f, &result, &transcription})
+      if (!g->ok()) {
+        out.error = g->error();
+        return out;
+      }
+    for (guint i = 0; list && i < json_array_get_length(list); ++i) {
+      JsonFields w(json_array_get_element(list, i), "Nevisa word " + std::to_string(i));
+      Word word;
+      word.text = w.string("word").value_or("");
+      std::optional<uint64_t> start = w.time("start"), end = w.time("end");
+      std::optional<double> conf = w.number("conf");
+      if (!w.is_object() || !w.ok() || word.text.empty()) {
+        out.skipped.push_back(w.ok() ? "word " + std::to_string(i) + ": no text" : w.error());
+        continue;
+      }
+      word.start = start.value_or(kNoTime);
+      word.end = end ? std::max(*end, word.start == kNoTime ? *end : word.start) : word.start;
+      word.confidence = conf && *conf >= 0 && *conf <= 1 ? *conf : -1;
+      out.words.push_back(std::move(word));
+    }
+    /* Words without a usable time take it from their neighbours, so that
+     * no message gets an unknown timestamp. */
+    for (size_t i = 0; i < out.words.size(); ++i) {
+      Word &w = out.words[i];
+      if (w.start == kNoTime) {
+        if (i > 0)
+          w.start = out.words[i - 1].end;
+        else {
+          /* the first: where the next timed word starts, but not after
+           * its own end */
+          uint64_t start = kNoTime;
+          for (const Word &next : out.words)
+            if (next.start != kNoTime) {
+              start = next.start;
+              break;
+            }
+          if (w.end != kNoTime && (start == kNoTime || w.end < start))
+            start = w.end;
+          w.start = start == kNoTime ? 0 : start;
+        }
+      }
+      if (w.end == kNoTime || w.end < w.start)
+        w.end = w.start;
+    }
+  } else if (out.state == "FAILURE" || out.state == "REVOKED" || out.state == "RETRY") {
+    JsonNode *r = f.member("result");
+    if (!r) {
+      out.failure = "no details";
+    } else if (JSON_NODE_HOLDS_VALUE(r) && json_node_get_value_type(r) == G_TYPE_STRING) {
+      out.failure = clean_text(json_node_get_string(r), 2000);
+    } else {
+      gchar *s = json_to_string(r, FALSE);
+      out.failure = quote_excerpt(s, strlen(s), 2000);
+      g_free(s);
+    }
+  }
+  out.ok = true;
+  return out;
+}
+
+}  // namespace pt

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* What the batch services answer, parsed by pure functions: no I/O, no
+ * GStreamer, so that the fuzzers and the unit tests drive them directly.
+ * Every field is type-checked; an answer with a field of the wrong type is
+ * an error that names the field, never a crash. */
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "transcript.h"
+
+namespace pt {
+
+/* An answer of Harf's file API: the result, or the state of a task. */
+struct HarfFileAnswer {
+  enum class Kind { Result, State, Invalid };
+  Kind kind = Kind::Invalid;
+  std::string state;             /* State: PENDING, FAILURE, TIMEOUT, ... */
+  std::string task_id;           /* State: the first of task_ids/tasks_ids, if any */
+  std::vector<Segment> segments; /* Result: final, ids 0, 1, ... */
+  int64_t total_words = -1;      /* Result: stats.words */
+  int64_t known_words = -1;      /* Result: stats.known_words */
+  std::vector<std::string> skipped; /* Result: why segments were left out */
+  std::string error;             /* Invalid: for a person, naming the field */
+};
+/* what: "Harf upload" or "Harf task state", to name the answer in errors.
+ * Every error is a whole message. */
+HarfFileAnswer parse_harf_file_answer(const char *data, size_t len, const std::string &what);
+
+/* Nevisa's login answer. */
+struct NevisaLogin {
+  bool ok = false;
+  std::string auth_token; /* user.token: a secret */
+  std::string api_key;    /* user.nevisa_service_account.current_service_record.key */
+  bool no_package = false; /* current_service_record is null or has no key */
+  std::string error;
+};
+NevisaLogin parse_nevisa_login(const char *data, size_t len);
+
+/* Nevisa's answer to recognize-file. */
+struct NevisaUpload {
+  bool ok = false;
+  std::string task_id;
+  std::string progress_url; /* as sent (relative to the API URL), or celery-progress/<id>/ */
+  std::string error;
+};
+NevisaUpload parse_nevisa_upload(const char *data, size_t len);
+
+/* Nevisa's celery-progress answer. */
+struct NevisaProgress {
+  bool ok = false;
+  std::string state;     /* PENDING, STARTED, PROGRESS, SUCCESS, FAILURE, ... */
+  double percent = -1;   /* 0..100, or -1 when not given or out of range */
+  std::vector<Word> words; /* SUCCESS: result.transcription.result */
+  std::string failure;   /* FAILURE/REVOKED/RETRY: the service's text */
+  std::vector<std::string> skipped; /* words left out, and why */
+  std::string error;
+};
+NevisaProgress parse_nevisa_progress(const char *data, size_t len);
+
+}  // namespace pt
