@@ -132,6 +132,14 @@ void pt_install_common_properties(GObjectClass *klass, gboolean with_latency)
                             "transcription)",
                             pt::kTimeoutRange.min, pt::kTimeoutRange.max, d.timeout_s, rw));
 
+  install(
+      PT_PROP_MAX_ANSWER_SIZE,
+      g_param_spec_uint("max-answer-size", "Max answer size",
+                        "Every backend: the largest answer (bytes) taken from the service. "
+                        "A larger HTTP answer is cancelled and the stream fails; a larger "
+                        "WebSocket message closes the connection",
+                        pt::kMaxAnswerRange.min, pt::kMaxAnswerRange.max, d.max_answer_bytes, rw));
+
   /* Batch backends */
   install(PT_PROP_HARF_WAIT,
           g_param_spec_boolean("harf-wait", "Harf wait",
@@ -247,6 +255,9 @@ gboolean pt_set_common_property(pt::Settings &s, guint prop_id, const GValue *va
     case PT_PROP_TIMEOUT:
       s.timeout_s = g_value_get_uint(value);
       break;
+    case PT_PROP_MAX_ANSWER_SIZE:
+      s.max_answer_bytes = g_value_get_uint(value);
+      break;
     default:
       return FALSE;
   }
@@ -325,6 +336,9 @@ gboolean pt_get_common_property(const pt::Settings &s, guint prop_id, GValue *va
       break;
     case PT_PROP_TIMEOUT:
       g_value_set_uint(value, s.timeout_s);
+      break;
+    case PT_PROP_MAX_ANSWER_SIZE:
+      g_value_set_uint(value, s.max_answer_bytes);
       break;
     default:
       return FALSE;

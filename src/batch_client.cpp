@@ -28,7 +28,8 @@ BatchClient::~BatchClient()
 
 void BatchClient::start()
 {
-  http_ = std::make_unique<HttpClient>(io_, settings_.timeout_s, host_->log_object());
+  http_ = std::make_unique<HttpClient>(io_, settings_.timeout_s, host_->log_object(),
+                                       settings_.max_answer_bytes);
   deadline_us_ = 0;
   if (!settings_.upload_file.empty())
     return; /* the file given is uploaded; the audio is only drained */
@@ -198,7 +199,13 @@ bool BatchClient::fail_on_http(const HttpResponse &r, const std::string &what,
 {
   if (r.status >= 200 && r.status < 300)
     return false;
-  if (r.status == 0 && r.timed_out) {
+  if (r.too_large) {
+    fail(ErrorKind::Read,
+         what + ": the answer from " + url + " is larger than " +
+             std::to_string(settings_.max_answer_bytes) +
+             " bytes (\"max-answer-size\"); the request was cancelled",
+         r.error);
+  } else if (r.status == 0 && r.timed_out) {
     fail(ErrorKind::Read,
          what + ": no answer from " + url + " within " + std::to_string(settings_.timeout_s) +
              " s (\"timeout\"; a long harf-file job needs a larger timeout, or harf-wait=false)",

@@ -204,12 +204,15 @@ struct HttpClient::Op {
   SoupMessage *msg = nullptr;
   GCancellable *cancel = nullptr;
   GSource *retry = nullptr;
+  GInputStream *stream = nullptr; /* the answer being read */
+  std::string body;
+  bool too_large = false;
   unsigned attempts = 0;
   uint64_t sent = 0;
 };
 
-HttpClient::HttpClient(IoThread *io, unsigned timeout_s, GObject *log_object)
-    : io_(io), log_object_(log_object)
+HttpClient::HttpClient(IoThread *io, unsigned timeout_s, GObject *log_object, size_t max_body)
+    : io_(io), log_object_(log_object), max_body_(max_body)
 {
   session_ = soup_session_new_with_options("user-agent", "persiantranscribe/" VERSION, "timeout",
                                            timeout_s, nullptr);
@@ -283,7 +286,7 @@ void HttpClient::attempt(Op *op)
   op->cancel = g_cancellable_new();
   GST_DEBUG_OBJECT(log_object_, "%s %s (attempt %u)", op->req.method.c_str(), op->req.url.c_str(),
                    op->attempts);
-  soup_session_send_and_read_async(session_, msg, G_PRIORITY_DEFAULT, op->cancel, on_sent, op);
+  soup_session_send_async(session_, msg, G_PRIORITY_DEFAULT, op->cancel, on_sent, op);
 }
 
 void HttpClient::on_wrote(SoupMessage *, guint chunk, gpointer data)
@@ -294,38 +297,101 @@ void HttpClient::on_wrote(SoupMessage *, guint chunk, gpointer data)
     op->req.on_upload_progress(op->sent, static_cast<uint64_t>(op->req.multipart->length()));
 }
 
+/* An op whose owner cancelled it: kept alive only for its last callback. */
+void HttpClient::release(Op *op)
+{
+  g_signal_handlers_disconnect_by_data(op->msg, op);
+  g_clear_object(&op->stream);
+  g_clear_object(&op->msg);
+  g_clear_object(&op->cancel);
+  delete op;
+}
+
 void HttpClient::on_sent(GObject *source, GAsyncResult *res, gpointer data)
 {
   auto *op = static_cast<Op *>(data);
   GError *err = nullptr;
-  GBytes *bytes = soup_session_send_and_read_finish(SOUP_SESSION(source), res, &err);
+  GInputStream *stream = soup_session_send_finish(SOUP_SESSION(source), res, &err);
   if (!op->owner) {
-    /* cancelled: the op was kept alive only for this callback */
+    if (stream)
+      g_object_unref(stream);
+    g_clear_error(&err);
+    release(op);
+    return;
+  }
+  if (!stream) {
+    op->owner->complete(op, err);
+    g_clear_error(&err);
+    return;
+  }
+  op->stream = stream;
+  op->body.clear();
+  read_more(op);
+}
+
+/* The answer is read in pieces, up to the client's cap: a hostile or broken
+ * server cannot make the process hold more than that. */
+void HttpClient::read_more(Op *op)
+{
+  g_input_stream_read_bytes_async(op->stream, 64 * 1024, G_PRIORITY_DEFAULT, op->cancel, on_read,
+                                  op);
+}
+
+void HttpClient::on_read(GObject *source, GAsyncResult *res, gpointer data)
+{
+  auto *op = static_cast<Op *>(data);
+  GError *err = nullptr;
+  GBytes *bytes = g_input_stream_read_bytes_finish(G_INPUT_STREAM(source), res, &err);
+  if (!op->owner) {
     if (bytes)
       g_bytes_unref(bytes);
     g_clear_error(&err);
-    g_signal_handlers_disconnect_by_data(op->msg, op);
-    g_clear_object(&op->msg);
-    g_clear_object(&op->cancel);
-    delete op;
+    release(op);
     return;
   }
   HttpClient *self = op->owner;
+  if (!bytes) {
+    self->complete(op, err);
+    g_clear_error(&err);
+    return;
+  }
+  gsize n = 0;
+  const char *d = static_cast<const char *>(g_bytes_get_data(bytes, &n));
+  if (n == 0) {
+    g_bytes_unref(bytes);
+    self->complete(op, nullptr);
+    return;
+  }
+  if (op->body.size() + n > self->max_body_) {
+    g_bytes_unref(bytes);
+    op->too_large = true;
+    g_cancellable_cancel(op->cancel);
+    self->complete(op, nullptr);
+    return;
+  }
+  op->body.append(d, n);
+  g_bytes_unref(bytes);
+  read_more(op);
+}
+
+void HttpClient::complete(Op *op, const GError *err)
+{
+  HttpClient *self = this;
   HttpResponse r;
   r.attempts = op->attempts;
   r.status = soup_message_get_status(op->msg);
-  if (bytes) {
-    gsize n = 0;
-    const char *d = static_cast<const char *>(g_bytes_get_data(bytes, &n));
-    r.body.assign(d ? d : "", n);
-    g_bytes_unref(bytes);
-  }
-  if (err) {
+  r.body = std::move(op->body);
+  op->body.clear();
+  if (op->too_large) {
+    r.status = 0;
+    r.too_large = true;
+    r.body.clear();
+    r.error = "the answer is larger than " + std::to_string(max_body_) + " bytes";
+  } else if (err) {
     r.status = 0;
     r.error = err->message;
     r.tls_error = err->domain == G_TLS_ERROR;
     r.timed_out = g_error_matches(err, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
-    g_clear_error(&err);
   }
   const char *retry_after =
       soup_message_headers_get_one(soup_message_get_response_headers(op->msg), "Retry-After");
@@ -339,8 +405,10 @@ void HttpClient::on_sent(GObject *source, GAsyncResult *res, gpointer data)
     retry = true;
   }
   g_signal_handlers_disconnect_by_data(op->msg, op);
+  g_clear_object(&op->stream);
   g_clear_object(&op->msg);
   g_clear_object(&op->cancel);
+  op->too_large = false;
   if (retry && op->attempts < op->req.max_attempts) {
     GST_INFO_OBJECT(self->log_object_, "HTTP %u from %s; trying again in %u s", r.status,
                     op->req.url.c_str(), wait_s);

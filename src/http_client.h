@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "settings.h"
+
 namespace pt {
 
 class IoThread;
@@ -62,13 +64,16 @@ struct HttpResponse {
   std::string error; /* transport error, for a person */
   bool tls_error = false;
   bool timed_out = false; /* no answer within the session's timeout */
+  bool too_large = false; /* the answer passed the client's cap and was cancelled */
   unsigned attempts = 0;
 };
 
 class HttpClient {
  public:
-  /* log_object: what log lines name (borrowed, or null). */
-  HttpClient(IoThread *io, unsigned timeout_s, GObject *log_object = nullptr);
+  /* log_object: what log lines name (borrowed, or null).  max_body: the
+   * largest answer read; a larger one is cancelled (HttpResponse::too_large). */
+  HttpClient(IoThread *io, unsigned timeout_s, GObject *log_object = nullptr,
+             size_t max_body = kDefaultMaxAnswerBytes);
   ~HttpClient();
   HttpClient(const HttpClient &) = delete;
   HttpClient &operator=(const HttpClient &) = delete;
@@ -86,11 +91,16 @@ class HttpClient {
   void attempt(Op *op);
   void finish(Op *op, const HttpResponse &r);
   static void on_sent(GObject *source, GAsyncResult *res, gpointer data);
+  static void on_read(GObject *source, GAsyncResult *res, gpointer data);
+  static void read_more(Op *op);
+  static void release(Op *op);
+  void complete(Op *op, const GError *err);
   static gboolean on_retry(gpointer data);
   static void on_wrote(SoupMessage *msg, guint chunk, gpointer data);
 
   IoThread *io_;
   GObject *log_object_;
+  size_t max_body_;
   SoupSession *session_;
   std::list<std::unique_ptr<Op>> ops_;
 };

@@ -63,15 +63,13 @@ std::string clean_text(const char *text, size_t max_bytes)
   return out;
 }
 
-JsonNode *parse_json_limited(const char *data, size_t len, std::string *error,
-                             std::string *detail)
+JsonNode *parse_json_limited(const char *data, size_t len, std::string *error, std::string *detail)
 {
   if (json_depth(data, len, kMaxJsonDepth) > kMaxJsonDepth) {
     *error = "JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels";
     return nullptr;
   }
-  std::unique_ptr<JsonParser, decltype(&g_object_unref)> parser(json_parser_new(),
-                                                                g_object_unref);
+  std::unique_ptr<JsonParser, decltype(&g_object_unref)> parser(json_parser_new(), g_object_unref);
   GError *err = nullptr;
   if (!json_parser_load_from_data(parser.get(), data, static_cast<gssize>(len), &err)) {
     *error = "not JSON";

@@ -93,8 +93,8 @@ HarfFileAnswer parse_harf_file_answer(const char *data, size_t len, const std::s
     else if (JSON_NODE_HOLDS_VALUE(id) && json_node_get_value_type(id) == G_TYPE_INT64)
       out.task_id = std::to_string(json_node_get_int(id));
     else {
-      out.error = what + ": a task id is " + json_type_name(id) +
-                  ", expected a string or an integer";
+      out.error =
+          what + ": a task id is " + json_type_name(id) + ", expected a string or an integer";
       return out;
     }
   }

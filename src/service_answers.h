@@ -17,13 +17,13 @@ namespace pt {
 struct HarfFileAnswer {
   enum class Kind { Result, State, Invalid };
   Kind kind = Kind::Invalid;
-  std::string state;             /* State: PENDING, FAILURE, TIMEOUT, ... */
-  std::string task_id;           /* State: the first of task_ids/tasks_ids, if any */
-  std::vector<Segment> segments; /* Result: final, ids 0, 1, ... */
-  int64_t total_words = -1;      /* Result: stats.words */
-  int64_t known_words = -1;      /* Result: stats.known_words */
+  std::string state;                /* State: PENDING, FAILURE, TIMEOUT, ... */
+  std::string task_id;              /* State: the first of task_ids/tasks_ids, if any */
+  std::vector<Segment> segments;    /* Result: final, ids 0, 1, ... */
+  int64_t total_words = -1;         /* Result: stats.words */
+  int64_t known_words = -1;         /* Result: stats.known_words */
   std::vector<std::string> skipped; /* Result: why segments were left out */
-  std::string error;             /* Invalid: for a person, naming the field */
+  std::string error;                /* Invalid: for a person, naming the field */
 };
 /* what: "Harf upload" or "Harf task state", to name the answer in errors.
  * Every error is a whole message. */
@@ -32,8 +32,8 @@ HarfFileAnswer parse_harf_file_answer(const char *data, size_t len, const std::s
 /* Nevisa's login answer. */
 struct NevisaLogin {
   bool ok = false;
-  std::string auth_token; /* user.token: a secret */
-  std::string api_key;    /* user.nevisa_service_account.current_service_record.key */
+  std::string auth_token;  /* user.token: a secret */
+  std::string api_key;     /* user.nevisa_service_account.current_service_record.key */
   bool no_package = false; /* current_service_record is null or has no key */
   std::string error;
 };
@@ -51,10 +51,10 @@ NevisaUpload parse_nevisa_upload(const char *data, size_t len);
 /* Nevisa's celery-progress answer. */
 struct NevisaProgress {
   bool ok = false;
-  std::string state;     /* PENDING, STARTED, PROGRESS, SUCCESS, FAILURE, ... */
-  double percent = -1;   /* 0..100, or -1 when not given or out of range */
-  std::vector<Word> words; /* SUCCESS: result.transcription.result */
-  std::string failure;   /* FAILURE/REVOKED/RETRY: the service's text */
+  std::string state;                /* PENDING, STARTED, PROGRESS, SUCCESS, FAILURE, ... */
+  double percent = -1;              /* 0..100, or -1 when not given or out of range */
+  std::vector<Word> words;          /* SUCCESS: result.transcription.result */
+  std::string failure;              /* FAILURE/REVOKED/RETRY: the service's text */
   std::vector<std::string> skipped; /* words left out, and why */
   std::string error;
 };

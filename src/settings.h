@@ -52,6 +52,10 @@ constexpr Range<unsigned> kTimeoutRange{1, 3600};               /* s */
 constexpr Range<unsigned> kPollIntervalRange{100, 60000};       /* ms */
 constexpr Range<unsigned> kBatchTimeoutRange{1, 7 * 24 * 3600}; /* s */
 constexpr Range<double> kConfidenceRange{0.0, 1.0};
+constexpr Range<unsigned> kMaxAnswerRange{1024, 1024u * 1024u * 1024u}; /* bytes */
+/* The largest HTTP answer read from a service: far above any real answer
+ * (a result for hours of speech), far below what hurts the host process. */
+constexpr unsigned kDefaultMaxAnswerBytes = 8u * 1024u * 1024u;
 
 /* The defaults are the members' initialisers: the property specs read them
  * from a default-constructed Settings. */
@@ -66,6 +70,7 @@ struct Settings {
   uint64_t latency_ns = 8000ull * 1000000ull;
   bool partial_results = false;
   unsigned timeout_s = 30;
+  unsigned max_answer_bytes = kDefaultMaxAnswerBytes;
 
   /* Batch backends (harf-file, nevisa).  Secrets: never logged. */
   std::string harf_api_url = kDefaultHarfApiUrl;
