@@ -57,6 +57,9 @@ class BackendHost {
   virtual void warn(const Error &e) = 0;
   virtual void fail(const Error &e) = 0; /* terminal; the backend stops */
   virtual void finished() = 0;           /* all results delivered after input_done */
+  /* Duration (ns) of the input audio received so far: what a batch
+   * service can have heard. */
+  virtual uint64_t audio_duration() const = 0;
   /* The element that log lines name (GST_*_OBJECT), or null.  Valid while
    * the backend lives; never for work that outlives it. */
   virtual GObject *log_object() const = 0;

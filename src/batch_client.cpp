@@ -130,7 +130,16 @@ void BatchClient::shutdown()
 void BatchClient::deliver_segments(std::vector<Segment> segs, int64_t total_words,
                                    int64_t known_words)
 {
+  uint64_t audio = host_->audio_duration();
   for (Segment &s : segs) {
+    if (auto bad = check_segment_times(s, audio)) {
+      GST_WARNING_OBJECT(host_->log_object(), "dropping a segment: %s", bad->c_str());
+      host_->warn({ErrorKind::Read,
+                   std::string(backend_name(settings_.backend)) +
+                       " sent a segment with impossible times; it was left out",
+                   *bad});
+      continue;
+    }
     Result r;
     r.segment = std::move(s);
     r.pts = time_base_ + r.segment.start;

@@ -243,6 +243,14 @@ uint64_t Engine::input_position() const
   return position_;
 }
 
+uint64_t Engine::audio_duration() const
+{
+  std::lock_guard<std::mutex> lk(mutex_);
+  if (time_base_ == kNoTime || position_ == kNoTime || position_ < time_base_)
+    return 0;
+  return position_ - time_base_;
+}
+
 bool Engine::pop_window(Window &w, bool *input_done)
 {
   std::lock_guard<std::mutex> lk(mutex_);

@@ -82,6 +82,7 @@ class Engine : private BackendHost {
   void fail(const Error &e) override;
   void finished() override;
   GObject *log_object() const override { return log_object_; }
+  uint64_t audio_duration() const override;
 
   Flow enqueue(std::vector<Window> &windows, std::unique_lock<std::mutex> &lk);
   void ensure_backend_locked();

@@ -219,6 +219,12 @@ void HarfLiveClient::handle_text(const char *data, size_t len)
       publish(tracker_.on_other_reply(), false);
       break;
     case HarfReply::Kind::Segment: {
+      if (auto bad = check_segment_times(r.segment, pcm_to_ns(pcm_sent_))) {
+        GST_WARNING_OBJECT(host_->log_object(), "dropping a segment: %s", bad->c_str());
+        host_->warn({ErrorKind::Read, "Harf sent a segment with impossible times; it was left out",
+                     *bad});
+        break;
+      }
       GST_DEBUG_OBJECT(host_->log_object(),
                        "segment %" G_GINT64_FORMAT " %" GST_TIME_FORMAT "-%" GST_TIME_FORMAT ": %s",
                        r.segment.id, GST_TIME_ARGS(r.segment.start), GST_TIME_ARGS(r.segment.end),

@@ -3,6 +3,7 @@
 
 #include <glib.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace pt {
@@ -116,6 +117,30 @@ std::vector<Segment> segments_from_words(const std::vector<Word> &words, uint64_
   }
   close();
   return out;
+}
+
+std::optional<std::string> check_segment_times(Segment &seg, uint64_t audio_ns)
+{
+  auto clock = [](uint64_t t) {
+    char buf[64];
+    g_snprintf(buf, sizeof buf, "%" G_GUINT64_FORMAT ".%03u s", t / kSecond,
+               static_cast<unsigned>((t % kSecond) / kMsecond));
+    return std::string(buf);
+  };
+  if (seg.end < seg.start)
+    return "the segment ends (" + clock(seg.end) + ") before it starts (" + clock(seg.start) + ")";
+  uint64_t limit = audio_ns > UINT64_MAX - kTimeSlack ? UINT64_MAX : audio_ns + kTimeSlack;
+  if (seg.start > limit)
+    return "the segment starts at " + clock(seg.start) + ", after the " + clock(audio_ns) +
+           " of audio the service received";
+  seg.end = std::min(seg.end, std::max(seg.start, audio_ns));
+  for (Word &w : seg.words) {
+    if (w.start != kNoTime)
+      w.start = std::min(w.start, seg.end);
+    if (w.end != kNoTime)
+      w.end = std::min(w.end, seg.end);
+  }
+  return std::nullopt;
 }
 
 std::string to_pango_markup(const Segment &seg)

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,16 @@ void parse_uncertainty(Segment &seg);
  * whose confidence is below min_confidence are uncertain. */
 std::vector<Segment> segments_from_words(const std::vector<Word> &words, uint64_t max_pause,
                                          double min_confidence);
+
+/* How far past the end of the audio a service's times may go (rounding,
+ * a partial last window) before they are impossible. */
+constexpr uint64_t kTimeSlack = 1 * kSecond;
+
+/* Checks a segment's service times against the audio the service received
+ * (audio_ns): one that starts past it (plus kTimeSlack) or ends before it
+ * starts is impossible (an error message for a person); an end past it is
+ * brought back to it, and so are the words' times.  nullopt when usable. */
+std::optional<std::string> check_segment_times(Segment &seg, uint64_t audio_ns);
 
 /* Pango markup for the segment: escaped, uncertain runs in <i>...</i>. */
 std::string to_pango_markup(const Segment &seg);

@@ -464,6 +464,41 @@ GST_START_TEST(test_service_answers)
 }
 GST_END_TEST;
 
+/* Times the audio cannot have: 17.6 s of audio, segments at 27 h and
+ * 100 years were believed (and kept EOS from coming on a live pipeline). */
+GST_START_TEST(test_impossible_times)
+{
+  const uint64_t audio = 17600 * kMsecond;
+  pt::Segment s;
+  s.start = 27ull * 3600 * kSecond;
+  s.end = s.start + 5 * kSecond;
+  auto bad = pt::check_segment_times(s, audio);
+  fail_unless(bad.has_value());
+  fail_unless(bad->find("after the 17.600 s of audio") != std::string::npos, "%s", bad->c_str());
+  s.start = 100ull * 365 * 86400 * kSecond;
+  s.end = s.start;
+  fail_unless(pt::check_segment_times(s, audio).has_value());
+  s.start = 5 * kSecond;
+  s.end = 2 * kSecond;
+  fail_unless(pt::check_segment_times(s, audio).has_value());
+  /* within the slack: kept, its end brought back to the audio */
+  s.start = 17 * kSecond;
+  s.end = 18 * kSecond;
+  pt::Word w;
+  w.text = "پایان";
+  w.start = 17 * kSecond;
+  w.end = 18 * kSecond;
+  s.words.push_back(w);
+  fail_if(pt::check_segment_times(s, audio).has_value());
+  fail_unless_equals_uint64(s.end, audio);
+  fail_unless_equals_uint64(s.words[0].end, audio);
+  s.start = 18 * kSecond;
+  s.end = 18500 * kMsecond;
+  fail_if(pt::check_segment_times(s, audio).has_value());
+  fail_unless_equals_uint64(s.end, s.start);
+}
+GST_END_TEST;
+
 GST_START_TEST(test_windower)
 {
   /* 3.3 s of 44.1 kHz stereo F32 -> 16 kHz mono S16, 1000 ms windows */
@@ -694,6 +729,7 @@ static Suite *core_suite(void)
   tcase_add_test(tc, test_windower_drain_unfed);
   tcase_add_test(tc, test_engine_with_fake_backend);
   tcase_add_test(tc, test_service_answers);
+  tcase_add_test(tc, test_impossible_times);
   tcase_add_test(tc, test_wav_header);
   tcase_add_test(tc, test_uncertainty_and_markup);
   tcase_add_test(tc, test_harf_replies);
