@@ -29,13 +29,59 @@ struct Options {
   std::string token;  // expected token ("Token <t>" or "Bearer <t>"); empty = accept anything
   std::vector<std::string> script;  // one line per speech segment; exhausted => placeholder line
   bool reject_token = false;        // answer every handshake with HTTP 401
-  int close_after = -1;   // > 0: close (1011) on the Nth binary message, without replying to it
-  unsigned delay_ms = 0;  // delay every reply (order kept)
+  // > 0: close (close_code) on the Nth binary message, without replying to it
+  int close_after = -1;
+  unsigned delay_ms = 0;          // delay every reply (order kept)
   bool malformed_json = false;    // the reply to the first binary message is not valid JSON
   bool never_answer = false;      // record everything, send nothing, never close
   bool revisions = false;         // send partial texts for a still-open segment, same segment_id
   unsigned silence_ms = 400;      // silence that ends a speech segment
   double threshold_dbfs = -40.0;  // 20 ms frames with RMS above this are speech
+
+  // Harf live fault switches (all off by default).
+  // Handshakes: every WebSocket upgrade request is answered with this HTTP status (e.g. 429, 500,
+  // 403; 0 = off) instead of 101: a {"detail": ...} JSON body, an HTML page for 5xx. Checked
+  // before the token. Plain (non-upgrade) requests are not affected.
+  int handshake_status = 0;
+  std::string retry_after;       // non-empty: the Retry-After header's value, verbatim (seconds
+                                 // or an HTTP date), sent with handshake_status answers; also
+                                 // replaces retry_after_s on REST 429 answers (throttle_count)
+  int handshake_fail_count = 0;  // > 0: only the first N upgrade requests fail with
+                                 // handshake_status, later ones succeed; 0 = all of them
+  // Closes. close_after (above), close_on_finalize and reset_on_finalize drop the connection on
+  // purpose; close_count limits how many connections they drop (later ones behave normally).
+  int close_code = 1011;  // the close code of close_after and close_on_finalize. Codes libsoup
+                          // refuses to send (1012-1014, 1015, 1006, 1010, 2000-2999, ...) are
+                          // written as a raw close frame, then the socket is shut down.
+  int close_count = 0;    // > 0: only the first N connections that reach a close
+                          // switch are closed that way; 0 = every connection
+  bool close_on_finalize = false;  // at "finalize": close with close_code, remaining replies unsent
+  bool reset_on_finalize = false;  // at "finalize": abort the TCP connection (RST, no close frame)
+  // Replies. The switches below replace the normal reply of the first (and for impossible_times
+  // and wrong_types the second) binary message; speech segments found meanwhile are not lost,
+  // they come with later replies. With several switches on, the first window's reply is all of
+  // their messages, in this order: invalid_utf8, lone_surrogate, malformed_json, binary_reply,
+  // huge_reply_bytes, impossible_times, wrong_types, deep_json_depth. Fault messages are in
+  // SessionRecord::replies (text ones) but never in SessionRecord::segments.
+  bool binary_reply = false;      // a binary frame (the bytes of {"state": "PENDING"})
+  uint64_t huge_reply_bytes = 0;  // > 0: one text message of exactly that many bytes (at least
+                                  // 69): a valid segment {"segment_id": 904, "text": "xxx...",
+                                  // ...}. libsoup holds it in memory (about 3x) while sending.
+  bool impossible_times = false;  // first window: a segment (id 901) from "27:00:00" to
+                                  // "27:00:05"; second: one (id 902) from "0:00:05" to "0:00:02"
+  // libsoup refuses to send invalid UTF-8 in a text frame (and a libsoup client fails the
+  // connection with 1007 when it receives one). invalid_utf8 therefore writes its frame directly
+  // on the socket, as the connection's first frame (it is first in the batch); the Harf REST
+  // result's first segment text and Nevisa's first word also get the raw bytes.
+  bool invalid_utf8 = false;    // a segment (id 903) whose "text" has raw bytes 0xFF 0xFE
+  bool lone_surrogate = false;  // a segment (id 905) whose "text" has the escape \udcff (valid
+                                // UTF-8 on the wire, a lone surrogate in JSON); also in Harf REST
+                                // results' first segment text and Nevisa's first word
+  bool wrong_types = false;     // first window: {"segment_id": 1e30, "text": 5, "start": true,
+                                // "end": "0:00:01"}; second: {"segment_id": "abc", "text":
+                                // "...", "start": "0:00:00", "end": [1]}
+  int deep_json_depth = 0;      // > 0: the reply is [[[...]]] nested that deep
+  size_t record_audio_max = 8u << 20;  // SessionRecord::audio keeps at most this many bytes
 
   // Harf files (REST). Auth is `token` above (reject_token is for the WebSocket only).
   unsigned poll_pending = 2;  // polls of a wait=false task answered PENDING before its result
@@ -52,6 +98,31 @@ struct Options {
   bool nevisa_pending_forever = false;  // celery-progress answers PENDING forever
   unsigned terminate_delay_ms = 0;      // terminate-task is answered this much later
   unsigned progress_steps = 3;          // PROGRESS answers between the first PENDING and the end
+  // Non-empty: the percents of successive progress polls (from the first poll, no PENDING
+  // first; any values: 80, 40, -50, 1e9), then the end (SUCCESS, or FAILURE with nevisa_failure).
+  // Replaces progress_steps.
+  std::vector<double> nevisa_percent_sequence;
+  bool nevisa_first_word_no_start = false;  // the SUCCESS result's first word has no "start"
+  // How celery-progress fails: "500" (every poll: a 500 HTML page), "not-json" (every poll: 200
+  // with an HTML page; the task still advances), "hang" (polls are never answered) or "bad-url"
+  // (recognize-file answers progress_url "http://[::1", which is not a valid URL). Empty = off.
+  std::string nevisa_progress_fail;
+
+  // Harf files fault switches.
+  std::string harf_state_type;      // non-empty: raw JSON put as every "state" value (the
+                                    // wait=false upload answer, PENDING polls, FAILURE/TIMEOUT)
+  std::string harf_segments_value;  // non-empty: raw JSON put as "segments" of finished results
+
+  // Answer shapes for one REST endpoint. Targets: "harf-upload" (or "harf-transcribe"),
+  // "harf-poll", "nevisa-login", "nevisa-upload" (or "nevisa-recognize"), "nevisa-progress",
+  // "nevisa-terminate". They change 200 answers only (the request is handled as usual).
+  int http_deep_json_depth = 0;       // > 0: the target's answer is [[[...]]] nested that deep
+  std::string http_deep_target;       // the endpoint http_deep_json_depth applies to
+  uint64_t http_huge_body_bytes = 0;  // > 0: the target's answer is that many bytes (valid JSON:
+                                      // the real answer with a long string inserted first; at
+                                      // least the real answer's size), sent chunked from a small
+                                      // buffer (never held in memory)
+  std::string http_huge_target;       // the endpoint http_huge_body_bytes applies to
 
   // Faults for every REST request (login and celery-progress included), checked in
   // this order: http_401, then throttle_count, then error_500_count. The counted ones
@@ -61,8 +132,11 @@ struct Options {
   int throttle_count =
       0;  // first N: 429, Retry-After: retry_after_s, {"detail":"Request was throttled."}
   unsigned retry_after_s = 1;
-  int error_500_count = 0;  // first N: 500 with an HTML page
-  bool not_json = false;    // every 200 answer's body is an HTML page (state still advances)
+  bool throttle_no_retry_after = false;  // 429 answers have no Retry-After header
+  int error_500_count = 0;               // first N: 500 with an HTML page
+  bool not_json = false;          // every 200 answer's body is an HTML page (state still advances)
+  std::string rest_fault_target;  // non-empty: http_401, throttle_count and error_500_count
+                                  // apply only to that endpoint (names as http_deep_target)
 };
 
 struct WavHeader {
@@ -89,10 +163,21 @@ struct SessionRecord {
   int finalize_count = 0;  // text messages "finalize" received
   bool binary_after_finalize = false;
   std::vector<std::string> other_text;  // text messages other than "finalize"
-  std::vector<std::string> replies;     // every text message sent, in order
+  std::vector<std::string> replies;     // every text message sent, in order (longer than
+                                        // 64 KB: cut to 64 KB, see reply_sizes)
+  std::vector<uint64_t> reply_sizes;    // the size of each of replies, as sent
+  int binary_replies = 0;               // binary frames sent (binary_reply)
   std::vector<SentSegment> segments;    // every segment message sent (partials too)
   bool finished = false;                // finalize handled and all replies sent
   bool closed = false;                  // the connection is closed (by either side)
+  // Every binary message's bytes, concatenated in order (the first one's WAV header
+  // included), up to Options::record_audio_max bytes; the hash covers all of them.
+  std::string audio;
+  uint64_t audio_bytes = 0;  // all binary bytes received
+  std::string audio_sha256;  // of all binary bytes received, lowercase hex
+  // What the emulator did on purpose: "", "close-after", "close-on-finalize",
+  // "reset-on-finalize" (the connection was dropped by a fault switch).
+  std::string fault;
 };
 
 // One multipart part (or one urlencoded field) of a REST request.
@@ -115,10 +200,13 @@ struct RestRecord {
       content_type;             // headers as received (never print authorization)
   int status = 0;               // what the emulator answered; 0 while a delayed answer is pending
   std::string fault;            // "", "http-401", "throttle", "error-500", "not-json",
+                                // "deep-json", "huge-body", "progress-500",
+                                // "progress-not-json", "progress-hang", "bad-progress-url",
                                 // "disconnected" (the client left before a delayed answer)
   std::vector<FormPart> parts;  // multipart parts, in order (urlencoded fields too)
   std::string json_body;        // for JSON requests (a login password is redacted)
   std::string answer;           // the body sent back (truncated to 4 KB)
+  uint64_t answer_size = 0;     // the whole body's size (http_huge_body_bytes: as planned)
   uint64_t body_size = 0;       // request body bytes
   std::string task_id;          // task created, polled (comma-separated) or terminated
   std::string username;         // nevisa-login: username_or_phone_or_email
@@ -162,6 +250,10 @@ class Emulator {
  private:
   std::unique_ptr<detail::Core> core_;
 };
+
+// Is name a REST endpoint name for Options::http_deep_target, http_huge_target and
+// rest_fault_target ("harf-upload", "nevisa-progress", ...)?
+bool valid_rest_target(const std::string &name);
 
 // Python str(timedelta) style: "0:00:05", "0:00:01.240000", "1 day, 0:00:00".
 std::string format_timedelta(uint64_t ns);

@@ -70,6 +70,33 @@ constexpr const char *kHarfRestPaths[] = {"/api/transcribe_files/", "/api/transc
 constexpr const char *kNevisaLoginPaths[] = {"/account/login", "/account/login/"};
 constexpr char kNevisaPrefix[] = "/nevisa";  // the Nevisa API base is <server>/nevisa/
 
+// Django's plain 500 page (DEBUG off).
+inline constexpr char kServerErrorHtml[] =
+    "<!doctype html>\n<html lang=\"en\">\n<head>\n  <title>Server Error "
+    "(500)</title>\n</head>\n<body>\n"
+    "  <h1>Server Error (500)</h1><p></p>\n</body>\n</html>\n";
+
+// A reason phrase for statuses libsoup does not name (it would say "Unknown Error"); else null.
+inline const char *reason_phrase(guint status)
+{
+  switch (status) {
+    case 429:
+      return "Too Many Requests";
+    case 425:
+      return "Too Early";
+    case 451:
+      return "Unavailable For Legal Reasons";
+    default:
+      return nullptr;
+  }
+}
+
+// "[[[...]]]" nested depth deep.
+inline std::string nested_arrays(size_t depth)
+{
+  return std::string(depth, '[') + std::string(depth, ']');
+}
+
 inline uint16_t le16(const uint8_t *p)
 {
   return uint16_t(p[0] | (p[1] << 8));

@@ -3,6 +3,7 @@
 #include "harf_live_service.h"
 
 #include <json-glib/json-glib.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <cstring>
@@ -21,6 +22,71 @@ constexpr char kPending[] = "{\"state\": \"PENDING\"}";
 constexpr char kMalformed[] = "{\"state\": PENDING";
 constexpr size_t kWavHeaderSize = 44;
 constexpr guint kMaxPayload = 16u << 20;
+constexpr size_t kMaxRecordedReply = 64u << 10;
+
+// The fault replies (see Options): segments with ids the detector never reaches.
+std::string fake_segment(const std::string &id, const std::string &text, const std::string &start,
+                         const std::string &end)
+{
+  return "{\"segment_id\": " + id + ", \"text\": " + text + ", \"start\": " + start +
+         ", \"end\": " + end + "}";
+}
+std::string quoted(const std::string &s)
+{
+  return "\"" + s + "\"";
+}
+constexpr char kImpossibleText[] = "زمان ناممکن";
+constexpr char kWrongTypesText[] = "نوع نادرست";
+constexpr char kHugePrefix[] = "{\"segment_id\": 904, \"text\": \"";
+constexpr char kHugeSuffix[] = "\", \"start\": \"0:00:00\", \"end\": \"0:00:01\"}";
+
+// A huge_reply_bytes reply: exactly n bytes when n is at least the skeleton's size.
+std::string huge_segment(uint64_t n)
+{
+  const size_t fixed = strlen(kHugePrefix) + strlen(kHugeSuffix);
+  std::string s;
+  s.reserve(std::max<uint64_t>(n, fixed));
+  s += kHugePrefix;
+  s.append(n > fixed ? size_t(n - fixed) : 0, 'x');
+  s += kHugeSuffix;
+  return s;
+}
+
+// Close codes libsoup sends (others it refuses, or turns into a 1002 protocol error).
+bool libsoup_sends_close_code(int code)
+{
+  switch (code) {
+    case 1000:
+    case 1001:
+    case 1002:
+    case 1003:
+    case 1005:
+    case 1007:
+    case 1008:
+    case 1009:
+    case 1011:
+      return true;
+    default:
+      return code >= 3000 && code < 5000;
+  }
+}
+
+// One unmasked, final server frame.
+std::string ws_frame(uint8_t opcode, const std::string &payload)
+{
+  std::string f(1, char(0x80 | opcode));
+  const uint64_t n = payload.size();
+  if (n < 126) {
+    f += char(n);
+  } else if (n < 65536) {
+    f += char(126), f += char(n >> 8), f += char(n & 0xFF);
+  } else {
+    f += char(127);
+    for (int i = 7; i >= 0; --i)
+      f += char((n >> (8 * i)) & 0xFF);
+  }
+  return f + payload;
+}
 
 // The canonical 44-byte header: RIFF/WAVE, a 16-byte "fmt " chunk, then "data".
 WavHeader parse_wav_header(const uint8_t *p, size_t n)
@@ -121,7 +187,8 @@ std::string detail_json(const char *detail)
 // Harf live: one WebSocket connection.
 class HarfLiveSession {
  public:
-  HarfLiveSession(HarfLiveService &svc, Core &core, size_t record, SoupWebsocketConnection *conn);
+  HarfLiveSession(HarfLiveService &svc, Core &core, size_t record, SoupWebsocketConnection *conn,
+                  GSocket *socket);
   ~HarfLiveSession();
   HarfLiveSession(const HarfLiveSession &) = delete;
   HarfLiveSession &operator=(const HarfLiveSession &) = delete;
@@ -129,21 +196,30 @@ class HarfLiveSession {
   bool is_closed() const { return closed_; }
   void close(gushort code, const char *reason)
   {
-    if (soup_websocket_connection_get_state(conn_.get()) == SOUP_WEBSOCKET_STATE_OPEN)
+    if (!aborted_ && soup_websocket_connection_get_state(conn_.get()) == SOUP_WEBSOCKET_STATE_OPEN)
       soup_websocket_connection_close(conn_.get(), code, reason);
   }
 
  private:
+  enum class Kind {
+    Text,    // a text message
+    Binary,  // a binary message (binary_reply)
+    Raw,     // a text frame written on the socket, past libsoup's UTF-8 check (invalid_utf8)
+  };
   struct Outgoing {
     std::string text;
     bool is_segment = false;
     SentSegment seg{};
+    Kind kind = Kind::Text;
   };
   struct Batch {  // what one reply slot sends, after the delay
     gint64 due_us = 0;
     std::vector<Outgoing> items;
     bool finish = false;
     gushort close_code = 0;
+    bool forced = false;  // close_code comes from a fault switch (close_after, close_on_finalize)
+    bool reset = false;   // reset_on_finalize: abort the TCP connection instead
+    const char *fault = "";  // SessionRecord::fault when the batch is delivered
   };
 
   static void message_cb(SoupWebsocketConnection *, gint type, GBytes *message, gpointer self);
@@ -154,10 +230,20 @@ class HarfLiveSession {
   void on_binary(const uint8_t *data, size_t n);
   void on_text(const std::string &text);
   void on_closed();
+  // The fault switches' replies to the nth binary message (1-based); empty: a normal reply.
+  std::vector<Outgoing> fault_replies(size_t nth) const;
   Outgoing next_reply();
   Outgoing segment_reply(const SpeechDetector::Segment &seg, bool partial);
   void enqueue(Batch b);
   void deliver(const Batch &b);
+  void send(const Outgoing &o);
+  bool write_raw(const std::string &frame);
+  // Closes with code: through libsoup when it sends that code, else a raw close frame and a
+  // shutdown of the socket.
+  void forced_close(gushort code);
+  // Aborts the TCP connection: SO_LINGER 0 and a read shutdown, so libsoup sees EOF and closes
+  // the socket, which sends RST (no close frame, no FIN first).
+  void reset();
   void arm_timer();
   template <typename F>
   void update(F &&f)
@@ -171,9 +257,13 @@ class HarfLiveSession {
   const size_t record_;
   const unsigned serial_;  // 1-based, for log lines
   GObjectPtr<SoupWebsocketConnection> conn_;
+  GObjectPtr<GSocket> socket_;  // may be null
+  GChecksum *audio_sum_;
   std::unique_ptr<SpeechDetector> detector_;
   size_t n_binary_ = 0;
   bool finalize_seen_ = false, closing_ = false, closed_ = false;
+  bool sent_any_ = false;  // a frame was given to libsoup or written on the socket
+  bool aborted_ = false;   // the socket was shut down under libsoup (raw close or reset)
   uint64_t partial_index_ = UINT64_MAX;
   unsigned partial_count_ = 0;
   std::deque<Batch> queue_;
@@ -228,8 +318,11 @@ void HarfLiveService::on_http(SoupServerMessage *msg, const char *path)
     respond_error(msg, SOUP_STATUS_NOT_FOUND, "Not found.");
     return;
   }
-  if (soup_message_headers_header_contains(req, "Upgrade", "websocket"))
+  if (soup_message_headers_header_contains(req, "Upgrade", "websocket")) {
     core_.count_handshake();
+    if (handshake_fault(msg, path))
+      return;
+  }
   if (core_.opts.reject_token ||
       !token_authorized(core_.opts.token, soup_message_headers_get_one(req, "Authorization"))) {
     g_info("request on %s rejected: 401", path);
@@ -240,6 +333,33 @@ void HarfLiveService::on_http(SoupServerMessage *msg, const char *path)
   // No status set: libsoup validates the WebSocket handshake next (400 if it is not one).
 }
 
+bool HarfLiveService::handshake_fault(SoupServerMessage *msg, const char *path)
+{
+  const Options &o = core_.opts;
+  if (o.handshake_status <= 0 ||
+      (o.handshake_fail_count > 0 && failed_handshakes_ >= o.handshake_fail_count))
+    return false;
+  ++failed_handshakes_;
+  const guint status = guint(o.handshake_status);
+  g_info("handshake %d on %s refused with %u, as asked", failed_handshakes_, path, status);
+  SoupMessageHeaders *h = soup_server_message_get_response_headers(msg);
+  if (!o.retry_after.empty())
+    soup_message_headers_replace(h, "Retry-After", o.retry_after.c_str());
+  soup_server_message_set_status(msg, status, reason_phrase(status));
+  if (status >= 500) {
+    soup_server_message_set_response(msg, "text/html; charset=utf-8", SOUP_MEMORY_STATIC,
+                                     kServerErrorHtml, strlen(kServerErrorHtml));
+  } else {
+    const char *phrase = reason_phrase(status);
+    const std::string body = detail_json(status == 429 ? "Request was throttled."
+                                         : phrase      ? phrase
+                                                       : soup_status_get_phrase(status));
+    soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_COPY, body.data(),
+                                     body.size());
+  }
+  return true;
+}
+
 void HarfLiveService::on_websocket(SoupServerMessage *msg, const char *path,
                                    SoupWebsocketConnection *conn)
 {
@@ -248,7 +368,11 @@ void HarfLiveService::on_websocket(SoupServerMessage *msg, const char *path,
   SessionRecord rec;
   rec.authorization = auth ? auth : "";
   const size_t index = core_.add_record(std::move(rec));
-  sessions_.push_back(std::make_unique<HarfLiveSession>(*this, core_, index, conn));
+  GSocket *socket = soup_server_message_get_socket(msg);
+  if (!socket)  // libsoup also keeps it on the stolen stream
+    socket = static_cast<GSocket *>(
+        g_object_get_data(G_OBJECT(soup_websocket_connection_get_io_stream(conn)), "GSocket"));
+  sessions_.push_back(std::make_unique<HarfLiveSession>(*this, core_, index, conn, socket));
   g_info("session %zu: connected on %s", index + 1, path);
 }
 
@@ -261,13 +385,15 @@ void HarfLiveService::respond_error(SoupServerMessage *msg, guint status, const 
 }
 
 HarfLiveSession::HarfLiveSession(HarfLiveService &svc, Core &core, size_t record,
-                                 SoupWebsocketConnection *conn)
+                                 SoupWebsocketConnection *conn, GSocket *socket)
     : svc_(svc),
       core_(core),
       opts_(core.opts),
       record_(record),
       serial_(unsigned(record + 1)),
-      conn_(SOUP_WEBSOCKET_CONNECTION(g_object_ref(conn)))
+      conn_(SOUP_WEBSOCKET_CONNECTION(g_object_ref(conn))),
+      socket_(socket ? G_SOCKET(g_object_ref(socket)) : nullptr),
+      audio_sum_(g_checksum_new(G_CHECKSUM_SHA256))
 {
   soup_websocket_connection_set_max_incoming_payload_size(conn, kMaxPayload);
   g_signal_connect(conn, "message", G_CALLBACK(message_cb), this);
@@ -279,6 +405,7 @@ HarfLiveSession::~HarfLiveSession()
 {
   g_signal_handlers_disconnect_by_data(conn_.get(), this);
   timer_.reset();
+  g_checksum_free(audio_sum_);
 }
 
 void HarfLiveSession::message_cb(SoupWebsocketConnection *, gint type, GBytes *message,
@@ -324,6 +451,10 @@ void HarfLiveSession::on_binary(const uint8_t *data, size_t n)
              header.error.c_str());
     }
   }
+  g_checksum_update(audio_sum_, data, gssize(n));
+  GChecksum *copy = g_checksum_copy(audio_sum_);  // the digest so far; audio_sum_ stays open
+  const std::string digest = g_checksum_get_string(copy);
+  g_checksum_free(copy);
   update([&](SessionRecord &r) {
     if (first)
       r.header = header;
@@ -331,6 +462,11 @@ void HarfLiveSession::on_binary(const uint8_t *data, size_t n)
     r.pcm_bytes += n - offset;
     if (finalize_seen_)
       r.binary_after_finalize = true;
+    if (r.audio.size() < opts_.record_audio_max)
+      r.audio.append(reinterpret_cast<const char *>(data),
+                     std::min(n, opts_.record_audio_max - r.audio.size()));
+    r.audio_bytes += n;
+    r.audio_sha256 = digest;
   });
   if (finalize_seen_)
     return;
@@ -340,16 +476,57 @@ void HarfLiveSession::on_binary(const uint8_t *data, size_t n)
     return;
 
   Batch b;
-  if (opts_.close_after > 0 && n_binary_ == size_t(opts_.close_after)) {
+  if (opts_.close_after > 0 && n_binary_ == size_t(opts_.close_after) && svc_.take_forced_close()) {
     closing_ = true;
-    b.close_code = SOUP_WEBSOCKET_CLOSE_SERVER_ERROR;
-    g_info("session %u: closing (1011) after %zu binary messages, as asked", serial_, n_binary_);
-  } else if (opts_.malformed_json && first) {
-    b.items.push_back(Outgoing{kMalformed});
+    b.close_code = gushort(opts_.close_code);
+    b.forced = true;
+    b.fault = "close-after";
+    g_info("session %u: closing (%d) after %zu binary messages, as asked", serial_,
+           opts_.close_code, n_binary_);
   } else {
-    b.items.push_back(next_reply());
+    b.items = fault_replies(n_binary_);
+    if (b.items.empty())
+      b.items.push_back(next_reply());
   }
   enqueue(std::move(b));
+}
+
+std::vector<HarfLiveSession::Outgoing> HarfLiveSession::fault_replies(size_t nth) const
+{
+  const Options &o = opts_;
+  std::vector<Outgoing> out;
+  auto text = [&](std::string t) { out.push_back(Outgoing{std::move(t)}); };
+  if (nth == 1) {
+    if (o.invalid_utf8) {
+      Outgoing raw{fake_segment("903", quoted(std::string("متن \xFF\xFE خراب")), quoted("0:00:00"),
+                                quoted("0:00:01"))};
+      raw.kind = Kind::Raw;
+      out.push_back(std::move(raw));
+    }
+    if (o.lone_surrogate)
+      text(fake_segment("905", quoted("متن \\udcff"), quoted("0:00:00"), quoted("0:00:01")));
+    if (o.malformed_json)
+      text(kMalformed);
+    if (o.binary_reply) {
+      Outgoing bin{kPending};
+      bin.kind = Kind::Binary;
+      out.push_back(std::move(bin));
+    }
+    if (o.huge_reply_bytes > 0)
+      text(huge_segment(o.huge_reply_bytes));
+    if (o.impossible_times)
+      text(fake_segment("901", quoted(kImpossibleText), quoted("27:00:00"), quoted("27:00:05")));
+    if (o.wrong_types)
+      text(fake_segment("1e30", "5", "true", quoted("0:00:01")));
+    if (o.deep_json_depth > 0)
+      text(nested_arrays(size_t(o.deep_json_depth)));
+  } else if (nth == 2) {
+    if (o.impossible_times)
+      text(fake_segment("902", quoted(kImpossibleText), quoted("0:00:05"), quoted("0:00:02")));
+    if (o.wrong_types)
+      text(fake_segment(quoted("abc"), quoted(kWrongTypesText), quoted("0:00:00"), "[1]"));
+  }
+  return out;
 }
 
 void HarfLiveSession::on_text(const std::string &text)
@@ -367,6 +544,20 @@ void HarfLiveSession::on_text(const std::string &text)
     return;
   closing_ = true;
   Batch b;
+  if ((opts_.reset_on_finalize || opts_.close_on_finalize) && svc_.take_forced_close()) {
+    if (opts_.reset_on_finalize) {
+      b.reset = true;
+      b.fault = "reset-on-finalize";
+      g_info("session %u: aborting the connection at finalize, as asked", serial_);
+    } else {
+      b.close_code = gushort(opts_.close_code);
+      b.forced = true;
+      b.fault = "close-on-finalize";
+      g_info("session %u: closing (%d) at finalize, as asked", serial_, opts_.close_code);
+    }
+    enqueue(std::move(b));
+    return;
+  }
   if (detector_) {
     detector_->flush();
     while (detector_->has_completed())
@@ -468,15 +659,11 @@ gboolean HarfLiveSession::timer_cb(gpointer self)
 
 void HarfLiveSession::deliver(const Batch &b)
 {
-  if (closed_ || soup_websocket_connection_get_state(conn_.get()) != SOUP_WEBSOCKET_STATE_OPEN)
+  if (closed_ || aborted_ ||
+      soup_websocket_connection_get_state(conn_.get()) != SOUP_WEBSOCKET_STATE_OPEN)
     return;
   for (const Outgoing &o : b.items) {
-    soup_websocket_connection_send_text(conn_.get(), o.text.c_str());
-    update([&](SessionRecord &r) {
-      r.replies.push_back(o.text);
-      if (o.is_segment)
-        r.segments.push_back(o.seg);
-    });
+    send(o);
     if (o.is_segment)
       g_info("session %u: %s %" G_GINT64_FORMAT " [%s - %s] %s", serial_,
              o.seg.partial ? "partial" : "segment", o.seg.id, o.seg.start_str.c_str(),
@@ -484,8 +671,89 @@ void HarfLiveSession::deliver(const Batch &b)
   }
   if (b.finish)
     update([](SessionRecord &r) { r.finished = true; });
-  if (b.close_code)
+  if (*b.fault)
+    update([&](SessionRecord &r) { r.fault = b.fault; });
+  if (b.reset)
+    reset();
+  else if (b.forced)
+    forced_close(b.close_code);
+  else if (b.close_code)
     close(b.close_code, nullptr);
+}
+
+void HarfLiveSession::send(const Outgoing &o)
+{
+  switch (o.kind) {
+    case Kind::Binary:
+      soup_websocket_connection_send_binary(conn_.get(), o.text.data(), o.text.size());
+      update([](SessionRecord &r) { ++r.binary_replies; });
+      sent_any_ = true;
+      g_info("session %u: binary reply (%zu bytes), as asked", serial_, o.text.size());
+      return;
+    case Kind::Raw:
+      // Only safe while libsoup has nothing queued: as the connection's first frame.
+      if (!sent_any_ && write_raw(ws_frame(0x1, o.text))) {
+        g_info("session %u: text frame with invalid UTF-8 written on the socket", serial_);
+        break;
+      }
+      {
+        g_autofree char *valid = g_utf8_make_valid(o.text.c_str(), gssize(o.text.size()));
+        g_info("session %u: invalid UTF-8 not first: sent repaired", serial_);
+        soup_websocket_connection_send_text(conn_.get(), valid);
+      }
+      break;
+    case Kind::Text:
+      soup_websocket_connection_send_text(conn_.get(), o.text.c_str());
+      break;
+  }
+  sent_any_ = true;
+  update([&](SessionRecord &r) {
+    r.replies.push_back(o.text.size() > kMaxRecordedReply ? o.text.substr(0, kMaxRecordedReply)
+                                                          : o.text);
+    r.reply_sizes.push_back(o.text.size());
+    if (o.is_segment)
+      r.segments.push_back(o.seg);
+  });
+}
+
+bool HarfLiveSession::write_raw(const std::string &frame)
+{
+  GOutputStream *out =
+      g_io_stream_get_output_stream(soup_websocket_connection_get_io_stream(conn_.get()));
+  GError *error = nullptr;
+  gsize written = 0;
+  if (!g_output_stream_write_all(out, frame.data(), frame.size(), &written, nullptr, &error)) {
+    g_info("session %u: raw write failed: %s", serial_, error->message);
+    g_error_free(error);
+    return written > 0;  // a partial frame is on the wire: do not send another
+  }
+  return true;
+}
+
+void HarfLiveSession::forced_close(gushort code)
+{
+  if (libsoup_sends_close_code(code) || !socket_) {
+    close(code, nullptr);
+    return;
+  }
+  const std::string payload{char(code >> 8), char(code & 0xFF)};
+  write_raw(ws_frame(0x8, payload));
+  aborted_ = true;
+  g_socket_shutdown(socket_.get(), TRUE, TRUE, nullptr);  // libsoup reads EOF and closes
+}
+
+void HarfLiveSession::reset()
+{
+  if (!socket_) {
+    g_info("session %u: no socket to abort; closing instead", serial_);
+    close(SOUP_WEBSOCKET_CLOSE_SERVER_ERROR, nullptr);
+    return;
+  }
+  aborted_ = true;
+  const int fd = g_socket_get_fd(socket_.get());
+  const struct linger abort_now = {1, 0};
+  setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort_now, sizeof abort_now);
+  g_socket_shutdown(socket_.get(), TRUE, FALSE, nullptr);  // libsoup reads EOF and closes: RST
 }
 
 }  // namespace detail

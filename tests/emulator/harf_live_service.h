@@ -25,6 +25,14 @@ class HarfLiveService {
   void close_all(gushort code, const char *reason);
   size_t open_count() const;
   void session_closed() { core_.connection_closed(); }
+  // close_count: may one more connection be dropped on purpose? Counts it when yes.
+  bool take_forced_close()
+  {
+    if (core_.opts.close_count > 0 && forced_closes_ >= core_.opts.close_count)
+      return false;
+    ++forced_closes_;
+    return true;
+  }
 
  private:
   static void http_cb(SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *,
@@ -36,10 +44,14 @@ class HarfLiveService {
   void on_http(SoupServerMessage *msg, const char *path);
   void on_websocket(SoupServerMessage *msg, const char *path, SoupWebsocketConnection *conn);
   static void respond_error(SoupServerMessage *msg, guint status, const char *detail);
+  // handshake_status: answers an upgrade request with that status; false when it does not apply.
+  bool handshake_fault(SoupServerMessage *msg, const char *path);
 
   Core &core_;
   SoupServer *server_;
   std::vector<std::unique_ptr<HarfLiveSession>> sessions_;
+  int failed_handshakes_ = 0;  // handshake_status answers sent
+  int forced_closes_ = 0;      // connections dropped by close_after / *_on_finalize
 };
 
 }  // namespace detail

@@ -88,16 +88,27 @@ Answer HarfRestService::upload(RestRequest &r)
   const std::string id = new_task_id();
   tasks_[id] = Task{std::move(t), 0};
   r.record.task_id = id;
-  return json_answer(SOUP_STATUS_OK, JsonWriter()
-                                         .begin_object()
-                                         .key("state")
-                                         .string("PENDING")
-                                         .key("task_ids")
-                                         .begin_array()
-                                         .string(id)
-                                         .end_array()
-                                         .end_object()
-                                         .str());
+  JsonWriter w;
+  w.begin_object().key("state");
+  state_value(w, "PENDING");
+  w.key("task_ids").begin_array().string(id).end_array().end_object();
+  return json_answer(SOUP_STATUS_OK, w.str());
+}
+
+void HarfRestService::state_value(JsonWriter &w, const char *state) const
+{
+  if (opts_.harf_state_type.empty())
+    w.string(state);
+  else
+    w.raw(opts_.harf_state_type);
+}
+
+std::string HarfRestService::state_body(const char *state) const
+{
+  JsonWriter w;
+  w.begin_object().key("state");
+  state_value(w, state);
+  return w.end_object().str();
 }
 
 Answer HarfRestService::poll(RestRequest &r, JsonArray *ids)
@@ -137,20 +148,26 @@ std::string HarfRestService::finished_body(const std::vector<const Transcript *>
         .string(t->media_url)
         .key("duration")
         .string(format_timedelta(t->duration_ns));
-    w.key("segments").begin_array();
+    JsonWriter segments;
+    segments.begin_array();
     for (const auto &s : t->segments) {
-      w.begin_object()
+      segments.begin_object()
           .key("start")
           .string(format_timedelta(s.start_ns))
           .key("end")
           .string(format_timedelta(s.end_ns))
-          .key("text")
-          .string(s.text)
-          .end_object();
+          .key("text");
+      if (&s == &t->segments.front())  // invalid_utf8, lone_surrogate: the first text
+        segments.raw(faulty_json_string(s.text, opts_));
+      else
+        segments.string(s.text);
+      segments.end_object();
       for (const Word &word : split_words(s.text))
         ++words, known += word.uncertain ? 0 : 1;
     }
-    w.end_array();
+    segments.end_array();
+    w.key("segments")
+        .raw(opts_.harf_segments_value.empty() ? segments.str() : opts_.harf_segments_value);
     w.key("stats")
         .begin_object()
         .key("words")

@@ -37,6 +37,9 @@ class HarfRestService {
   // does), then its result; several ids answer together once all are done.
   Answer poll(RestRequest &r, JsonArray *ids);
   std::string finished_body(const std::vector<const Transcript *> &ts) const;
+  // {"state": <state>}; harf_state_type replaces the value.
+  std::string state_body(const char *state) const;
+  void state_value(JsonWriter &w, const char *state) const;
 
   const Options &opts_;
   std::map<std::string, Task> tasks_;

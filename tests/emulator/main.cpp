@@ -8,8 +8,10 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cmath>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -44,6 +46,26 @@ bool read_script(const char *path, std::vector<std::string> &lines, GError **err
   return true;
 }
 
+// "80,40,-50,1e9" -> numbers; false on anything else.
+bool parse_percents(const char *list, std::vector<double> &out)
+{
+  g_auto(GStrv) items = g_strsplit(list, ",", -1);
+  for (char **i = items; *i; ++i) {
+    g_strstrip(*i);
+    char *end = nullptr;
+    const double v = g_ascii_strtod(*i, &end);
+    if (!**i || *end || !std::isfinite(v))
+      return false;
+    out.push_back(v);
+  }
+  return !out.empty();
+}
+
+std::string str_or_empty(const char *s)
+{
+  return s ? s : "";
+}
+
 }  // namespace
 
 int main(int argc, char **argv)
@@ -61,6 +83,25 @@ int main(int argc, char **argv)
   g_autofree char *nevisa_password = nullptr;
   g_autofree char *static_token = nullptr;
   g_autofree char *static_key = nullptr;
+  // Harf live faults
+  gint handshake_status = 0, handshake_fail_count = 0, close_code = 1011, close_count = 0,
+       deep_json_depth = 0;
+  gint64 huge_reply_bytes = 0;
+  gboolean close_on_finalize = FALSE, reset_on_finalize = FALSE, binary_reply = FALSE,
+           impossible_times = FALSE, invalid_utf8 = FALSE, lone_surrogate = FALSE,
+           wrong_types = FALSE;
+  g_autofree char *retry_after_header = nullptr;
+  // REST faults
+  g_autofree char *harf_state_type = nullptr;
+  g_autofree char *harf_segments_value = nullptr;
+  g_autofree char *http_deep_target = nullptr;
+  g_autofree char *http_huge_target = nullptr;
+  g_autofree char *nevisa_percents = nullptr;
+  g_autofree char *nevisa_progress_fail = nullptr;
+  g_autofree char *rest_fault_target = nullptr;
+  gint http_deep_json_depth = 0;
+  gint64 http_huge_body_bytes = 0;
+  gboolean first_word_no_start = FALSE, throttle_no_retry_after = FALSE;
 
   const GOptionEntry entries[] = {
       {"port", 'p', 0, G_OPTION_ARG_INT, &port, "TCP port on 127.0.0.1 (0 = pick a free one)", "N"},
@@ -89,6 +130,46 @@ int main(int argc, char **argv)
        "20 ms frames louder than this (RMS) are speech (default -40)", "DB"},
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}};
 
+  const GOptionEntry live_fault_entries[] = {
+      {"handshake-status", 0, 0, G_OPTION_ARG_INT, &handshake_status,
+       "Answer WebSocket upgrades with this HTTP status (429, 500, 403, ...) instead of 101",
+       "CODE"},
+      {"handshake-fail-count", 0, 0, G_OPTION_ARG_INT, &handshake_fail_count,
+       "Only the first N upgrades fail with --handshake-status (default 0: all)", "N"},
+      {"retry-after-header", 0, 0, G_OPTION_ARG_STRING, &retry_after_header,
+       "Retry-After value (verbatim) for --handshake-status answers; also replaces --retry-after "
+       "on REST 429 answers",
+       "VALUE"},
+      {"close-code", 0, 0, G_OPTION_ARG_INT, &close_code,
+       "Close code of --close-after and --close-on-finalize (default 1011)", "CODE"},
+      {"close-count", 0, 0, G_OPTION_ARG_INT, &close_count,
+       "Only the first N connections are dropped by --close-after / --*-on-finalize (default 0: "
+       "all)",
+       "N"},
+      {"close-on-finalize", 0, 0, G_OPTION_ARG_NONE, &close_on_finalize,
+       "At finalize: close with --close-code, remaining replies unsent", nullptr},
+      {"reset-on-finalize", 0, 0, G_OPTION_ARG_NONE, &reset_on_finalize,
+       "At finalize: abort the TCP connection (RST, no close frame)", nullptr},
+      {"binary-reply", 0, 0, G_OPTION_ARG_NONE, &binary_reply,
+       "Reply to the first window with a binary frame", nullptr},
+      {"huge-reply-bytes", 0, 0, G_OPTION_ARG_INT64, &huge_reply_bytes,
+       "Reply to the first window with one text message of N bytes", "N"},
+      {"impossible-times", 0, 0, G_OPTION_ARG_NONE, &impossible_times,
+       "First reply: a segment 27:00:00-27:00:05; second: one ending before it starts", nullptr},
+      {"invalid-utf8", 0, 0, G_OPTION_ARG_NONE, &invalid_utf8,
+       "First reply's text has raw bytes 0xFF 0xFE (frame written past libsoup); also Harf REST's "
+       "first segment text and Nevisa's first word",
+       nullptr},
+      {"lone-surrogate", 0, 0, G_OPTION_ARG_NONE, &lone_surrogate,
+       "First reply's text has the JSON escape \\udcff; also Harf REST's first segment text and "
+       "Nevisa's first word",
+       nullptr},
+      {"wrong-types", 0, 0, G_OPTION_ARG_NONE, &wrong_types,
+       "First two replies have fields of the wrong JSON types", nullptr},
+      {"deep-json-depth", 0, 0, G_OPTION_ARG_INT, &deep_json_depth,
+       "First reply is [[[...]]] nested N deep", "N"},
+      {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}};
+
   const GOptionEntry harf_entries[] = {
       {"poll-pending", 0, 0, G_OPTION_ARG_INT, &poll_pending,
        "Polls of a wait=false task answered PENDING before its result (default 2)", "N"},
@@ -96,6 +177,10 @@ int main(int argc, char **argv)
        "Finished tasks answer {\"state\":\"FAILURE\"}", nullptr},
       {"harf-timeout", 0, 0, G_OPTION_ARG_NONE, &harf_timeout,
        "Finished tasks answer {\"state\":\"TIMEOUT\"}", nullptr},
+      {"harf-state-type", 0, 0, G_OPTION_ARG_STRING, &harf_state_type,
+       "Raw JSON put as every \"state\" value (e.g. 5, true)", "JSON"},
+      {"harf-segments-value", 0, 0, G_OPTION_ARG_STRING, &harf_segments_value,
+       "Raw JSON put as \"segments\" of finished results (e.g. '\"nope\"')", "JSON"},
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}};
 
   const GOptionEntry nevisa_entries[] = {
@@ -116,6 +201,13 @@ int main(int argc, char **argv)
        "celery-progress answers PENDING forever", nullptr},
       {"progress-steps", 0, 0, G_OPTION_ARG_INT, &progress_steps,
        "PROGRESS answers between the first PENDING and the end (default 3)", "N"},
+      {"nevisa-percents", 0, 0, G_OPTION_ARG_STRING, &nevisa_percents,
+       "Percents of successive progress polls, then the end (replaces --progress-steps)",
+       "P1,P2,..."},
+      {"nevisa-first-word-no-start", 0, 0, G_OPTION_ARG_NONE, &first_word_no_start,
+       "The result's first word has no \"start\"", nullptr},
+      {"nevisa-progress-fail", 0, 0, G_OPTION_ARG_STRING, &nevisa_progress_fail,
+       "How celery-progress fails: 500, not-json, hang or bad-url", "MODE"},
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}};
 
   const GOptionEntry fault_entries[] = {
@@ -129,6 +221,22 @@ int main(int argc, char **argv)
        "Answer the first N REST requests (after throttled ones) with a 500 HTML page", "N"},
       {"not-json", 0, 0, G_OPTION_ARG_NONE, &not_json,
        "Every 200 REST answer's body is an HTML page", nullptr},
+      {"throttle-no-retry-after", 0, 0, G_OPTION_ARG_NONE, &throttle_no_retry_after,
+       "429 answers have no Retry-After header", nullptr},
+      {"rest-fault-target", 0, 0, G_OPTION_ARG_STRING, &rest_fault_target,
+       "--http-401, --throttle and --error-500 apply to this endpoint only (names as "
+       "--http-deep-target)",
+       "NAME"},
+      {"http-deep-json-depth", 0, 0, G_OPTION_ARG_INT, &http_deep_json_depth,
+       "The --http-deep-target's 200 answers are [[[...]]] nested N deep", "N"},
+      {"http-deep-target", 0, 0, G_OPTION_ARG_STRING, &http_deep_target,
+       "harf-upload, harf-poll, nevisa-login, nevisa-upload, nevisa-progress or "
+       "nevisa-terminate",
+       "NAME"},
+      {"http-huge-body-bytes", 0, 0, G_OPTION_ARG_INT64, &http_huge_body_bytes,
+       "The --http-huge-target's 200 answers are N bytes long, sent chunked", "N"},
+      {"http-huge-target", 0, 0, G_OPTION_ARG_STRING, &http_huge_target,
+       "Endpoint of --http-huge-body-bytes (names as --http-deep-target)", "NAME"},
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}};
 
   g_autoptr(GOptionContext) ctx =
@@ -148,7 +256,8 @@ int main(int argc, char **argv)
     const GOptionEntry *entries;
   };
   for (const Group &g :
-       {Group{"harf", "Harf files (REST) options", harf_entries},
+       {Group{"live-faults", "Harf live (WebSocket) faults", live_fault_entries},
+        Group{"harf", "Harf files (REST) options", harf_entries},
         Group{"nevisa", "Nevisa options", nevisa_entries},
         Group{"faults", "Faults for every REST request (in this order)", fault_entries}}) {
     GOptionGroup *group = g_option_group_new(
@@ -176,7 +285,48 @@ int main(int argc, char **argv)
     return 2;
   }
 
+  if (handshake_status != 0 && (handshake_status < 200 || handshake_status > 599)) {
+    fprintf(stderr, "persiantranscribe-emulator: --handshake-status must be 200..599\n");
+    return 2;
+  }
+  if (close_code < 1000 || close_code > 4999) {  // reserved codes too: written raw
+    fprintf(stderr, "persiantranscribe-emulator: --close-code must be 1000..4999\n");
+    return 2;
+  }
+  if (handshake_fail_count < 0 || close_count < 0 || deep_json_depth < 0 || huge_reply_bytes < 0 ||
+      http_deep_json_depth < 0 || http_huge_body_bytes < 0) {
+    fprintf(stderr, "persiantranscribe-emulator: counts, depths and sizes must be >= 0\n");
+    return 2;
+  }
+  for (const char *target : {http_deep_target, http_huge_target, rest_fault_target}) {
+    if (target && !emu::valid_rest_target(target)) {
+      fprintf(stderr, "persiantranscribe-emulator: unknown endpoint name %s\n", target);
+      return 2;
+    }
+  }
+  if ((http_deep_json_depth > 0 && !http_deep_target) ||
+      (http_huge_body_bytes > 0 && !http_huge_target)) {
+    fprintf(stderr,
+            "persiantranscribe-emulator: --http-deep-json-depth and "
+            "--http-huge-body-bytes need their --http-*-target\n");
+    return 2;
+  }
+  if (nevisa_progress_fail && g_strcmp0(nevisa_progress_fail, "500") != 0 &&
+      g_strcmp0(nevisa_progress_fail, "not-json") != 0 &&
+      g_strcmp0(nevisa_progress_fail, "hang") != 0 &&
+      g_strcmp0(nevisa_progress_fail, "bad-url") != 0) {
+    fprintf(stderr,
+            "persiantranscribe-emulator: --nevisa-progress-fail must be 500, not-json, hang or "
+            "bad-url\n");
+    return 2;
+  }
+
   emu::Options opts;
+  if (nevisa_percents && !parse_percents(nevisa_percents, opts.nevisa_percent_sequence)) {
+    fprintf(stderr,
+            "persiantranscribe-emulator: --nevisa-percents takes comma-separated numbers\n");
+    return 2;
+  }
   if (token)
     opts.token = token;
   else if (const char *env = g_getenv("EMULATOR_TOKEN"))
@@ -215,6 +365,30 @@ int main(int argc, char **argv)
   opts.retry_after_s = unsigned(retry_after);
   opts.error_500_count = error_500;
   opts.not_json = not_json;
+  opts.handshake_status = handshake_status;
+  opts.handshake_fail_count = handshake_fail_count;
+  opts.retry_after = str_or_empty(retry_after_header);
+  opts.close_code = close_code;
+  opts.close_count = close_count;
+  opts.close_on_finalize = close_on_finalize;
+  opts.reset_on_finalize = reset_on_finalize;
+  opts.binary_reply = binary_reply;
+  opts.huge_reply_bytes = uint64_t(huge_reply_bytes);
+  opts.impossible_times = impossible_times;
+  opts.invalid_utf8 = invalid_utf8;
+  opts.lone_surrogate = lone_surrogate;
+  opts.wrong_types = wrong_types;
+  opts.deep_json_depth = deep_json_depth;
+  opts.harf_state_type = str_or_empty(harf_state_type);
+  opts.harf_segments_value = str_or_empty(harf_segments_value);
+  opts.http_deep_json_depth = http_deep_json_depth;
+  opts.http_deep_target = str_or_empty(http_deep_target);
+  opts.http_huge_body_bytes = uint64_t(http_huge_body_bytes);
+  opts.http_huge_target = str_or_empty(http_huge_target);
+  opts.nevisa_first_word_no_start = first_word_no_start;
+  opts.nevisa_progress_fail = str_or_empty(nevisa_progress_fail);
+  opts.throttle_no_retry_after = throttle_no_retry_after;
+  opts.rest_fault_target = str_or_empty(rest_fault_target);
 
   g_log_set_handler("ptemulator",
                     GLogLevelFlags(G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL | G_LOG_FLAG_RECURSION),

@@ -90,15 +90,19 @@ Answer NevisaService::recognize(RestRequest &r)
          file->info.filename.c_str(), file->info.size,
          file->audio.result().pcm ? "PCM WAV" : "not a PCM WAV (script lines)",
          t.transcript.segments.size());
-  return json_answer(SOUP_STATUS_OK,
-                     JsonWriter()
-                         .begin_object()
-                         .key("progress_url")
-                         .string(std::string(kNevisaPrefix) + "/celery-progress/" + id + "/")
-                         .key("task_id")
-                         .string(id)
-                         .end_object()
-                         .str());
+  std::string progress_url = std::string(kNevisaPrefix) + "/celery-progress/" + id + "/";
+  if (opts_.nevisa_progress_fail == "bad-url") {
+    progress_url = "http://[::1";
+    r.record.fault = "bad-progress-url";
+  }
+  return json_answer(SOUP_STATUS_OK, JsonWriter()
+                                         .begin_object()
+                                         .key("progress_url")
+                                         .string(progress_url)
+                                         .key("task_id")
+                                         .string(id)
+                                         .end_object()
+                                         .str());
 }
 
 Answer NevisaService::progress(RestRequest &r, const std::string &id)
@@ -114,9 +118,14 @@ Answer NevisaService::progress(RestRequest &r, const std::string &id)
   const unsigned steps = opts_.progress_steps;
   if (t.revoked)
     return json_answer(SOUP_STATUS_OK, failed_body("REVOKED", "terminated"));
-  if (opts_.nevisa_pending_forever || poll == 0)
+  if (opts_.nevisa_pending_forever)
     return json_answer(SOUP_STATUS_OK, pending_body());
-  if (poll <= steps) {
+  const auto &sequence = opts_.nevisa_percent_sequence;
+  if (!sequence.empty() && poll < sequence.size())
+    return json_answer(SOUP_STATUS_OK, progress_body(sequence[poll]));
+  if (sequence.empty() && poll == 0)
+    return json_answer(SOUP_STATUS_OK, pending_body());
+  if (sequence.empty() && poll <= steps) {
     const int64_t percent = int64_t(poll) * 100 / (steps + 1);
     JsonWriter w;
     w.begin_object()
@@ -189,6 +198,30 @@ void NevisaService::progress_object(JsonWriter &w, bool pending, int64_t percent
       .end_object();
 }
 
+void NevisaService::progress_object(JsonWriter &w, double percent)
+{
+  w.key("progress")
+      .begin_object()
+      .key("pending")
+      .boolean(false)
+      .key("current")
+      .number(percent)
+      .key("total")
+      .integer(100)
+      .key("percent")
+      .number(percent)
+      .end_object();
+}
+
+std::string NevisaService::progress_body(double percent)
+{
+  JsonWriter w;
+  w.begin_object().key("state").string("PROGRESS").key("complete").boolean(false).key("success");
+  w.null();
+  progress_object(w, percent);
+  return w.end_object().str();
+}
+
 std::string NevisaService::pending_body()
 {
   JsonWriter w;
@@ -217,7 +250,7 @@ std::string NevisaService::failed_body(const char *state, const char *result)
   return w.key("result").string(result).end_object().str();
 }
 
-std::string NevisaService::success_body(const Transcript &t)
+std::string NevisaService::success_body(const Transcript &t) const
 {
   JsonWriter w;
   w.begin_object()
@@ -242,20 +275,25 @@ std::string NevisaService::success_body(const Transcript &t)
       const double a = start + span * double(before) / double(total);
       before += chars[i];
       const double b = start + span * double(before) / double(total);
+      const bool first = text.empty();
       w.begin_object()
           .key("conf")
           .number(words[i].uncertain ? 0.35 : 0.9)
           .key("end")
-          .number(std::round(b * 100) / 100)
-          .key("start")
-          .number(std::round(a * 100) / 100)
-          .key("word")
-          .string(words[i].text)
-          .end_object();
+          .number(std::round(b * 100) / 100);
+      if (!(first && opts_.nevisa_first_word_no_start))
+        w.key("start").number(std::round(a * 100) / 100);
+      w.key("word");
+      if (first)  // invalid_utf8, lone_surrogate: the first word
+        w.raw(faulty_json_string(words[i].text, opts_));
+      else
+        w.string(words[i].text);
+      w.end_object();
       text += (text.empty() ? "" : " ") + words[i].text;
     }
   }
-  w.end_array().key("text").string(text).end_object().key("final").boolean(true).end_object();
+  w.end_array().key("text").raw(faulty_json_string(text, opts_));
+  w.end_object().key("final").boolean(true).end_object();
   return w.end_object().str();
 }
 

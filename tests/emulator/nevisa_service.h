@@ -42,11 +42,13 @@ class NevisaService {
   bool credentials(const RequestBody &b, std::string *token, std::string *key) const;
 
   static void progress_object(JsonWriter &w, bool pending, int64_t percent);
+  static void progress_object(JsonWriter &w, double percent);  // nevisa_percent_sequence
   static std::string pending_body();
   static std::string failed_body(const char *state, const char *result);
   // Vosk-style words: each segment's line split on spaces, spread over the segment
   // by character count; [bracketed] words lose their brackets and get a low conf.
-  static std::string success_body(const Transcript &t);
+  std::string success_body(const Transcript &t) const;
+  static std::string progress_body(double percent);
 
   const Options &opts_;
   const std::string account_key_;  // the account's api key (the same at every login)

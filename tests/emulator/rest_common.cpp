@@ -82,6 +82,32 @@ std::string state_body(const char *state)
   return JsonWriter().begin_object().key("state").string(state).end_object().str();
 }
 
+std::string faulty_json_string(const std::string &text, const Options &o)
+{
+  std::string s = JsonWriter().string(o.invalid_utf8 ? text + " \xFF\xFE" : text).str();
+  if (o.lone_surrogate)
+    s.insert(s.size() - 1, " \\udcff");
+  return s;
+}
+
+HugeBody huge_body_parts(const std::string &body, uint64_t n)
+{
+  HugeBody h;
+  if (!body.empty() && (body[0] == '{' || body[0] == '[')) {
+    const bool object = body[0] == '{';
+    const std::string rest = body.substr(1);
+    const bool empty = rest == (object ? "}" : "]");
+    h.head = object ? "{\"padding\":\"" : "[\"";
+    h.tail = std::string("\"") + (empty ? "" : ",") + rest;
+  } else {
+    h.head = body;
+    h.fill = ' ';
+  }
+  const uint64_t fixed = h.head.size() + h.tail.size();
+  h.filler = n > fixed ? n - fixed : 0;
+  return h;
+}
+
 std::string new_task_id()
 {
   g_autofree char *uuid = g_uuid_string_random();

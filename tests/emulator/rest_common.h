@@ -59,6 +59,12 @@ class JsonWriter {
     out_ += "null";
     return *this;
   }
+  JsonWriter &raw(const std::string &json)  // a value written as is (fault switches)
+  {
+    value();
+    out_ += json;
+    return *this;
+  }
   const std::string &str() const { return out_; }
 
  private:
@@ -103,6 +109,10 @@ std::string state_body(const char *state);
 
 std::string new_task_id();
 
+// Faults in texts (invalid_utf8, lone_surrogate): the JSON string of text with raw 0xFF 0xFE
+// bytes, or with the escape \udcff, appended.
+std::string faulty_json_string(const std::string &text, const Options &o);
+
 // A transcript line's words. Harf wraps uncertain words in [brackets] (a bracket
 // may span several words); the words come back without the brackets.
 struct Word {
@@ -135,7 +145,21 @@ struct Answer {
   const char *content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
   unsigned delay_ms = 0;  // hold the answer back this long
+  // > 0 (http_huge_body_bytes): the body sent is this long: `body` with a long string
+  // inserted first, streamed in chunks (see huge_body_parts).
+  uint64_t stream_bytes = 0;
 };
+
+// A huge body of n bytes (at least body's size) made from a JSON body: head, then `filler`
+// bytes of 'x', then tail. {"a":1} becomes {"padding":"xxx...","a":1}; [1] becomes ["xxx...",1];
+// anything else gets trailing spaces.
+struct HugeBody {
+  std::string head, tail;
+  uint64_t filler = 0;
+  char fill = 'x';
+  uint64_t size() const { return head.size() + filler + tail.size(); }
+};
+HugeBody huge_body_parts(const std::string &body, uint64_t n);
 
 Answer json_answer(guint status, std::string body);
 Answer detail_answer(guint status, const char *detail);

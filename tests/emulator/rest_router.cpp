@@ -2,6 +2,8 @@
 // The REST front: streams bodies, records requests, routes paths, holds delayed answers back.
 #include "rest_router.h"
 
+#include <algorithm>
+#include <cstring>
 #include <utility>
 #include <vector>
 
@@ -11,7 +13,66 @@ namespace detail {
 namespace {
 
 constexpr char kBodyKey[] = "emu-request-body";
+constexpr char kStreamKey[] = "emu-response-stream";
 constexpr size_t kMaxRecordedAnswer = 4096;
+constexpr size_t kFillerChunk = 64u << 10;
+
+// A huge answer being sent: the parts still to append to the response body.
+struct Streamed {
+  HugeBody body;
+  int stage = 0;  // 0: head, 1: filler, 2: tail and end, 3: done
+};
+
+// kFillerChunk bytes of c, shared by every streamed answer.
+GBytes *filler_bytes(char c)
+{
+  static GBytes *x = [] {
+    static char buf[kFillerChunk];
+    memset(buf, 'x', sizeof buf);
+    return g_bytes_new_static(buf, sizeof buf);
+  }();
+  static GBytes *space = [] {
+    static char buf[kFillerChunk];
+    memset(buf, ' ', sizeof buf);
+    return g_bytes_new_static(buf, sizeof buf);
+  }();
+  return c == ' ' ? space : x;
+}
+
+// Appends the next non-empty piece of s to body (completing it after the tail).
+void append_next(Streamed *s, SoupMessageBody *body)
+{
+  while (s->stage < 3) {
+    switch (s->stage) {
+      case 0:
+        ++s->stage;
+        if (!s->body.head.empty()) {
+          soup_message_body_append(body, SOUP_MEMORY_COPY, s->body.head.data(),
+                                   s->body.head.size());
+          return;
+        }
+        break;
+      case 1:
+        if (s->body.filler > 0) {
+          const size_t n = size_t(std::min<uint64_t>(s->body.filler, kFillerChunk));
+          GBytes *piece = g_bytes_new_from_bytes(filler_bytes(s->body.fill), 0, n);
+          soup_message_body_append_bytes(body, piece);
+          g_bytes_unref(piece);
+          s->body.filler -= n;
+          return;
+        }
+        ++s->stage;
+        break;
+      case 2:
+        ++s->stage;
+        if (!s->body.tail.empty())
+          soup_message_body_append(body, SOUP_MEMORY_COPY, s->body.tail.data(),
+                                   s->body.tail.size());
+        soup_message_body_complete(body);
+        return;
+    }
+  }
+}
 
 // A JSON object's text with its "password" member replaced (the body parsed before).
 std::string redact_password(const std::string &json)
@@ -188,16 +249,18 @@ void RestRouter::on_request(SoupServerMessage *msg, const char *path_c)
   RestRequest req{rec.method, path, auth, *body, rec};
   Answer answer = e == Endpoint::Unknown ? detail_answer(SOUP_STATUS_NOT_FOUND, "Not found.")
                                          : faults_.check(rec);
-  if (e != Endpoint::Unknown && rec.fault.empty())
+  if (e != Endpoint::Unknown && rec.fault.empty()) {
     answer = dispatch(e, req, task_id);
-  faults_.not_json(answer, rec);
+    faults_.not_json(answer, rec);
+    faults_.shape(answer, rec);
+  }
   g_info("%s %s (%s): %u%s%s%s", rec.method.c_str(), path.c_str(), rec.kind.c_str(), answer.status,
          rec.fault.empty() ? "" : " fault ", rec.fault.c_str(),
          answer.delay_ms ? " (delayed)" : "");
 
   if (answer.delay_ms == 0) {
     rec.status = int(answer.status);
-    rec.answer = truncate_utf8(answer.body, kMaxRecordedAnswer);
+    rec.answer = recorded_answer(answer, &rec.answer_size);
     send(msg, answer);
     core_.add_rest(std::move(rec));
     return;
@@ -247,8 +310,48 @@ void RestRouter::send(SoupServerMessage *msg, const Answer &a)
   SoupMessageHeaders *h = soup_server_message_get_response_headers(msg);
   for (const auto &kv : a.headers)
     soup_message_headers_replace(h, kv.first.c_str(), kv.second.c_str());
+  if (a.stream_bytes > 0) {
+    send_streamed(msg, a);
+    return;
+  }
   soup_server_message_set_response(msg, a.content_type, SOUP_MEMORY_COPY, a.body.data(),
                                    a.body.size());
+}
+
+void RestRouter::send_streamed(SoupServerMessage *msg, const Answer &a)
+{
+  SoupMessageHeaders *h = soup_server_message_get_response_headers(msg);
+  soup_message_headers_set_encoding(h, SOUP_ENCODING_CHUNKED);
+  soup_message_headers_replace(h, "Content-Type", a.content_type);
+  SoupMessageBody *body = soup_server_message_get_response_body(msg);
+  soup_message_body_set_accumulate(body, FALSE);  // written chunks are dropped
+  auto *s = new Streamed{huge_body_parts(a.body, a.stream_bytes)};
+  g_object_set_data_full(G_OBJECT(msg), kStreamKey, s,
+                         [](gpointer p) { delete static_cast<Streamed *>(p); });
+  g_signal_connect(msg, "wrote-chunk", G_CALLBACK(wrote_chunk_cb), s);
+  append_next(s, body);
+}
+
+// A chunk is on the wire: append the next one (libsoup pauses the message when none is there).
+void RestRouter::wrote_chunk_cb(SoupServerMessage *msg, gpointer p)
+{
+  guarded("rest streamed answer", [&] {
+    append_next(static_cast<Streamed *>(p), soup_server_message_get_response_body(msg));
+  });
+}
+
+std::string RestRouter::recorded_answer(const Answer &a, uint64_t *size)
+{
+  if (a.stream_bytes == 0) {
+    *size = a.body.size();
+    return truncate_utf8(a.body, kMaxRecordedAnswer);
+  }
+  const HugeBody h = huge_body_parts(a.body, a.stream_bytes);
+  *size = h.size();
+  std::string start = h.head;
+  if (start.size() < kMaxRecordedAnswer)
+    start.append(size_t(std::min<uint64_t>(h.filler, kMaxRecordedAnswer - start.size())), h.fill);
+  return truncate_utf8(start, kMaxRecordedAnswer);
 }
 
 gboolean RestRouter::delayed_cb(gpointer p)
@@ -312,7 +415,7 @@ void RestRouter::finish_delayed(Delayed *d, bool sent)
   core_.update_rest(d->record, [&](RestRecord &r) {
     if (sent) {
       r.status = int(a.status);
-      r.answer = truncate_utf8(a.body, kMaxRecordedAnswer);
+      r.answer = recorded_answer(a, &r.answer_size);
     } else {
       r.fault = "disconnected";
     }

@@ -68,6 +68,11 @@ class RestRouter {
   static Endpoint endpoint(const std::string &path, std::string *task_id);
   Answer dispatch(Endpoint e, RestRequest &r, const std::string &task_id);
   static void send(SoupServerMessage *msg, const Answer &a);
+  // http_huge_body_bytes: sends the body chunked, one piece after the other is written.
+  static void send_streamed(SoupServerMessage *msg, const Answer &a);
+  static void wrote_chunk_cb(SoupServerMessage *msg, gpointer stream);
+  // What the record shows of an answer: the body (or a huge body's start), truncated.
+  static std::string recorded_answer(const Answer &a, uint64_t *size);
   void finish_delayed(Delayed *d, bool sent);
   void client_gone(Delayed *d);
 

@@ -81,6 +81,17 @@ class Client {
     return conn_ != nullptr;
   }
   guint status() const { return soup_message_get_status(msg_.get()); }
+  // A header of the handshake's answer ("" when absent).
+  std::string response_header(const char *name) const
+  {
+    const char *v =
+        soup_message_headers_get_one(soup_message_get_response_headers(msg_.get()), name);
+    return v ? v : "";
+  }
+  void set_max_payload(guint64 n)
+  {
+    soup_websocket_connection_set_max_incoming_payload_size(conn_.get(), n);
+  }
 
   void send_binary(const std::vector<uint8_t> &data, size_t off, size_t n)
   {
@@ -100,6 +111,11 @@ class Client {
   {
     return wait_until([&] { return closed; }, kWaitMs);
   }
+  bool wait_binaries(size_t n)
+  {
+    return wait_until([&] { return binaries.size() >= n || closed; }, kWaitMs) &&
+           binaries.size() >= n;
+  }
   gushort close_code() const { return soup_websocket_connection_get_close_code(conn_.get()); }
 
   // Sends data in windows, waiting for one reply after each (like Harf's sample client).
@@ -113,7 +129,9 @@ class Client {
   }
 
   std::vector<std::string> texts;
+  std::vector<std::string> binaries;
   bool closed = false;
+  bool error = false;  // the connection reported an error (e.g. invalid data received)
 
  private:
   static void connected_cb(GObject *source, GAsyncResult *res, gpointer self)
@@ -125,6 +143,7 @@ class Client {
     if (c->conn_) {
       g_signal_connect(c->conn_.get(), "message", G_CALLBACK(message_cb), c);
       g_signal_connect(c->conn_.get(), "closed", G_CALLBACK(closed_cb), c);
+      g_signal_connect(c->conn_.get(), "error", G_CALLBACK(error_cb), c);
     }
     *c->pending_ = true;
   }
@@ -134,6 +153,12 @@ class Client {
     const char *data = static_cast<const char *>(g_bytes_get_data(message, &n));  // sets n
     if (type == SOUP_WEBSOCKET_DATA_TEXT)
       static_cast<Client *>(self)->texts.emplace_back(data, n);
+    else
+      static_cast<Client *>(self)->binaries.emplace_back(data, n);
+  }
+  static void error_cb(SoupWebsocketConnection *, GError *, gpointer self)
+  {
+    static_cast<Client *>(self)->error = true;
   }
   static void closed_cb(SoupWebsocketConnection *, gpointer self)
   {
@@ -1481,6 +1506,679 @@ void test_rest_large_upload()
   ASSERT_STR_EQ(rec.parts[0].sha256, sha256(wav));
 }
 
+// ---------------------------------------------------------------------------
+// Fault switches for a client test matrix: one test each, showing the emulator does it.
+
+std::string bytes_of(const std::vector<uint8_t> &v, size_t off = 0, size_t n = std::string::npos)
+{
+  const size_t end = n == std::string::npos ? v.size() : std::min(v.size(), off + n);
+  return std::string(v.begin() + long(off), v.begin() + long(end));
+}
+
+std::string sha256_of(const std::string &s)
+{
+  g_autofree char *h = g_compute_checksum_for_data(
+      G_CHECKSUM_SHA256, reinterpret_cast<const guchar *>(s.data()), s.size());
+  return h;
+}
+
+// 1 s of tone, 1 s of silence, 1.5 s of tone: the second segment is only complete at finalize.
+std::vector<uint8_t> ends_in_speech()
+{
+  std::vector<int16_t> pcm;
+  append(pcm, 1, true), append(pcm, 1, false), append(pcm, 1.5, true);
+  return make_wav(pcm);
+}
+
+// handshake_status with retry_after and handshake_fail_count; then every handshake failing.
+void test_fault_handshake_status()
+{
+  emu::Options o;
+  o.token = "secret";
+  o.handshake_status = 429;
+  o.retry_after = "3";
+  o.handshake_fail_count = 2;
+  o.script = kScript;
+  Running r(o);
+  for (int i = 0; i < 2; ++i) {
+    Client c;
+    g_assert_false(c.connect(r.emulator.harf_live_url(), "Token secret"));
+    g_assert_cmpuint(c.status(), ==, 429);
+    ASSERT_STR_EQ(c.response_header("Retry-After"), "3");
+  }
+  Client c;  // the third attempt succeeds and works normally
+  g_assert_true(c.connect(r.emulator.harf_live_url(), "Token secret"));
+  c.lockstep(two_bursts());
+  c.send_text("finalize");
+  g_assert_true(c.wait_closed());
+  g_assert_cmpuint(c.close_code(), ==, SOUP_WEBSOCKET_CLOSE_NORMAL);
+  g_assert_true(r.emulator.wait_closed(1, kWaitMs));
+  g_assert_cmpint(r.emulator.handshake_count(), ==, 3);
+  g_assert_cmpuint(r.emulator.sessions().size(), ==, 1);
+  g_assert_cmpuint(r.emulator.sessions()[0].segments.size(), ==, 2);
+
+  // 500 on every handshake (fail count 0), no Retry-After, an HTML page; checked before the token.
+  emu::Options all;
+  all.token = "secret";
+  all.handshake_status = 500;
+  Running r2(all);
+  for (int i = 0; i < 3; ++i) {
+    Client d;
+    g_assert_false(d.connect(r2.emulator.harf_live_url(), "Token wrong"));
+    g_assert_cmpuint(d.status(), ==, SOUP_STATUS_INTERNAL_SERVER_ERROR);
+    ASSERT_STR_EQ(d.response_header("Retry-After"), "");
+    g_assert_true(g_str_has_prefix(d.response_header("Content-Type").c_str(), "text/html"));
+  }
+  g_assert_cmpint(r2.emulator.handshake_count(), ==, 3);
+  g_assert_cmpuint(r2.emulator.sessions().size(), ==, 0);
+}
+
+// close_after with close_code and close_count: the first connection is closed with 4001, the
+// reconnection works; each session records the audio bytes it received.
+void test_fault_close_code_count()
+{
+  emu::Options o;
+  o.close_after = 2;
+  o.close_code = 4001;
+  o.close_count = 1;
+  o.script = kScript;
+  Running r(o);
+  const auto wav = two_bursts();
+  Client a;
+  g_assert_true(a.connect(r.emulator.harf_live_url(), nullptr));
+  a.send_binary(wav, 0, kWindow);
+  g_assert_true(a.wait_texts(1));
+  a.send_binary(wav, kWindow, kWindow);
+  g_assert_true(a.wait_closed());
+  g_assert_cmpuint(a.close_code(), ==, 4001);
+  g_assert_cmpuint(a.texts.size(), ==, 1);
+
+  Client b;  // the replay: all of it, from the start
+  g_assert_true(b.connect(r.emulator.harf_live_url(), nullptr));
+  b.lockstep(wav);
+  b.send_text("finalize");
+  g_assert_true(b.wait_closed());
+  g_assert_cmpuint(b.close_code(), ==, SOUP_WEBSOCKET_CLOSE_NORMAL);
+  g_assert_true(r.emulator.wait_closed(2, kWaitMs));
+
+  const auto s = r.emulator.sessions();
+  ASSERT_STR_EQ(s[0].fault, "close-after");
+  g_assert_false(s[0].finished);
+  g_assert_cmpuint(s[0].audio_bytes, ==, 2 * kWindow);
+  g_assert_true(s[0].audio == bytes_of(wav, 0, 2 * kWindow));
+  ASSERT_STR_EQ(s[0].audio_sha256, sha256_of(bytes_of(wav, 0, 2 * kWindow)));
+  ASSERT_STR_EQ(s[1].fault, "");
+  g_assert_true(s[1].finished);
+  g_assert_cmpuint(s[1].segments.size(), ==, 2);
+  g_assert_cmpuint(s[1].audio_bytes, ==, wav.size());
+  g_assert_true(s[1].audio == bytes_of(wav));
+  ASSERT_STR_EQ(s[1].audio_sha256, sha256(wav));
+
+  // A code libsoup will not send (1013, try again later) goes out as a raw close frame;
+  // record_audio_max caps the recorded bytes, not the hash.
+  emu::Options raw;
+  raw.close_after = 2;
+  raw.close_code = 1013;
+  raw.record_audio_max = 100;
+  Running r2(raw);
+  for (int i = 0; i < 2; ++i) {  // close_count 0: every connection
+    Client c;
+    g_assert_true(c.connect(r2.emulator.harf_live_url(), nullptr));
+    c.send_binary(wav, 0, kWindow);
+    g_assert_true(c.wait_texts(1));
+    c.send_binary(wav, kWindow, kWindow);
+    g_assert_true(c.wait_closed());
+    g_assert_cmpuint(c.close_code(), ==, 1013);
+  }
+  g_assert_true(r2.emulator.wait_closed(2, kWaitMs));
+  for (const auto &rec : r2.emulator.sessions()) {
+    ASSERT_STR_EQ(rec.fault, "close-after");
+    g_assert_true(rec.audio == bytes_of(wav, 0, 100));
+    ASSERT_STR_EQ(rec.audio_sha256, sha256_of(bytes_of(wav, 0, 2 * kWindow)));
+  }
+}
+
+// close_on_finalize: closed (close_code) at finalize, the last segment never sent.
+void test_fault_close_on_finalize()
+{
+  emu::Options o;
+  o.close_on_finalize = true;
+  o.close_code = 1011;
+  o.script = kScript;
+  Running r(o);
+  Client c;
+  g_assert_true(c.connect(r.emulator.harf_live_url(), nullptr));
+  c.lockstep(ends_in_speech());
+  c.send_text("finalize");
+  g_assert_true(c.wait_closed());
+  g_assert_cmpuint(c.close_code(), ==, SOUP_WEBSOCKET_CLOSE_SERVER_ERROR);
+  g_assert_true(r.emulator.wait_closed(1, kWaitMs));
+  const auto s = r.emulator.sessions()[0];
+  ASSERT_STR_EQ(s.fault, "close-on-finalize");
+  g_assert_false(s.finished);
+  g_assert_cmpuint(s.segments.size(), ==, 1);  // the second one was due at finalize
+  g_assert_true(c.texts == s.replies);
+}
+
+// reset_on_finalize: the TCP connection is aborted (no close frame); close_count 1 lets the
+// reconnection finish normally.
+void test_fault_reset_on_finalize()
+{
+  emu::Options o;
+  o.reset_on_finalize = true;
+  o.close_count = 1;
+  o.script = kScript;
+  Running r(o);
+  const auto wav = ends_in_speech();
+  Client a;
+  g_assert_true(a.connect(r.emulator.harf_live_url(), nullptr));
+  a.lockstep(wav);
+  a.send_text("finalize");
+  g_assert_true(a.wait_closed());
+  g_assert_cmpuint(a.close_code(), ==, 0);  // no close frame came
+  g_assert_true(a.error);                   // the read failed (reset)
+  Client b;
+  g_assert_true(b.connect(r.emulator.harf_live_url(), nullptr));
+  b.lockstep(wav);
+  b.send_text("finalize");
+  g_assert_true(b.wait_closed());
+  g_assert_cmpuint(b.close_code(), ==, SOUP_WEBSOCKET_CLOSE_NORMAL);
+  g_assert_true(r.emulator.wait_closed(2, kWaitMs));
+  const auto s = r.emulator.sessions();
+  ASSERT_STR_EQ(s[0].fault, "reset-on-finalize");
+  g_assert_false(s[0].finished);
+  g_assert_cmpuint(s[0].segments.size(), ==, 1);
+  ASSERT_STR_EQ(s[1].fault, "");
+  g_assert_true(s[1].finished);
+  g_assert_cmpuint(s[1].segments.size(), ==, 2);
+}
+
+// binary_reply: the first window's reply is a binary frame; no segment is lost.
+void test_fault_binary_reply()
+{
+  emu::Options o;
+  o.binary_reply = true;
+  o.script = kScript;
+  Running r(o);
+  Client c;
+  g_assert_true(c.connect(r.emulator.harf_live_url(), nullptr));
+  const auto wav = two_bursts();
+  c.send_binary(wav, 0, kWindow);
+  g_assert_true(c.wait_binaries(1));
+  ASSERT_STR_EQ(c.binaries[0], "{\"state\": \"PENDING\"}");
+  g_assert_cmpuint(c.texts.size(), ==, 0);
+  for (size_t off = kWindow; off < wav.size(); off += kWindow) {
+    const size_t expected = c.texts.size() + 1;
+    c.send_binary(wav, off, std::min(kWindow, wav.size() - off));
+    g_assert_true(c.wait_texts(expected));
+  }
+  c.send_text("finalize");
+  g_assert_true(c.wait_closed());
+  g_assert_true(r.emulator.wait_closed(1, kWaitMs));
+  const auto s = r.emulator.sessions()[0];
+  g_assert_cmpint(s.binary_replies, ==, 1);
+  g_assert_cmpuint(s.segments.size(), ==, 2);
+  g_assert_true(s.replies == c.texts);
+}
+
+// huge_reply_bytes: one text message of exactly that size, a valid segment.
+void test_fault_huge_reply()
+{
+  emu::Options o;
+  o.huge_reply_bytes = 1u << 20;
+  Running r(o);
+  const auto wav = two_bursts();
+  Client c;
+  g_assert_true(c.connect(r.emulator.harf_live_url(), nullptr));
+  c.set_max_payload(4u << 20);
+  c.send_binary(wav, 0, kWindow);
+  g_assert_true(c.wait_texts(1));
+  g_assert_cmpuint(c.texts[0].size(), ==, 1u << 20);
+  {
+    Json j(c.texts[0]);
+    g_assert_cmpint(json_object_get_int_member(j.obj(), "segment_id"), ==, 904);
+    g_assert_cmpuint(str(j.obj(), "text").size(), >, 1000000);
+  }
+  c.close();
+  g_assert_true(c.wait_closed());
+  // A client with libsoup's default limit (128 KiB) fails the connection.
+  Client d;
+  g_assert_true(d.connect(r.emulator.harf_live_url(), nullptr));
+  d.send_binary(wav, 0, kWindow);
+  g_assert_true(d.wait_closed());
+  g_assert_cmpuint(d.texts.size(), ==, 0);
+  g_assert_true(r.emulator.wait_closed(2, kWaitMs));
+  const auto s = r.emulator.sessions()[0];
+  g_assert_cmpuint(s.reply_sizes.at(0), ==, 1u << 20);
+  g_assert_cmpuint(s.replies.at(0).size(), ==, 64u << 10);  // recorded cut
+  g_assert_cmpuint(s.segments.size(), ==, 0);
+}
+
+// impossible_times: 27:00:00-27:00:05 first, then a segment ending before it starts.
+void test_fault_impossible_times()
+{
+  emu::Options o;
+  o.impossible_times = true;
+  o.script = kScript;
+  Running r(o);
+  Client c;
+  g_assert_true(c.connect(r.emulator.harf_live_url(), nullptr));
+  c.lockstep(two_bursts());
+  c.send_text("finalize");
+  g_assert_true(c.wait_closed());
+  {
+    Json j(c.texts.at(0));
+    ASSERT_STR_EQ(str(j.obj(), "start"), "27:00:00");
+    ASSERT_STR_EQ(str(j.obj(), "end"), "27:00:05");
+    g_assert_cmpint(json_object_get_int_member(j.obj(), "segment_id"), ==, 901);
+  }
+  {
+    Json j(c.texts.at(1));
+    ASSERT_STR_EQ(str(j.obj(), "start"), "0:00:05");
+    ASSERT_STR_EQ(str(j.obj(), "end"), "0:00:02");
+  }
+  g_assert_true(r.emulator.wait_closed(1, kWaitMs));
+  const auto s = r.emulator.sessions()[0];
+  g_assert_cmpuint(s.segments.size(), ==, 2);  // the real ones, ids 1 and 2
+  g_assert_cmpint(s.segments[0].id, ==, 1);
+  g_assert_cmpint(s.segments[1].id, ==, 2);
+}
+
+// invalid_utf8: raw 0xFF 0xFE in the first text frame; libsoup's client refuses it (1007).
+// lone_surrogate: the escape \udcff, which passes libsoup.
+void test_fault_invalid_utf8_live()
+{
+  emu::Options o;
+  o.invalid_utf8 = true;
+  Running r(o);
+  Client c;
+  g_assert_true(c.connect(r.emulator.harf_live_url(), nullptr));
+  c.send_binary(two_bursts(), 0, kWindow);
+  g_assert_true(c.wait_closed());
+  g_assert_true(c.error);
+  g_assert_cmpuint(c.texts.size(), ==, 0);
+  g_assert_true(r.emulator.wait_closed(1, kWaitMs));
+  const auto s = r.emulator.sessions()[0];
+  g_assert_cmpuint(s.replies.size(), ==, 1);
+  g_assert_true(contains(s.replies[0], "\xFF\xFE"));
+  g_assert_false(g_utf8_validate(s.replies[0].data(), gssize(s.replies[0].size()), nullptr));
+
+  emu::Options l;
+  l.lone_surrogate = true;
+  Running r2(l);
+  Client d;
+  g_assert_true(d.connect(r2.emulator.harf_live_url(), nullptr));
+  d.send_binary(two_bursts(), 0, kWindow);
+  g_assert_true(d.wait_texts(1));
+  g_assert_true(contains(d.texts[0], "\\udcff"));
+  g_assert_true(g_utf8_validate(d.texts[0].data(), gssize(d.texts[0].size()), nullptr));
+  g_assert_false(d.error);
+}
+
+// invalid_utf8 and lone_surrogate in REST bodies: Harf's first segment text, Nevisa's first word.
+void test_fault_invalid_utf8_rest()
+{
+  for (bool raw : {true, false}) {
+    emu::Options o;
+    o.invalid_utf8 = raw;
+    o.lone_surrogate = !raw;
+    o.script = kScript;
+    o.progress_steps = 0;
+    Running r(o);
+    Http http;
+    const char *needle = raw ? "\xFF\xFE" : "\\udcff";
+    HttpReply rep = Form()
+                        .file("media", "a.wav", "audio/wav", two_bursts())
+                        .post(http, r.emulator.harf_api_url());
+    g_assert_cmpuint(rep.status, ==, SOUP_STATUS_OK);
+    g_assert_true(contains(rep.body, kScript[0] + " " + needle));
+    g_assert_true(contains(rep.body, "\"text\":\"" + kScript[1] + "\""));  // only the first
+    g_assert_true(g_utf8_validate(rep.body.data(), gssize(rep.body.size()), nullptr) == !raw);
+    const std::string progress =
+        recognize(http, r.emulator, "nevisa-static-token", "nevisa-static-key").first;
+    check_progress(http.get(progress), "PENDING", false, 0);
+    rep = http.get(progress);
+    g_assert_true(contains(rep.body, "\"word\":\"سلام " + std::string(needle) + "\""));
+    g_assert_true(g_utf8_validate(rep.body.data(), gssize(rep.body.size()), nullptr) == !raw);
+  }
+}
+
+// wrong_types: numbers, booleans, strings and arrays where other types belong.
+void test_fault_wrong_types()
+{
+  emu::Options o;
+  o.wrong_types = true;
+  o.script = kScript;
+  Running r(o);
+  Client c;
+  g_assert_true(c.connect(r.emulator.harf_live_url(), nullptr));
+  c.lockstep(two_bursts());
+  c.send_text("finalize");
+  g_assert_true(c.wait_closed());
+  {
+    Json j(c.texts.at(0));
+    JsonNode *id = json_object_get_member(j.obj(), "segment_id");
+    g_assert_cmpint(json_node_get_value_type(id), ==, G_TYPE_DOUBLE);
+    g_assert_cmpfloat(json_node_get_double(id), ==, 1e30);
+    g_assert_cmpint(json_node_get_value_type(json_object_get_member(j.obj(), "text")), ==,
+                    G_TYPE_INT64);
+    g_assert_cmpint(json_node_get_value_type(json_object_get_member(j.obj(), "start")), ==,
+                    G_TYPE_BOOLEAN);
+  }
+  {
+    Json j(c.texts.at(1));
+    ASSERT_STR_EQ(str(j.obj(), "segment_id"), "abc");
+    g_assert_true(JSON_NODE_HOLDS_ARRAY(json_object_get_member(j.obj(), "end")));
+  }
+  g_assert_true(r.emulator.wait_closed(1, kWaitMs));
+  g_assert_cmpuint(r.emulator.sessions()[0].segments.size(), ==, 2);
+}
+
+// deep_json_depth: the first reply is arrays nested that deep.
+void test_fault_deep_json_live()
+{
+  emu::Options o;
+  o.deep_json_depth = 100000;
+  Running r(o);
+  Client c;
+  g_assert_true(c.connect(r.emulator.harf_live_url(), nullptr));
+  c.set_max_payload(1u << 20);  // libsoup's default is 128 KiB
+  c.send_binary(two_bursts(), 0, kWindow);
+  g_assert_true(c.wait_texts(1));
+  g_assert_true(c.texts[0] == std::string(100000, '[') + std::string(100000, ']'));
+}
+
+// harf_state_type: "state" is raw JSON in the wait=false answer and in polls.
+void test_fault_harf_state_type()
+{
+  emu::Options o;
+  o.harf_state_type = "5";
+  Running r(o);
+  Http http;
+  const std::string url = r.emulator.harf_api_url();
+  HttpReply rep = Form()
+                      .field("wait", "false")
+                      .file("media", "a.wav", "audio/wav", two_bursts())
+                      .post(http, url);
+  std::string id;
+  {
+    Json j(rep.body);
+    g_assert_cmpint(json_object_get_int_member(j.obj(), "state"), ==, 5);
+    id = json_array_get_string_element(json_object_get_array_member(j.obj(), "task_ids"), 0);
+  }
+  rep = http.post_json(url, "{\"tasks_ids\": [\"" + id + "\"], \"wait\": false}");
+  ASSERT_STR_EQ(rep.body, "{\"state\":5}");
+}
+
+// harf_segments_value: "segments" of a finished result is raw JSON.
+void test_fault_harf_segments_value()
+{
+  emu::Options o;
+  o.harf_segments_value = "\"nope\"";
+  Running r(o);
+  Http http;
+  const HttpReply rep = Form()
+                            .file("media", "a.wav", "audio/wav", two_bursts())
+                            .post(http, r.emulator.harf_api_url());
+  Json j(rep.body);
+  JsonObject *res = json_array_get_object_element(j.array(), 0);
+  ASSERT_STR_EQ(str(res, "segments"), "nope");
+  ASSERT_STR_EQ(str(res, "duration"), "0:00:04");
+}
+
+// http_deep_json_depth on one target; other endpoints answer as usual.
+void test_fault_http_deep_json()
+{
+  emu::Options o;
+  o.http_deep_json_depth = 5000;
+  o.http_deep_target = "harf-poll";
+  Running r(o);
+  Http http;
+  const std::string url = r.emulator.harf_api_url();
+  HttpReply rep = Form()
+                      .field("wait", "false")
+                      .file("media", "a.wav", "audio/wav", two_bursts())
+                      .post(http, url);
+  const std::string id = json_array_get_string_element(
+      json_object_get_array_member(Json(rep.body).obj(), "task_ids"), 0);
+  rep = http.post_json(url, "{\"tasks_ids\": [\"" + id + "\"], \"wait\": false}");
+  g_assert_cmpuint(rep.status, ==, SOUP_STATUS_OK);
+  g_assert_true(rep.body == std::string(5000, '[') + std::string(5000, ']'));
+  const auto recs = r.emulator.rest_requests();
+  ASSERT_STR_EQ(recs[0].fault, "");
+  ASSERT_STR_EQ(recs[1].fault, "deep-json");
+
+  emu::Options n;
+  n.http_deep_json_depth = 3;
+  n.http_deep_target = "nevisa-upload";
+  Running r2(n);
+  rep = Form()
+            .field("auth_token", "nevisa-static-token")
+            .field("api_key", "nevisa-static-key")
+            .file("file", "a.wav", "audio/wav", two_bursts())
+            .post(http, r2.emulator.nevisa_api_url() + "recognize-file");
+  ASSERT_STR_EQ(rep.body, "[[[]]]");
+  login_ok(http.post_json(r2.emulator.nevisa_login_url(), kLoginJson));
+}
+
+// VmRSS of this process, in kB.
+long rss_kb()
+{
+  g_autofree char *status = nullptr;
+  if (!g_file_get_contents("/proc/self/status", &status, nullptr, nullptr))
+    return 0;
+  const char *line = strstr(status, "VmRSS:");
+  return line ? strtol(line + 6, nullptr, 10) : 0;
+}
+
+// http_huge_body_bytes: valid JSON of the exact size; 400 MB streamed without the emulator
+// holding them (the client here discards what it reads, so this process must stay small).
+void test_fault_http_huge_body()
+{
+  {
+    emu::Options o;
+    o.http_huge_body_bytes = 1u << 20;
+    o.http_huge_target = "nevisa-login";
+    Running r(o);
+    Http http;
+    const HttpReply rep = http.post_json(r.emulator.nevisa_login_url(), kLoginJson);
+    g_assert_cmpuint(rep.body.size(), ==, 1u << 20);
+    login_ok(rep);  // still the login answer
+    g_assert_cmpuint(str(Json(rep.body).obj(), "padding").size(), >, 1000000);
+    const auto rec = r.emulator.rest_requests()[0];
+    ASSERT_STR_EQ(rec.fault, "huge-body");
+    g_assert_cmpuint(rec.answer_size, ==, 1u << 20);
+    g_assert_true(g_str_has_prefix(rec.answer.c_str(), "{\"padding\":\"xxx"));
+  }
+  const uint64_t total = 400ull << 20;
+  emu::Options o;
+  o.http_huge_body_bytes = total;
+  o.http_huge_target = "nevisa-progress";
+  Running r(o);
+  Ptr<SoupSession> session(soup_session_new_with_options("timeout", 20u, nullptr));
+  const std::string url = r.emulator.nevisa_api_url() + "celery-progress/x/";
+  Ptr<SoupMessage> msg(soup_message_new("GET", url.c_str()));
+  const long rss0 = rss_kb();
+  long rss_max = rss0;
+  GError *error = nullptr;
+  Ptr<GInputStream> in(soup_session_send(session.get(), msg.get(), nullptr, &error));
+  g_assert_no_error(error);
+  g_assert_cmpuint(soup_message_get_status(msg.get()), ==, SOUP_STATUS_OK);
+  g_assert_cmpint(soup_message_headers_get_encoding(soup_message_get_response_headers(msg.get())),
+                  ==, SOUP_ENCODING_CHUNKED);
+  std::vector<char> buf(1u << 20);
+  uint64_t got = 0;
+  std::string start, end;
+  for (int i = 0;; ++i) {
+    const gssize n = g_input_stream_read(in.get(), buf.data(), buf.size(), nullptr, &error);
+    g_assert_no_error(error);
+    if (n <= 0)
+      break;
+    if (start.size() < 64)
+      start.append(buf.data(), size_t(std::min<gssize>(n, 64)));
+    end = (end + std::string(buf.data(), size_t(n)));
+    if (end.size() > 256)
+      end.erase(0, end.size() - 256);
+    got += uint64_t(n);
+    if (i % 64 == 0)
+      rss_max = std::max(rss_max, rss_kb());
+  }
+  rss_max = std::max(rss_max, rss_kb());
+  g_assert_cmpuint(got, ==, total);
+  g_assert_true(g_str_has_prefix(start.c_str(), "{\"padding\":\"xxxx"));
+  g_assert_true(g_str_has_suffix(end.c_str(), "}}"));  // ...the PENDING answer's end
+  g_assert_true(contains(end, "\"state\":\"PENDING\""));
+  g_assert_cmpint(rss_max - rss0, <, 64 * 1024);
+  g_test_message("400 MB streamed; RSS grew by %ld kB", rss_max - rss0);
+}
+
+void check_percent(const HttpReply &rep, double percent)
+{
+  g_assert_cmpuint(rep.status, ==, SOUP_STATUS_OK);
+  Json j(rep.body);
+  ASSERT_STR_EQ(str(j.obj(), "state"), "PROGRESS");
+  JsonObject *p = json_object_get_object_member(j.obj(), "progress");
+  g_assert_cmpfloat(json_object_get_double_member(p, "percent"), ==, percent);
+}
+
+// nevisa_percent_sequence: the percents of successive polls, then SUCCESS.
+void test_fault_nevisa_percent_sequence()
+{
+  emu::Options o;
+  o.nevisa_percent_sequence = {80, 40, 10, -50, 1e9};
+  Running r(o);
+  Http http;
+  const std::string progress =
+      recognize(http, r.emulator, "nevisa-static-token", "nevisa-static-key").first;
+  for (double p : o.nevisa_percent_sequence)
+    check_percent(http.get(progress), p);
+  check_progress(http.get(progress), "SUCCESS", true, 100);
+}
+
+// nevisa_first_word_no_start: the first word has no "start"; the others do.
+void test_fault_nevisa_first_word_no_start()
+{
+  emu::Options o;
+  o.nevisa_first_word_no_start = true;
+  o.progress_steps = 0;
+  o.script = kScript;
+  Running r(o);
+  Http http;
+  const std::string progress =
+      recognize(http, r.emulator, "nevisa-static-token", "nevisa-static-key").first;
+  check_progress(http.get(progress), "PENDING", false, 0);
+  const HttpReply rep = http.get(progress);
+  check_progress(rep, "SUCCESS", true, 100);
+  Json j(rep.body);
+  JsonArray *words = json_object_get_array_member(
+      json_object_get_object_member(json_object_get_object_member(j.obj(), "result"),
+                                    "transcription"),
+      "result");
+  g_assert_false(json_object_has_member(json_array_get_object_element(words, 0), "start"));
+  g_assert_true(json_object_has_member(json_array_get_object_element(words, 0), "end"));
+  g_assert_true(json_object_has_member(json_array_get_object_element(words, 1), "start"));
+}
+
+// nevisa_progress_fail: 500, not-json, hang and bad-url.
+void test_fault_nevisa_progress_fail()
+{
+  {
+    emu::Options o;
+    o.nevisa_progress_fail = "500";
+    Running r(o);
+    Http http;
+    const std::string progress =
+        recognize(http, r.emulator, "nevisa-static-token", "nevisa-static-key").first;
+    for (int i = 0; i < 3; ++i) {
+      const HttpReply rep = http.get(progress);
+      g_assert_cmpuint(rep.status, ==, SOUP_STATUS_INTERNAL_SERVER_ERROR);
+      g_assert_true(contains(rep.body, "<html"));
+    }
+    ASSERT_STR_EQ(r.emulator.rest_requests().back().fault, "progress-500");
+  }
+  {
+    emu::Options o;
+    o.nevisa_progress_fail = "not-json";
+    Running r(o);
+    Http http;
+    const std::string progress =
+        recognize(http, r.emulator, "nevisa-static-token", "nevisa-static-key").first;
+    const HttpReply rep = http.get(progress);
+    g_assert_cmpuint(rep.status, ==, SOUP_STATUS_OK);
+    g_assert_false(is_json(rep.body));
+    ASSERT_STR_EQ(r.emulator.rest_requests().back().fault, "progress-not-json");
+  }
+  {
+    emu::Options o;
+    o.nevisa_progress_fail = "bad-url";
+    Running r(o);
+    Http http;
+    const HttpReply rep = Form()
+                              .field("auth_token", "nevisa-static-token")
+                              .field("api_key", "nevisa-static-key")
+                              .file("file", "a.wav", "audio/wav", two_bursts())
+                              .post(http, r.emulator.nevisa_api_url() + "recognize-file");
+    const std::string url = str(Json(rep.body).obj(), "progress_url");
+    ASSERT_STR_EQ(url, "http://[::1");
+    g_assert_null(g_uri_parse(url.c_str(), G_URI_FLAGS_NONE, nullptr));
+    ASSERT_STR_EQ(r.emulator.rest_requests().back().fault, "bad-progress-url");
+  }
+  {
+    emu::Options o;
+    o.nevisa_progress_fail = "hang";
+    Running r(o);
+    Http setup;
+    const std::string progress =
+        recognize(setup, r.emulator, "nevisa-static-token", "nevisa-static-key").first;
+    Ptr<GCancellable> cancel(g_cancellable_new());
+    HttpReply rep;
+    std::thread client([&] {
+      Http http;
+      http.cancellable = cancel.get();
+      http.tolerate_errors = true;
+      rep = http.get(progress);
+    });
+    const bool held = r.emulator.wait_rest(
+        [](const std::vector<emu::RestRecord> &v) {
+          return v.size() == 2 && v[1].status == 0 && v[1].fault == "progress-hang";
+        },
+        kWaitMs);
+    g_cancellable_cancel(cancel.get());
+    client.join();
+    g_assert_true(held);
+    g_assert_cmpuint(rep.status, ==, 0);
+    g_assert_true(r.emulator.wait_rest(
+        [](const std::vector<emu::RestRecord> &v) { return v[1].fault == "disconnected"; },
+        kWaitMs));
+  }
+}
+
+// 429 with Retry-After: retry_after as an HTTP date, no header at all, one endpoint only.
+void test_fault_throttle_variants()
+{
+  emu::Options o;
+  o.throttle_count = 1;
+  o.retry_after = "Wed, 21 Oct 2015 07:28:00 GMT";
+  o.rest_fault_target = "nevisa-progress";
+  Running r(o);
+  Http http;
+  login_ok(http.post_json(r.emulator.nevisa_login_url(), kLoginJson));  // not the target
+  const std::string progress =
+      recognize(http, r.emulator, "nevisa-static-token", "nevisa-static-key").first;
+  HttpReply rep = http.get(progress);
+  g_assert_cmpuint(rep.status, ==, 429);
+  ASSERT_STR_EQ(rep.retry_after, "Wed, 21 Oct 2015 07:28:00 GMT");
+  check_progress(http.get(progress), "PENDING", false, 0);  // throttled polls change nothing
+
+  emu::Options n;
+  n.throttle_count = 2;
+  n.throttle_no_retry_after = true;
+  Running r2(n);
+  rep = http.post_json(r2.emulator.nevisa_login_url(), kLoginJson);
+  g_assert_cmpuint(rep.status, ==, 429);
+  ASSERT_STR_EQ(rep.retry_after, "");
+}
+
 }  // namespace
 
 int main(int argc, char **argv)
@@ -1513,5 +2211,25 @@ int main(int argc, char **argv)
   g_test_add_func("/emulator/faults/throttle-500", test_fault_throttle_500);
   g_test_add_func("/emulator/faults/not-json", test_fault_not_json);
   g_test_add_func("/emulator/rest/large-upload", test_rest_large_upload);
+  g_test_add_func("/emulator/faults/handshake-status", test_fault_handshake_status);
+  g_test_add_func("/emulator/faults/close-code-count", test_fault_close_code_count);
+  g_test_add_func("/emulator/faults/close-on-finalize", test_fault_close_on_finalize);
+  g_test_add_func("/emulator/faults/reset-on-finalize", test_fault_reset_on_finalize);
+  g_test_add_func("/emulator/faults/binary-reply", test_fault_binary_reply);
+  g_test_add_func("/emulator/faults/huge-reply", test_fault_huge_reply);
+  g_test_add_func("/emulator/faults/impossible-times", test_fault_impossible_times);
+  g_test_add_func("/emulator/faults/invalid-utf8-live", test_fault_invalid_utf8_live);
+  g_test_add_func("/emulator/faults/invalid-utf8-rest", test_fault_invalid_utf8_rest);
+  g_test_add_func("/emulator/faults/wrong-types", test_fault_wrong_types);
+  g_test_add_func("/emulator/faults/deep-json-live", test_fault_deep_json_live);
+  g_test_add_func("/emulator/faults/harf-state-type", test_fault_harf_state_type);
+  g_test_add_func("/emulator/faults/harf-segments-value", test_fault_harf_segments_value);
+  g_test_add_func("/emulator/faults/http-deep-json", test_fault_http_deep_json);
+  g_test_add_func("/emulator/faults/http-huge-body", test_fault_http_huge_body);
+  g_test_add_func("/emulator/faults/nevisa-percent-sequence", test_fault_nevisa_percent_sequence);
+  g_test_add_func("/emulator/faults/nevisa-first-word-no-start",
+                  test_fault_nevisa_first_word_no_start);
+  g_test_add_func("/emulator/faults/nevisa-progress-fail", test_fault_nevisa_progress_fail);
+  g_test_add_func("/emulator/faults/throttle-variants", test_fault_throttle_variants);
   return g_test_run();
 }
