@@ -140,6 +140,28 @@ void pt_install_common_properties(GObjectClass *klass, gboolean with_latency)
                         "WebSocket message closes the connection",
                         pt::kMaxAnswerRange.min, pt::kMaxAnswerRange.max, d.max_answer_bytes, rw));
 
+  install(PT_PROP_GAP_THRESHOLD,
+          g_param_spec_uint("gap-threshold", "Gap threshold",
+                            "harf-live: a hole in the input timestamps or a GAP event longer "
+                            "than this (ms) ends the session and starts a new one after it, "
+                            "instead of being sent (and paid for) as silence; shorter ones are "
+                            "sent as silence. The batch backends always record silence",
+                            pt::kGapThresholdRange.min, pt::kGapThresholdRange.max,
+                            d.gap_threshold_ms, rw));
+  install(PT_PROP_MAX_RECONNECTS,
+          g_param_spec_uint("max-reconnects", "Max reconnects",
+                            "harf-live: reconnections in a row after the connection fails or "
+                            "closes in the middle of the stream (or the handshake gets 429 or "
+                            "5xx) before the stream fails; 0 turns reconnection off",
+                            pt::kMaxReconnectsRange.min, pt::kMaxReconnectsRange.max,
+                            d.max_reconnects, rw));
+  install(PT_PROP_REPLAY_DURATION,
+          g_param_spec_uint("replay-duration", "Replay duration",
+                            "harf-live: the most audio (ms) kept since the last finished "
+                            "segment, and sent again after a reconnection so that nothing is "
+                            "lost",
+                            pt::kReplayRange.min, pt::kReplayRange.max, d.replay_ms, rw));
+
   /* Batch backends */
   install(PT_PROP_HARF_WAIT,
           g_param_spec_boolean("harf-wait", "Harf wait",
@@ -258,6 +280,15 @@ gboolean pt_set_common_property(pt::Settings &s, guint prop_id, const GValue *va
     case PT_PROP_MAX_ANSWER_SIZE:
       s.max_answer_bytes = g_value_get_uint(value);
       break;
+    case PT_PROP_GAP_THRESHOLD:
+      s.gap_threshold_ms = g_value_get_uint(value);
+      break;
+    case PT_PROP_MAX_RECONNECTS:
+      s.max_reconnects = g_value_get_uint(value);
+      break;
+    case PT_PROP_REPLAY_DURATION:
+      s.replay_ms = g_value_get_uint(value);
+      break;
     default:
       return FALSE;
   }
@@ -339,6 +370,15 @@ gboolean pt_get_common_property(const pt::Settings &s, guint prop_id, GValue *va
       break;
     case PT_PROP_MAX_ANSWER_SIZE:
       g_value_set_uint(value, s.max_answer_bytes);
+      break;
+    case PT_PROP_GAP_THRESHOLD:
+      g_value_set_uint(value, s.gap_threshold_ms);
+      break;
+    case PT_PROP_MAX_RECONNECTS:
+      g_value_set_uint(value, s.max_reconnects);
+      break;
+    case PT_PROP_REPLAY_DURATION:
+      g_value_set_uint(value, s.replay_ms);
       break;
     default:
       return FALSE;

@@ -92,6 +92,8 @@ bool EngineDriver::start()
     return false;
   }
   active_ = s;
+  live_checked_ = false;
+  live_ = false;
   engine_ = std::make_unique<pt::Engine>(s, this, G_OBJECT(element_));
   return true;
 }
@@ -151,10 +153,29 @@ void EngineDriver::post_result(const pt::Result &r)
   gst_element_post_message(element_, pt_transcription_message_new(element_, r, &seg));
 }
 
+bool EngineDriver::check_live()
+{
+  if (!live_checked_ && engine_) {
+    live_checked_ = true;
+    GstQuery *q = gst_query_new_latency();
+    gboolean live = FALSE;
+    GstPad *sink = gst_element_get_static_pad(element_, "sink");
+    if (sink && gst_pad_peer_query(sink, q))
+      gst_query_parse_latency(q, &live, nullptr, nullptr);
+    if (sink)
+      gst_object_unref(sink);
+    gst_query_unref(q);
+    live_ = live;
+    engine_->set_live(live);
+  }
+  return live_;
+}
+
 GstFlowReturn EngineDriver::push_buffer(GstBuffer *buffer)
 {
   if (!engine_)
     return GST_FLOW_FLUSHING;
+  check_live();
   GstMapInfo map;
   if (!gst_buffer_map(buffer, &map, GST_MAP_READ)) {
     GST_ELEMENT_ERROR(element_, STREAM, FAILED, ("Could not read an input buffer"), (nullptr));
@@ -214,6 +235,15 @@ void EngineDriver::on_progress(const pt::Progress &p)
       G_TYPE_STRING, p.task_id.c_str(), "state", G_TYPE_STRING, p.state.c_str(), "percent",
       G_TYPE_DOUBLE, p.percent, "bytes-sent", G_TYPE_UINT64, (guint64)p.bytes_sent, "bytes-total",
       G_TYPE_UINT64, (guint64)p.bytes_total, NULL);
+  gst_element_post_message(element_, gst_message_new_element(GST_OBJECT(element_), s));
+}
+
+void EngineDriver::on_reconnect(const pt::ReconnectInfo &info)
+{
+  GstStructure *s = gst_structure_new("transcription-reconnect", "attempt", G_TYPE_UINT,
+                                      info.attempt, "reason", G_TYPE_STRING, info.reason.c_str(),
+                                      "replayed-duration", G_TYPE_UINT64, (guint64)info.replayed_ns,
+                                      "delay", G_TYPE_UINT64, (guint64)info.delay_ns, NULL);
   gst_element_post_message(element_, gst_message_new_element(GST_OBJECT(element_), s));
 }
 

@@ -54,7 +54,12 @@ class EngineDriver : public pt::EngineListener {
   bool set_segment(GstEvent *event);
   void reset_segment(); /* an open TIME segment from 0 */
   GstSegment segment() const;
-  GstFlowReturn push_buffer(GstBuffer *buffer); /* does not take the buffer */
+  /* Does not take the buffer. */
+  GstFlowReturn push_buffer(GstBuffer *buffer);
+  /* Whether upstream is live, asked once per stream (before the first
+   * buffer is pushed).  Live input never waits for the network: the engine
+   * drops the oldest audio instead. */
+  bool check_live();
   GstFlowReturn push_gap(GstEvent *gap);        /* does not take the event */
   void finish();                                /* EOS: the rest is sent, then results */
 
@@ -70,6 +75,8 @@ class EngineDriver : public pt::EngineListener {
   void on_progress(const pt::Progress &p) override;
   void on_warning(const pt::Error &e) override;
   void on_error(const pt::Error &e) override;
+  /* Posts "transcription-reconnect": attempt, reason, replayed (ns), delay (ns). */
+  void on_reconnect(const pt::ReconnectInfo &info) override;
 
   static GstFlowReturn flow_return(pt::Engine::Flow f);
 
@@ -89,6 +96,8 @@ class EngineDriver : public pt::EngineListener {
  private:
   std::unique_ptr<pt::Engine> engine_;
   pt::Settings active_;
+  bool live_checked_ = false; /* streaming thread */
+  bool live_ = false;
   mutable std::mutex segment_lock_;
   GstSegment segment_; /* protected by segment_lock_ */
 };

@@ -226,8 +226,6 @@ struct PersianTranscribePrivate final : public EngineDriver {
    * thread uses it then). */
   pt::CueSettings cues; /* snapshot of the cue properties */
 
-  /* Sink streaming thread only */
-  bool latency_checked = false;
 
   /* Src task only (and reset while it is stopped) */
   bool markup = true;
@@ -664,16 +662,10 @@ static GstFlowReturn gst_persian_transcribe_chain(GstPad *pad, GstObject *parent
   GstPersianTranscribe *self = GST_PERSIAN_TRANSCRIBE(parent);
   PersianTranscribePrivate &p = priv(self);
 
-  if (!p.latency_checked) {
-    /* Live input decides whether GAP events keep the text stream moving. */
-    GstQuery *q = gst_query_new_latency();
-    gboolean live = FALSE;
-    if (gst_pad_peer_query(self->sinkpad, q))
-      gst_query_parse_latency(q, &live, nullptr, nullptr);
-    gst_query_unref(q);
+  /* Live input decides whether GAP events keep the text stream moving. */
+  if (p.check_live()) {
     std::lock_guard<std::mutex> lk(p.lock);
-    p.live = p.live || live;
-    p.latency_checked = true;
+    p.live = true;
   }
 
   GstClockTime pts = GST_BUFFER_PTS(buf);
@@ -722,7 +714,6 @@ static GstStateChangeReturn gst_persian_transcribe_change_state(GstElement *elem
       p.segment_pending = false;
       p.stream_start_pending = true;
       p.live = false;
-      p.latency_checked = false;
       break;
     }
     case GST_STATE_CHANGE_PAUSED_TO_READY: {

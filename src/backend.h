@@ -43,6 +43,14 @@ struct Progress {
   uint64_t bytes_total = 0;
 };
 
+/* A reconnection about to happen: the "transcription-reconnect" message. */
+struct ReconnectInfo {
+  unsigned attempt = 0;     /* 1, 2, ... in a row */
+  std::string reason;       /* why the connection ended, for a person */
+  uint64_t replayed_ns = 0; /* audio that will be sent again */
+  uint64_t delay_ns = 0;    /* wait before connecting */
+};
+
 /* What the engine offers a backend.  Called on the I/O thread only. */
 class BackendHost {
  public:
@@ -50,6 +58,13 @@ class BackendHost {
   /* Takes the next window.  False when none is queued; then *input_done says
    * whether the input has ended (no window will ever come again). */
   virtual bool pop_window(Window &w, bool *input_done) = 0;
+  /* The same, and *skipped_ns: input time left out just before this window
+   * (a hole or GAP longer than gap-threshold, or live audio dropped while
+   * the queue was full).  Only harf-live gets skips; it starts a new
+   * session at them. */
+  virtual bool pop_window(Window &w, bool *input_done, uint64_t *skipped_ns) = 0;
+  /* Reports a reconnection (harf-live): posted as an element message. */
+  virtual void reconnecting(const ReconnectInfo &info) = 0;
   /* False while the consumer of results is full: stop sending until a kick. */
   virtual bool can_accept_results() = 0;
   virtual void deliver(Result r) = 0;

@@ -221,19 +221,17 @@ bool BatchClient::fail_on_http(const HttpResponse &r, const std::string &what,
          r.error);
   } else if (r.status == 0) {
     fail(ErrorKind::OpenReadWrite,
-         (r.tls_error ? "TLS failure with " : "Connection to ") + url + " failed (" + what +
+         (r.tls_error ? "TLS handshake with " : "Connection to ") + url + " failed (" + what +
              "): " + r.error,
          r.error);
   } else if (r.status == 401 || r.status == 403) {
     fail(ErrorKind::NotAuthorized,
-         what + " was refused (HTTP " + std::to_string(r.status) + " " +
-             soup_status_get_phrase(r.status) + "): check the credentials",
+         what + " was refused (HTTP " + http_status_text(r.status) + "): check the credentials",
          quote_excerpt(r.body.data(), r.body.size()));
   } else {
     std::string tries = r.attempts > 1 ? " after " + std::to_string(r.attempts) + " attempts" : "";
     fail(ErrorKind::Read,
-         what + " failed: HTTP " + std::to_string(r.status) + " " +
-             soup_status_get_phrase(r.status) + " from " + url + tries + ": " +
+         what + " failed: HTTP " + http_status_text(r.status) + " from " + url + tries + ": " +
              quote_excerpt(r.body.data(), r.body.size()),
          "");
   }

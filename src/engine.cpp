@@ -67,9 +67,9 @@ Engine::Flow Engine::push_audio(uint64_t pts, const uint8_t *data, size_t size)
   const GstAudioInfo &in = windower_.input();
   if (audio_needed_) {
     if (pts != kNoTime && next_pts_ != kNoTime && pts > next_pts_ + kHoleTolerance) {
-      GST_DEBUG_OBJECT(log_object_, "filling a %" GST_TIME_FORMAT " hole in the input with silence",
-                       GST_TIME_ARGS(pts - next_pts_));
-      windower_.push_silence(pts - next_pts_, out);
+      Flow f = fill_hole(pts - next_pts_);
+      if (f != Flow::Ok)
+        return f;
     }
     windower_.push(data, size, out);
   }
@@ -106,12 +106,11 @@ Engine::Flow Engine::push_gap(uint64_t pts, uint64_t duration)
     duration -= next_pts_ - start;
     start = next_pts_;
   }
-  if (audio_needed_)
-    windower_.push_silence(duration, out);
+  Flow f = audio_needed_ ? fill_hole(duration) : Flow::Ok;
   next_pts_ = start + duration;
-  std::unique_lock<std::mutex> lk(mutex_);
+  std::lock_guard<std::mutex> lk(mutex_);
   position_ = next_pts_;
-  return enqueue(out, lk);
+  return f;
 }
 
 void Engine::finish()
@@ -133,15 +132,81 @@ void Engine::finish()
     kick_backend();
 }
 
+uint64_t Engine::window_ns(size_t bytes) const
+{
+  return gst_util_uint64_scale(bytes / 2, GST_SECOND, static_cast<guint64>(settings_.sample_rate));
+}
+
+Engine::Flow Engine::fill_hole(uint64_t duration)
+{
+  const bool skip = settings_.backend == BackendKind::HarfLive &&
+                    duration > uint64_t(settings_.gap_threshold_ms) * kMsecond;
+  std::vector<Window> out;
+  if (skip) {
+    /* The audio before the hole goes out as it is (a short window); the
+     * next window carries the skip, and the backend opens a new session. */
+    GST_INFO_OBJECT(log_object_, "a %" GST_TIME_FORMAT " hole in the input: new session after it",
+                    GST_TIME_ARGS(duration));
+    windower_.drain(out);
+    std::unique_lock<std::mutex> lk(mutex_);
+    Flow f = enqueue(out, lk);
+    pending_skip_ns_ += duration;
+    return f;
+  }
+  GST_DEBUG_OBJECT(log_object_, "filling a %" GST_TIME_FORMAT " hole in the input with silence",
+                   GST_TIME_ARGS(duration));
+  /* Window by window, each waiting for room: never the whole hole at once. */
+  const uint64_t step = uint64_t(settings_.window_ms) * kMsecond;
+  for (uint64_t done = 0; done < duration; done += step) {
+    windower_.push_silence(std::min(step, duration - done), out);
+    std::unique_lock<std::mutex> lk(mutex_);
+    Flow f = enqueue(out, lk);
+    out.clear();
+    if (f != Flow::Ok)
+      return f;
+  }
+  return Flow::Ok;
+}
+
+void Engine::set_live(bool live)
+{
+  std::lock_guard<std::mutex> lk(mutex_);
+  live_ = live;
+}
+
 Engine::Flow Engine::enqueue(std::vector<Window> &windows, std::unique_lock<std::mutex> &lk)
 {
   for (auto &w : windows) {
+    if (live_ && settings_.backend == BackendKind::HarfLive) {
+      /* Live input never waits for the network: the oldest audio goes. */
+      while (queue_.size() >= capacity_ && !flushing_ && !failed_) {
+        Queued &old = queue_.front();
+        uint64_t lost = old.skipped_ns + window_ns(old.data.size());
+        queue_.pop_front();
+        if (queue_.empty())
+          pending_skip_ns_ += lost;
+        else
+          queue_.front().skipped_ns += lost;
+        dropped_ns_ += lost;
+      }
+      if (dropped_ns_ >= kSecond) {
+        uint64_t dropped = dropped_ns_;
+        dropped_ns_ = 0;
+        lk.unlock();
+        warn({ErrorKind::Read,
+              "Live audio was dropped while the service could not take it: " +
+                  std::to_string(dropped / kMsecond) + " ms",
+              "the queue of " + std::to_string(capacity_) + " windows was full"});
+        lk.lock();
+      }
+    }
     room_.wait(lk, [this] { return flushing_ || failed_ || queue_.size() < capacity_; });
     if (flushing_)
       return Flow::Flushing;
     if (failed_)
       return Flow::Error;
-    queue_.push_back(std::move(w));
+    queue_.push_back({std::move(w), pending_skip_ns_});
+    pending_skip_ns_ = 0;
     ensure_backend_locked();
     lk.unlock();
     kick_backend();
@@ -217,6 +282,8 @@ void Engine::reset()
   next_pts_ = kNoTime;
   std::lock_guard<std::mutex> lk(mutex_);
   queue_.clear();
+  pending_skip_ns_ = 0;
+  dropped_ns_ = 0;
   input_done_ = false;
   failed_ = false;
   failing_ = false;
@@ -253,16 +320,28 @@ uint64_t Engine::audio_duration() const
 
 bool Engine::pop_window(Window &w, bool *input_done)
 {
+  uint64_t skipped = 0;
+  return pop_window(w, input_done, &skipped);
+}
+
+bool Engine::pop_window(Window &w, bool *input_done, uint64_t *skipped_ns)
+{
   std::lock_guard<std::mutex> lk(mutex_);
   if (queue_.empty()) {
     *input_done = input_done_;
     return false;
   }
-  w = std::move(queue_.front());
+  w = std::move(queue_.front().data);
+  *skipped_ns = queue_.front().skipped_ns;
   queue_.pop_front();
   *input_done = false;
   room_.notify_all();
   return true;
+}
+
+void Engine::reconnecting(const ReconnectInfo &info)
+{
+  listener_->on_reconnect(info);
 }
 
 bool Engine::can_accept_results()

@@ -39,6 +39,7 @@ class EngineListener {
   virtual void on_progress(const Progress &) {}
   /* Output back-pressure: false pauses the backend until resume_output(). */
   virtual bool can_accept_results() { return true; }
+  virtual void on_reconnect(const ReconnectInfo &) {}
 };
 
 class Engine : private BackendHost {
@@ -63,6 +64,9 @@ class Engine : private BackendHost {
   void finish();
 
   void set_flushing(bool flushing);
+  /* Live input: a full queue drops its oldest audio (harf-live) instead of
+   * blocking the streaming thread. */
+  void set_live(bool live);
   /* Drops the backend, the queued audio and the time base (after a flush). */
   void reset();
   void resume_output();
@@ -75,6 +79,8 @@ class Engine : private BackendHost {
  private:
   /* BackendHost, on the I/O thread */
   bool pop_window(Window &w, bool *input_done) override;
+  bool pop_window(Window &w, bool *input_done, uint64_t *skipped_ns) override;
+  void reconnecting(const ReconnectInfo &info) override;
   bool can_accept_results() override;
   void deliver(Result r) override;
   void progress(const Progress &p) override;
@@ -85,6 +91,11 @@ class Engine : private BackendHost {
   uint64_t audio_duration() const override;
 
   Flow enqueue(std::vector<Window> &windows, std::unique_lock<std::mutex> &lk);
+  /* Input time from..from+duration has no audio: silence (batch, or up to
+   * gap-threshold) made window by window under the queue's bound, or a skip
+   * that starts a new session (harf-live). */
+  Flow fill_hole(uint64_t duration);
+  uint64_t window_ns(size_t bytes) const;
   void ensure_backend_locked();
   void kick_backend();
   void destroy_backend();
@@ -106,7 +117,14 @@ class Engine : private BackendHost {
   /* Protected by mutex_ */
   mutable std::mutex mutex_;
   std::condition_variable room_; /* signalled when the queue has room or on wake */
-  std::deque<Window> queue_;
+  struct Queued {
+    Window data;
+    uint64_t skipped_ns = 0; /* input time left out just before it */
+  };
+  std::deque<Queued> queue_;
+  uint64_t pending_skip_ns_ = 0; /* for the next window queued */
+  bool live_ = false;
+  uint64_t dropped_ns_ = 0; /* live audio dropped, not yet warned about */
   size_t capacity_;
   bool flushing_ = false;
   bool failing_ = false; /* an error is being reported */

@@ -459,6 +459,14 @@ void HttpClient::cancel_all()
   ops_.clear();
 }
 
+std::string http_status_text(guint status)
+{
+  const char *phrase = status == 429 ? "Too Many Requests" : soup_status_get_phrase(status);
+  if (!phrase || g_str_equal(phrase, "Unknown Error"))
+    phrase = status >= 500 ? "Server Error" : status >= 400 ? "Client Error" : "";
+  return std::to_string(status) + (*phrase ? " " : "") + phrase;
+}
+
 /* ---- requests nobody waits for ---- */
 
 namespace {

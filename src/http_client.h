@@ -105,6 +105,10 @@ class HttpClient {
   std::list<std::unique_ptr<Op>> ops_;
 };
 
+/* "429 Too Many Requests": the code and its reason phrase (libsoup 3.2
+ * knows no phrase for 429). */
+std::string http_status_text(guint status);
+
 /* Sends req from IoThread::process_wide() and returns at once: nobody waits
  * for the answer, which is only logged.  The request owns itself there,
  * outlives whatever started it, and is cancelled after timeout_s.  label

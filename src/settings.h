@@ -52,6 +52,9 @@ constexpr Range<unsigned> kTimeoutRange{1, 3600};               /* s */
 constexpr Range<unsigned> kPollIntervalRange{100, 60000};       /* ms */
 constexpr Range<unsigned> kBatchTimeoutRange{1, 7 * 24 * 3600}; /* s */
 constexpr Range<double> kConfidenceRange{0.0, 1.0};
+constexpr Range<unsigned> kGapThresholdRange{100, 3600000};  /* ms */
+constexpr Range<unsigned> kMaxReconnectsRange{0, 1000};
+constexpr Range<unsigned> kReplayRange{0, 600000};            /* ms */
 constexpr Range<unsigned> kMaxAnswerRange{1024, 1024u * 1024u * 1024u}; /* bytes */
 /* The largest HTTP answer read from a service: far above any real answer
  * (a result for hours of speech), far below what hurts the host process. */
@@ -71,6 +74,13 @@ struct Settings {
   bool partial_results = false;
   unsigned timeout_s = 30;
   unsigned max_answer_bytes = kDefaultMaxAnswerBytes;
+  /* harf-live: holes and GAPs longer than this start a new session instead
+   * of being sent as silence (batch backends record silence). */
+  unsigned gap_threshold_ms = 2000;
+  /* harf-live: reconnections in a row before giving up; 0: none. */
+  unsigned max_reconnects = 5;
+  /* harf-live: audio kept for sending again after a reconnection. */
+  unsigned replay_ms = 30000;
 
   /* Batch backends (harf-file, nevisa).  Secrets: never logged. */
   std::string harf_api_url = kDefaultHarfApiUrl;
