@@ -217,7 +217,10 @@ bool BatchClient::fail_on_http(const HttpResponse &r, const std::string &what,
   } else if (r.status == 0 && r.timed_out) {
     fail(ErrorKind::Read,
          what + ": no answer from " + url + " within " + std::to_string(settings_.timeout_s) +
-             " s (\"timeout\"; a long harf-file job needs a larger timeout, or harf-wait=false)",
+             " s (\"timeout\"" +
+             (settings_.backend == BackendKind::HarfFile && settings_.harf_wait
+                  ? "; a long harf-file job needs a larger timeout, or harf-wait=false)"
+                  : ")"),
          r.error);
   } else if (r.status == 0) {
     fail(ErrorKind::OpenReadWrite,

@@ -275,6 +275,41 @@ inline void check_missing_token(const char *factory)
   gst_object_unref(bus);
 }
 
+/* The leaks tracer (GST_TRACERS=leaks), or null. */
+inline GstTracer *leaks_tracer()
+{
+  GList *tracers = gst_tracing_get_active_tracers();
+  GstTracer *found = nullptr;
+  for (GList *l = tracers; l; l = l->next)
+    if (!found && g_str_equal(G_OBJECT_TYPE_NAME(l->data), "GstLeaksTracer"))
+      found = GST_TRACER(gst_object_ref(l->data));
+  g_list_free_full(tracers, gst_object_unref);
+  return found;
+}
+
+inline guint live_objects(GstTracer *tracer, std::string *names = nullptr)
+{
+  /* Task threads drop their last reference just after a join: let them
+   * finish, or the count races with objects that are already dying. */
+  gst_task_cleanup_all();
+  GstStructure *s = nullptr;
+  g_signal_emit_by_name(tracer, "get-live-objects", &s);
+  fail_unless(s != nullptr);
+  const GValue *list = gst_structure_get_value(s, "live-objects-list");
+  guint n = list ? gst_value_list_get_size(list) : 0;
+  if (names) {
+    for (guint i = 0; i < n; ++i) {
+      const GstStructure *o = gst_value_get_structure(gst_value_list_get_value(list, i));
+      gchar *str = gst_structure_to_string(o);
+      *names += str;
+      *names += "\n";
+      g_free(str);
+    }
+  }
+  gst_structure_free(s);
+  return n;
+}
+
 }  // namespace testutil
 
 /* Compares as std::string: safe with temporaries (fail_unless_equals_string

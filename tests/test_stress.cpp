@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* 1000 random state changes, flushing seeks and EOSes on live pipelines
+ * against the emulator, for every backend and both elements: every state
+ * change completes (no deadlock), nothing crashes, and afterwards the leaks
+ * tracer (GST_TRACERS=leaks, set in meson) counts no object left alive.
+ *
+ * The sequence is random but repeatable: the seed is printed, and
+ * PT_STRESS_SEED replays it. */
+#include "test_helpers.h"
+
+using namespace testutil;
+
+namespace {
+
+constexpr const char *kUser = "stress-user";
+constexpr const char *kPassword = "stress-password";
+constexpr int kOperations = 1000;
+
+struct Target {
+  const char *element;
+  const char *backend;
+};
+
+GstElement *make_pipeline(emu::Emulator &e, const Target &t)
+{
+  bool sink = g_str_equal(t.element, "harfsink");
+  std::string desc =
+      "audiotestsrc is-live=true samplesperbuffer=1600 wave=sine freq=300 ! "
+      "audio/x-raw,rate=16000,channels=1,format=S16LE ! " +
+      std::string(t.element) + " name=t timeout=3 backend=" + t.backend +
+      " harf-url=" + e.harf_live_url() + " harf-api-url=" + e.harf_api_url() +
+      " nevisa-login-url=" + e.nevisa_login_url() + " nevisa-api-url=" + e.nevisa_api_url() +
+      " poll-interval=100" + (sink ? "" : " ! fakesink sync=false async=false");
+  GError *err = nullptr;
+  GstElement *pipe = gst_parse_launch(desc.c_str(), &err);
+  fail_unless(pipe != nullptr, "%s", err ? err->message : "");
+  GstElement *el = gst_bin_get_by_name(GST_BIN(pipe), "t");
+  /* secrets by property, never in a launch string */
+  g_object_set(el, "token", kToken, "nevisa-username", kUser, "nevisa-password", kPassword,
+               nullptr);
+  gst_object_unref(el);
+  return pipe;
+}
+
+/* Waits for the state change in flight to end: ASYNC after 20 s is a
+ * deadlock. */
+void settle(GstElement *pipe, const char *what, int op)
+{
+  GstState cur, pending;
+  GstStateChangeReturn r = gst_element_get_state(pipe, &cur, &pending, 20 * GST_SECOND);
+  fail_if(r == GST_STATE_CHANGE_ASYNC, "operation %d (%s): still changing state after 20 s", op,
+          what);
+}
+
+void drain_bus(GstElement *pipe, int *errors)
+{
+  GstBus *bus = gst_element_get_bus(pipe);
+  while (GstMessage *m = gst_bus_pop(bus)) {
+    if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_ERROR)
+      (*errors)++;
+    gst_message_unref(m);
+  }
+  gst_object_unref(bus);
+}
+
+}  // namespace
+
+GST_START_TEST(test_random_operations)
+{
+  GstTracer *tracer = leaks_tracer();
+  fail_unless(tracer != nullptr, "run with GST_TRACERS=leaks");
+  emu::Options o = default_options();
+  o.nevisa_username = kUser;
+  o.nevisa_password = kPassword;
+  emu::Emulator e(o);
+  start_emulator(e);
+
+  guint32 seed = g_random_int();
+  if (const char *s = g_getenv("PT_STRESS_SEED"))
+    seed = (guint32)g_ascii_strtoull(s, nullptr, 10);
+  GST_INFO("stress seed %u (PT_STRESS_SEED=%u replays it)", seed, seed);
+  GRand *rand = g_rand_new_with_seed(seed);
+
+  const Target targets[] = {{"persiantranscribe", "harf-live"},
+                            {"persiantranscribe", "harf-file"},
+                            {"persiantranscribe", "nevisa"},
+                            {"harfsink", "harf-live"},
+                            {"harfsink", "nevisa"}};
+  const guint baseline = live_objects(tracer);
+  int errors = 0, op = 0;
+  const GstState states[] = {GST_STATE_NULL, GST_STATE_READY, GST_STATE_PAUSED, GST_STATE_PLAYING};
+  for (const Target &t : targets) {
+    GstElement *pipe = make_pipeline(e, t);
+    const int ops = kOperations / (int)G_N_ELEMENTS(targets);
+    for (int i = 0; i < ops; ++i, ++op) {
+      switch (g_rand_int_range(rand, 0, 6)) {
+        case 0:
+        case 1:
+        case 2: {
+          GstState s = states[g_rand_int_range(rand, 0, 4)];
+          gst_element_set_state(pipe, s);
+          settle(pipe, gst_element_state_get_name(s), op);
+          break;
+        }
+        case 3:
+          gst_element_seek_simple(pipe, GST_FORMAT_TIME, GST_SEEK_FLAG_FLUSH, 0);
+          settle(pipe, "flushing seek", op);
+          break;
+        case 4: {
+          /* Only to a running pipeline: GStreamer 1.22's live GstBaseSrc keeps
+           * an EOS sent to it in NULL or READY for ever (a leak of its own,
+           * shown by audiotestsrc ! fakesink alone). */
+          GstState cur;
+          gst_element_get_state(pipe, &cur, nullptr, 0);
+          if (cur >= GST_STATE_PAUSED) {
+            gst_element_send_event(pipe, gst_event_new_eos());
+            settle(pipe, "EOS", op);
+          }
+          break;
+        }
+        case 5: {
+          /* let the stream run a little: up to 300 ms of audio */
+          GstState cur;
+          gst_element_get_state(pipe, &cur, nullptr, 0);
+          if (cur == GST_STATE_PLAYING)
+            g_usleep(g_rand_int_range(rand, 0, 300) * 1000);
+          break;
+        }
+      }
+      drain_bus(pipe, &errors);
+    }
+    gst_element_set_state(pipe, GST_STATE_NULL);
+    settle(pipe, "final NULL", op);
+    drain_bus(pipe, &errors);
+    gst_object_unref(pipe);
+  }
+  g_rand_free(rand);
+  GST_INFO("%d operations, %d error messages, %zu WebSocket sessions, %zu REST requests", op,
+           errors, e.sessions().size(), e.rest_requests().size());
+  std::string names;
+  guint after = live_objects(tracer, &names);
+  fail_unless(after <= baseline, "%u objects alive before, %u after:\n%s", baseline, after,
+              names.c_str());
+  gst_object_unref(tracer);
+}
+GST_END_TEST;
+
+static Suite *stress_suite()
+{
+  Suite *s = suite_create("stress");
+  TCase *tc = tcase_create("general");
+  tcase_set_timeout(tc, 600);
+  suite_add_tcase(s, tc);
+  tcase_add_test(tc, test_random_operations);
+  return s;
+}
+
+GST_CHECK_MAIN(stress);
