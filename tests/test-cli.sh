@@ -9,6 +9,13 @@
 #     unplayable file (4), rejected token (5), no token (5), unreachable
 #     server (6), bad format (2), unknown backend (2), --help (0);
 #   - a failed run leaves neither OUTPUT nor OUTPUT.tmp;
+#   - OUTPUT is written safely: a link planted at OUTPUT.tmp is neither
+#     followed nor replaced; a new file's mode honours the umask, a replaced
+#     one keeps its mode; a symbolic link's target is replaced and the link
+#     stays (a dangling link is an error); a FIFO is written in place for its
+#     reader; a full device (/dev/full, after a private mknod copy) gives a
+#     clear error and stays a device; a missing or read-only directory and a
+#     directory as OUTPUT are errors naming the path;
 #   - the batch backends: harf-file (wait=true and --no-harf-wait) and nevisa
 #     (login from NEVISA_USERNAME/NEVISA_PASSWORD, or a static auth token and
 #     API key) in every format; nevisa's JSON words carry times and
@@ -524,7 +531,165 @@ else
   echo "SKIP: batch progress on a terminal (no script(1))"
 fi
 
-# --- 6. nothing GStreamer-internal on stderr, and no secret anywhere ----------
+# --- 6. OUTPUT: never follow, clobber or replace what is not a regular file ---
+# A regular OUTPUT is replaced through a temporary with a random name in its
+# directory (.NAME.XXXXXX.tmp, created O_EXCL|O_NOFOLLOW); a symbolic link's
+# target is replaced, the link stays; a device or FIFO is written in place.
+# expect_mode NAME FILE MODE: FILE's permission bits are MODE (octal)
+expect_mode() {
+  local got
+  got=$(stat -c %a "$2")
+  if [ "$got" = "$3" ]; then
+    pass "$1: $2 has mode $3"
+  else
+    fail "$1: $2 has mode $got, expected $3"
+  fi
+}
+# no_temporaries NAME DIR: no .*.tmp left in DIR
+no_temporaries() {
+  local left
+  left=$(find "$2" -maxdepth 1 -name '.*.tmp')
+  if [ -z "$left" ]; then
+    pass "$1: no temporary left in $2"
+  else
+    fail "$1: temporaries left: $left"
+  fi
+}
+
+# A link planted where the old OUTPUT.tmp was: neither followed nor replaced.
+echo "the victim, unchanged" >"$tmp/victim"
+cp "$tmp/victim" "$tmp/victim.orig"
+ln -s victim "$tmp/planted.srt.tmp"
+run "planted-tmp-link" 0 --harf-url "$url" "$wav" -o "$tmp/planted.srt"
+if cmp -s "$tmp/victim" "$tmp/victim.orig" && [ -L "$tmp/planted.srt.tmp" ]; then
+  pass "planted-tmp-link: the victim behind planted.srt.tmp is unchanged, the link still there"
+else
+  fail "planted-tmp-link: the write followed or replaced the planted planted.srt.tmp link"
+fi
+if [ -f "$tmp/planted.srt" ] && [ ! -L "$tmp/planted.srt" ] && cmp -s "$tmp/planted.srt" "$tmp/out.srt"; then
+  pass "planted-tmp-link: planted.srt is a regular file with the subtitles"
+else
+  fail "planted-tmp-link: planted.srt is not a regular file equal to out.srt"
+fi
+no_temporaries "planted-tmp-link" "$tmp"
+
+# Modes: a new file gets 0666 less the umask, a replaced one keeps its bits.
+saved_umask=$(umask)
+umask 027
+run "umask-new" 0 --harf-url "$url" "$wav" -o "$tmp/umask-new.srt"
+umask "$saved_umask"
+expect_mode "umask-new" "$tmp/umask-new.srt" 640
+echo "old" >"$tmp/kept-mode.srt"
+chmod 604 "$tmp/kept-mode.srt"
+run "kept-mode" 0 --harf-url "$url" "$wav" -o "$tmp/kept-mode.srt"
+expect_mode "kept-mode" "$tmp/kept-mode.srt" 604
+cmp -s "$tmp/kept-mode.srt" "$tmp/out.srt" && pass "kept-mode: the file was replaced" ||
+  fail "kept-mode: the file does not hold the subtitles"
+
+# A link to a file in another directory: the target is replaced (its
+# temporary made next to it), the link stays a link.
+mkdir "$tmp/linked"
+echo "old" >"$tmp/linked/target.srt"
+ln -s linked/target.srt "$tmp/link.srt"
+run "symlink-output" 0 --harf-url "$url" "$wav" -o "$tmp/link.srt"
+if [ -L "$tmp/link.srt" ] && [ "$(readlink "$tmp/link.srt")" = linked/target.srt ]; then
+  pass "symlink-output: link.srt is still a link to linked/target.srt"
+else
+  fail "symlink-output: link.srt was replaced: $(ls -l "$tmp/link.srt")"
+fi
+cmp -s "$tmp/linked/target.srt" "$tmp/out.srt" && pass "symlink-output: the target holds the subtitles" ||
+  fail "symlink-output: the target does not hold the subtitles"
+no_temporaries "symlink-output" "$tmp/linked"
+# A dangling link: an error; neither the link nor its target is created.
+ln -s nowhere.srt "$tmp/dangling.srt"
+run "dangling-symlink" 1 --harf-url "$url" "$wav" -o "$tmp/dangling.srt"
+expect_message "dangling-symlink" "$tmp/dangling.srt"
+if [ -L "$tmp/dangling.srt" ] && [ ! -e "$tmp/nowhere.srt" ]; then
+  pass "dangling-symlink: the link stays, nothing created through it"
+else
+  fail "dangling-symlink: the link was replaced or its target created"
+fi
+
+# A FIFO: written in place for a reader, still a FIFO afterwards.
+mkfifo "$tmp/fifo.srt"
+timeout 60 cat "$tmp/fifo.srt" >"$tmp/fifo-received.srt" &
+reader=$!
+run "fifo-output" 0 --harf-url "$url" "$wav" -o "$tmp/fifo.srt"
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+  kill -0 "$reader" 2>/dev/null || break
+  sleep 0.5
+done
+kill "$reader" 2>/dev/null
+wait "$reader" 2>/dev/null
+[ -p "$tmp/fifo.srt" ] && pass "fifo-output: fifo.srt is still a FIFO" ||
+  fail "fifo-output: fifo.srt was replaced: $(ls -l "$tmp/fifo.srt")"
+cmp -s "$tmp/fifo-received.srt" "$tmp/out.srt" && pass "fifo-output: the reader received the subtitles" ||
+  fail "fifo-output: the reader did not receive the subtitles"
+
+# A device that is full: a clear error, and the device stays a device.  As
+# root a broken build could replace the node, so first a private copy of
+# /dev/full (mknod c 1 7); the real one only if that copy survived (or when
+# not root: /dev is then not writable anyway).
+# dev_full NAME NODE: writes to NODE, expects the ENOSPC error
+dev_full() {
+  run "$1" 1 --harf-url "$url" "$wav" --format srt -o "$2"
+  expect_message "$1" "cannot write $2"
+  expect_message "$1" "No space left on device"
+  [ -c "$2" ] && pass "$1: $2 is still a character device" ||
+    fail "$1: $2 is no longer a character device: $(ls -l "$2")"
+}
+real_full_ok=no
+if [ "$(id -u)" -ne 0 ]; then
+  real_full_ok=yes
+elif mknod -m 666 "$tmp/full" c 1 7 2>/dev/null && ! echo x 2>/dev/null >"$tmp/full"; then
+  dev_full "dev-full-copy" "$tmp/full"
+  [ -c "$tmp/full" ] && real_full_ok=yes
+else
+  echo "SKIP: a private copy of /dev/full (mknod failed or it is not full here)"
+fi
+if [ "$real_full_ok" = yes ] && [ -c /dev/full ]; then
+  dev_full "dev-full" /dev/full
+  if [ -f /dev/full ] && [ "$(id -u)" -eq 0 ]; then
+    # Repair what a broken build did.
+    rm -f /dev/full && mknod -m 666 /dev/full c 1 7
+  fi
+else
+  echo "SKIP: -o /dev/full (no /dev/full, or the private copy was damaged)"
+fi
+
+# Where nothing can be written: a missing directory, a read-only one, a
+# directory as OUTPUT.
+run "missing-dir" 1 --harf-url "$url" "$wav" -o "$tmp/no-such-dir/out.srt"
+expect_message "missing-dir" "$tmp/no-such-dir/out.srt"
+expect_message "missing-dir" "does not exist"
+run "output-is-dir" 2 --harf-url "$url" "$wav" --format srt -o "$tmp/linked"
+expect_message "output-is-dir" "$tmp/linked is a directory"
+mkdir "$tmp/read-only"
+chmod 555 "$tmp/read-only"
+# Root ignores the mode: drop CAP_DAC_OVERRIDE (setpriv) so it applies.
+drop=()
+if [ "$(id -u)" -eq 0 ]; then
+  drop=(setpriv --inh-caps=-dac_override,-dac_read_search --bounding-set=-dac_override,-dac_read_search --)
+  "${drop[@]}" true 2>/dev/null || drop=()
+fi
+if "${drop[@]}" sh -c ': >"$1/probe"' sh "$tmp/read-only" 2>/dev/null; then
+  rm -f "$tmp/read-only/probe"
+  echo "SKIP: a read-only directory (writable anyway: root without setpriv)"
+else
+  printf '#!/bin/sh\nexec %s "$@"\n' "$(printf '%q ' "${drop[@]}" "$tool")" >"$tmp/tool-unprivileged"
+  chmod +x "$tmp/tool-unprivileged"
+  real_tool=$tool
+  tool="$tmp/tool-unprivileged"
+  run "read-only-dir" 1 --harf-url "$url" "$wav" -o "$tmp/read-only/out.srt"
+  tool=$real_tool
+  expect_message "read-only-dir" "$tmp/read-only/out.srt"
+  expect_message "read-only-dir" "Permission denied"
+  [ -z "$(ls -A "$tmp/read-only")" ] && pass "read-only-dir: nothing created" ||
+    fail "read-only-dir: left $(ls -A "$tmp/read-only")"
+fi
+chmod 755 "$tmp/read-only"
+
+# --- 7. nothing GStreamer-internal on stderr, and no secret anywhere ----------
 if grep -lE 'CRITICAL|assertion' "$tmp"/*.err; then
   fail "CRITICAL or assertion on stderr (files above)"
 else

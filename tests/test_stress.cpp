@@ -23,21 +23,21 @@ struct Target {
 
 GstElement *make_pipeline(emu::Emulator &e, const Target &t)
 {
-  bool sink = g_str_equal(t.element, "harfsink");
-  std::string desc =
-      "audiotestsrc is-live=true samplesperbuffer=1600 wave=sine freq=300 ! "
-      "audio/x-raw,rate=16000,channels=1,format=S16LE ! " +
-      std::string(t.element) + " name=t timeout=3 backend=" + t.backend +
-      " harf-url=" + e.harf_live_url() + " harf-api-url=" + e.harf_api_url() +
-      " nevisa-login-url=" + e.nevisa_login_url() + " nevisa-api-url=" + e.nevisa_api_url() +
-      " poll-interval=100" + (sink ? "" : " ! fakesink sync=false async=false");
+  const char *desc = g_str_equal(t.element, "harfsink")
+                         ? "audiotestsrc is-live=true samplesperbuffer=1600 wave=sine freq=300 ! "
+                           "audio/x-raw,rate=16000,channels=1,format=S16LE ! harfsink name=t"
+                         : "audiotestsrc is-live=true samplesperbuffer=1600 wave=sine freq=300 ! "
+                           "audio/x-raw,rate=16000,channels=1,format=S16LE ! "
+                           "persiantranscribe name=t ! fakesink sync=false async=false";
   GError *err = nullptr;
-  GstElement *pipe = gst_parse_launch(desc.c_str(), &err);
+  GstElement *pipe = gst_parse_launch(desc, &err);
   fail_unless(pipe != nullptr, "%s", err ? err->message : "");
   GstElement *el = gst_bin_get_by_name(GST_BIN(pipe), "t");
-  /* secrets by property, never in a launch string */
-  g_object_set(el, "token", kToken, "nevisa-username", kUser, "nevisa-password", kPassword,
-               nullptr);
+  gst_util_set_object_arg(G_OBJECT(el), "backend", t.backend);
+  g_object_set(el, "timeout", 3u, "poll-interval", 100u, "harf-url", e.harf_live_url().c_str(),
+               "harf-api-url", e.harf_api_url().c_str(), "nevisa-login-url",
+               e.nevisa_login_url().c_str(), "nevisa-api-url", e.nevisa_api_url().c_str(), "token",
+               kToken, "nevisa-username", kUser, "nevisa-password", kPassword, nullptr);
   gst_object_unref(el);
   return pipe;
 }

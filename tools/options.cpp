@@ -178,8 +178,10 @@ const char *kSummary =
     "plain text.\n"
     "\n"
     "The format is --format, else OUTPUT's extension (.srt .vtt .json .txt), else\n"
-    "txt.  Without -o the result goes to standard output.  OUTPUT is written\n"
-    "atomically (OUTPUT.tmp, then renamed): a failed run leaves no partial file.";
+    "txt.  Without -o the result goes to standard output.  A file OUTPUT is\n"
+    "written atomically (a temporary in its directory, then renamed over it; a\n"
+    "symbolic link's target is replaced, the link stays): a failed run leaves no\n"
+    "partial file.  A device or FIFO is written in place.";
 
 const char *kEnvironmentAndExitStatus =
     "Environment (preferred to the options: a command line is visible to other\n"

@@ -1,16 +1,21 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// The writers of persian-transcribe's output: SRT, WebVTT, JSON and plain text, atomically.
+// The writers of persian-transcribe's output: SRT, WebVTT, JSON and plain text, and the safe
+// writing of OUTPUT (a temporary renamed over a file; devices and FIFOs in place).
 #include "output.h"
 
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <variant>
 
 #include "common.h"
 #include "text_escape.h"
@@ -189,40 +194,238 @@ std::string format_transcript(const Transcript &t, Format format)
   return write_text(t.segments);
 }
 
-bool write_file_atomically(const std::string &path, const std::string &data, std::string *error)
+/* -------------------------------------------------------------- OUTPUT -- */
+
+namespace {
+
+std::string errno_text(int err)
 {
-  const std::string tmp = path + ".tmp";
-  int fd = g_open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-  // WHAT failed (errno says why): nothing is left behind.
-  auto failed = [&](const std::string &what) {
-    *error = what + ": " + g_strerror(errno);
-    if (fd >= 0)
-      close(fd);
-    g_unlink(tmp.c_str());
-    return false;
-  };
-  if (fd < 0) {
-    *error = "cannot write " + tmp + ": " + g_strerror(errno);
-    return false;
+  return g_strerror(err);
+}
+
+// Where write_output writes: the file PATH names, or the one its symbolic link
+// points to.
+struct Target {
+  std::string path;     // PATH, or the link's target, every link resolved
+  std::string via;      // " (the target of the link PATH)" when PATH is a link
+  bool exists = false;  // false: a new file
+  struct stat st = {};  // when it exists
+};
+
+// PATH resolved as write_output writes it.  A dangling symbolic link is an
+// error, as for GNU cp ("not writing through dangling symlink"): creating a
+// file wherever a link points is how a planted link redirects a write, and a
+// user who wants the target created can name it.
+std::variant<Target, Failure> resolve_output(const std::string &path)
+{
+  Target t;
+  t.path = path;
+  if (lstat(path.c_str(), &t.st) != 0) {
+    if (errno == ENOENT)
+      return t;  // a new file (check_output sees whether its directory exists)
+    return Failure{kExitFailure, "cannot write " + path + ": " + errno_text(errno)};
   }
+  if (S_ISLNK(t.st.st_mode)) {
+    char *real = realpath(path.c_str(), nullptr);
+    if (!real) {
+      const int err = errno;
+      if (err == ENOENT) {
+        GCharPtr to(g_file_read_link(path.c_str(), nullptr));
+        return Failure{kExitFailure, "cannot write " + path + ": it is a symbolic link to " +
+                                         (to ? to.get() : "?") +
+                                         ", which does not exist (dangling link)"};
+      }
+      return Failure{kExitFailure, "cannot write " + path + ": " + errno_text(err)};
+    }
+    t.path = real;
+    free(real);
+    t.via = " (the target of the link " + path + ")";
+    if (stat(t.path.c_str(), &t.st) != 0)
+      return Failure{kExitFailure, "cannot write " + t.path + t.via + ": " + errno_text(errno)};
+  }
+  if (S_ISDIR(t.st.st_mode))
+    return Failure{kExitUsage, path + " is a directory"};
+  t.exists = true;
+  return t;
+}
+
+bool replaced(const Target &t)
+{
+  return !t.exists || S_ISREG(t.st.st_mode);
+}
+
+// Writes all of DATA to FD; false with errno set on failure.
+bool write_all(int fd, const std::string &data)
+{
   size_t done = 0;
   while (done < data.size()) {
     ssize_t n = write(fd, data.data() + done, data.size() - done);
     if (n < 0 && errno == EINTR)
       continue;
-    if (n <= 0)
-      return failed("cannot write " + tmp);
+    if (n < 0)
+      return false;
+    if (n == 0) {
+      errno = EIO;
+      return false;
+    }
     done += size_t(n);
   }
-  if (fsync(fd) != 0 && errno != EINVAL && errno != EROFS)
-    return failed("cannot write " + tmp);
+  return true;
+}
+
+// A regular file, or a new one: through a temporary in its directory, renamed
+// over it.
+bool replace_file(const Target &t, const std::string &data, std::string *error)
+{
+  GCharPtr dir(g_path_get_dirname(t.path.c_str()));
+  GCharPtr base(g_path_get_basename(t.path.c_str()));
+  // ".NAME.XXXXXX.tmp" stays under NAME_MAX (255) for any NAME.
+  std::string name = base.get();
+  if (name.size() > 200)
+    name.resize(200);
+  const std::string prefix = std::string(dir.get()) + "/." + name + ".";
+  static const char kChars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+  // Created, never opened: O_EXCL fails on any existing path, a symbolic link
+  // included (O_NOFOLLOW says so twice).  A new file gets 0666 less the umask,
+  // as any file; a replaced one keeps its permission bits (and, when allowed,
+  // its owner and group), set below.
+  std::string tmp;
+  int fd = -1;
+  for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
+    std::string random(6, 'X');
+    for (char &c : random)
+      c = kChars[g_random_int_range(0, gint32(sizeof kChars - 1))];
+    tmp = prefix + random + ".tmp";
+    fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+              t.exists ? 0600 : 0666);
+    if (fd < 0 && errno != EEXIST)
+      break;
+  }
+  if (fd < 0) {
+    *error = "cannot write " + t.path + t.via + ": cannot create a temporary in " + dir.get() +
+             ": " + errno_text(errno);
+    return false;
+  }
+  // WHAT failed (errno says why): the temporary goes, PATH is unchanged.
+  auto failed = [&](const std::string &what) {
+    const int err = errno;
+    if (fd >= 0)
+      close(fd);
+    unlink(tmp.c_str());
+    *error = what + ": " + errno_text(err);
+    return false;
+  };
+  const std::string cannot_write = "cannot write " + t.path + t.via;
+  if (t.exists) {
+    if ((t.st.st_uid != geteuid() || t.st.st_gid != getegid()) &&
+        fchown(fd, t.st.st_uid, t.st.st_gid) != 0) {
+      // Not allowed (another user's file): the new file is ours; at least
+      // try the group.
+      (void)!fchown(fd, uid_t(-1), t.st.st_gid);
+    }
+    if (fchmod(fd, t.st.st_mode & 0777) != 0)
+      return failed(cannot_write);
+  }
+  if (!write_all(fd, data))
+    return failed(cannot_write);
+  if (fsync(fd) != 0 && errno != EINVAL)
+    return failed(cannot_write);
   const int closed = close(fd);
   fd = -1;
   if (closed != 0)
-    return failed("cannot write " + tmp);
-  if (g_rename(tmp.c_str(), path.c_str()) != 0)
-    return failed("cannot rename " + tmp + " to " + path);
+    return failed(cannot_write);
+  if (rename(tmp.c_str(), t.path.c_str()) != 0)
+    return failed("cannot rename " + tmp + " to " + t.path);
+  // The rename itself, on disk: best effort.
+  int dfd = open(dir.get(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    fsync(dfd);
+    close(dfd);
+  }
   return true;
+}
+
+// A device, FIFO or socket: written in place, as a shell's ">" would (no
+// O_CREAT, no O_TRUNC); a FIFO waits here for its reader.
+bool write_in_place(const Target &t, const std::string &data, std::string *error)
+{
+  const std::string cannot_write = "cannot write " + t.path + t.via;
+  // O_NOFOLLOW: T.PATH has no link left in its last component; if one appears
+  // there now, fail rather than follow it.
+  int fd = open(t.path.c_str(), O_WRONLY | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    *error = cannot_write + ": " + errno_text(errno);
+    return false;
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0 || st.st_dev != t.st.st_dev || st.st_ino != t.st.st_ino) {
+    *error = cannot_write + ": it was replaced while being opened";
+    close(fd);
+    return false;
+  }
+  // A reader gone from a FIFO is an error to report, not a silent death by
+  // SIGPIPE.
+  if (S_ISFIFO(st.st_mode))
+    signal(SIGPIPE, SIG_IGN);
+  bool ok = write_all(fd, data);
+  int err = errno;
+  if (close(fd) != 0 && ok) {
+    ok = false;
+    err = errno;
+  }
+  if (!ok)
+    *error = cannot_write + ": " + errno_text(err);
+  return ok;
+}
+
+}  // namespace
+
+std::optional<Failure> check_output(const std::string &path)
+{
+  auto resolved = resolve_output(path);
+  if (auto *f = std::get_if<Failure>(&resolved))
+    return *f;
+  const Target &t = std::get<Target>(resolved);
+  if (t.exists && access(t.path.c_str(), W_OK) != 0)
+    return Failure{kExitFailure, "cannot write " + t.path + t.via + ": " + errno_text(errno)};
+  if (!replaced(t))
+    return std::nullopt;
+  // The temporary is created in the file's directory.
+  GCharPtr dir(g_path_get_dirname(t.path.c_str()));
+  struct stat st;
+  if (stat(dir.get(), &st) != 0) {
+    if (errno == ENOENT)
+      return Failure{kExitFailure, "cannot write " + t.path + t.via + ": the directory " +
+                                       dir.get() + " does not exist"};
+    return Failure{kExitFailure, "cannot write " + t.path + t.via + ": " + errno_text(errno)};
+  }
+  if (!S_ISDIR(st.st_mode))
+    return Failure{kExitFailure,
+                   "cannot write " + t.path + t.via + ": " + dir.get() + " is not a directory"};
+  if (access(dir.get(), W_OK | X_OK) != 0)
+    return Failure{kExitFailure, "cannot write " + t.path + t.via + ": cannot create files in " +
+                                     dir.get() + ": " + errno_text(errno)};
+  return std::nullopt;
+}
+
+bool write_output(const std::string &path, const std::string &data, std::string *error)
+{
+  auto resolved = resolve_output(path);
+  if (auto *f = std::get_if<Failure>(&resolved)) {
+    *error = f->message;
+    return false;
+  }
+  const Target &t = std::get<Target>(resolved);
+  if (!replaced(t))
+    return write_in_place(t, data, error);
+  // Replacing a file one may not write would defeat its write protection:
+  // refuse, as ">" and cp do.
+  if (t.exists && access(t.path.c_str(), W_OK) != 0) {
+    *error = "cannot write " + t.path + t.via + ": " + errno_text(errno);
+    return false;
+  }
+  return replace_file(t, data, error);
 }
 
 bool write_stdout(const std::string &data, std::string *error)

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "common.h"
+
 namespace cli {
 
 enum class Format { Srt, Vtt, Json, Txt };
@@ -51,9 +53,26 @@ struct Transcript {
 // The transcript in FORMAT: srt and vtt from its cues, json and txt from its segments.
 std::string format_transcript(const Transcript &t, Format format);
 
-// Writes DATA to PATH.tmp, then renames it to PATH; on failure nothing is
-// left and ERROR says why.
-bool write_file_atomically(const std::string &path, const std::string &data, std::string *error);
+// Whether OUTPUT can be written, checked before the transcription starts, with
+// the same rules as write_output: a regular file or a new name needs its
+// directory to exist and be writable (and an existing file to be writable), a
+// device or FIFO must be writable, a directory is a usage error, a dangling
+// symbolic link is an error.
+std::optional<Failure> check_output(const std::string &path);
+
+// Writes DATA to PATH, never leaving a partial file:
+//  - a regular file or a new name: DATA goes to a temporary with a unique
+//    random name in the same directory (.NAME.XXXXXX.tmp, created with
+//    O_EXCL|O_NOFOLLOW, so no existing path is followed or overwritten), with
+//    mode 0666 less the umask or the permission bits of the file it replaces;
+//    it is fsync'ed, then renamed over PATH.  On failure it is removed and
+//    PATH is unchanged.
+//  - a symbolic link: the file it points to is replaced the same way (the
+//    temporary is made next to that file); the link itself stays a link.
+//  - a character or block device, FIFO or socket: opened and written in place
+//    (/dev/null, /dev/stdout, a FIFO a reader waits on), never replaced.
+// On failure ERROR is one line naming the path and the reason (errno's text).
+bool write_output(const std::string &path, const std::string &data, std::string *error);
 bool write_stdout(const std::string &data, std::string *error);
 
 }  // namespace cli

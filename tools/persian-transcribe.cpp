@@ -79,19 +79,6 @@ std::variant<Input, Failure> input_uri(const std::string &input)
   return Input{uri, path};
 }
 
-std::optional<Failure> check_output_dir(const std::string &output)
-{
-  if (g_file_test(output.c_str(), G_FILE_TEST_IS_DIR))
-    return Failure{kExitUsage, output + " is a directory"};
-  GCharPtr dir(g_path_get_dirname(output.c_str()));
-  if (!g_file_test(dir.get(), G_FILE_TEST_IS_DIR))
-    return Failure{kExitFailure,
-                   "cannot write " + output + ": the directory " + dir.get() + " does not exist"};
-  if (g_access(dir.get(), W_OK | X_OK) != 0)
-    return Failure{kExitFailure, "cannot write " + output + ": " + g_strerror(errno)};
-  return std::nullopt;
-}
-
 int fail(const Failure &f)
 {
   print_error(f.message);
@@ -128,7 +115,7 @@ int run(int argc, char **argv)
   if (auto *f = std::get_if<Failure>(&format))
     return fail(*f);
   if (!o.to_stdout())
-    if (auto f = check_output_dir(o.output))
+    if (auto f = check_output(o.output))
       return fail(*f);
 
   // What to read.
@@ -164,20 +151,25 @@ int run(int argc, char **argv)
     upload_file = abs.get();
   }
 
-  Transcriber t(cfg);
-  if (auto f = t.build())
-    return fail(*f);
-  if (auto f = configure(t.transcriber(), o, upload_file))
-    return fail(*f);
-  if (auto f = t.run())
-    return fail(*f);
-
-  Transcript tr = t.transcript();
+  // The transcriber (and its SIGINT/SIGTERM handlers) is gone before the
+  // output is written: a FIFO without a reader blocks the write, and Ctrl-C
+  // must still end the command then.
+  Transcript tr;
+  {
+    Transcriber t(cfg);
+    if (auto f = t.build())
+      return fail(*f);
+    if (auto f = configure(t.transcriber(), o, upload_file))
+      return fail(*f);
+    if (auto f = t.run())
+      return fail(*f);
+    tr = t.transcript();
+  }
   if (tr.backend.empty())
     tr.backend = cfg.backend;
   const std::string data = format_transcript(tr, std::get<Format>(format));
   std::string error;
-  if (o.to_stdout() ? !write_stdout(data, &error) : !write_file_atomically(o.output, data, &error))
+  if (o.to_stdout() ? !write_stdout(data, &error) : !write_output(o.output, data, &error))
     return fail({kExitFailure, error});
   return kExitOk;
 }
