@@ -181,17 +181,20 @@ Engine::Flow Engine::enqueue(std::vector<Window> &windows, std::unique_lock<std:
       /* Live input never waits for the network: the oldest audio goes. */
       while (queue_.size() >= capacity_ && !flushing_ && !failed_) {
         Queued &old = queue_.front();
-        uint64_t lost = old.skipped_ns + window_ns(old.data.size());
+        const uint64_t old_skip = old.skipped_ns; /* already counted when it was dropped */
+        uint64_t lost = old_skip + window_ns(old.data.size());
         queue_.pop_front();
         if (queue_.empty())
           pending_skip_ns_ += lost;
         else
           queue_.front().skipped_ns += lost;
-        dropped_ns_ += lost;
+        dropped_ns_ += lost - old_skip;
       }
-      if (dropped_ns_ >= kSecond) {
+      /* Told at the first second lost, then every 10 s lost. */
+      if (dropped_ns_ >= (dropped_warned_ ? 10 * kSecond : kSecond)) {
         uint64_t dropped = dropped_ns_;
         dropped_ns_ = 0;
+        dropped_warned_ = true;
         lk.unlock();
         warn({ErrorKind::Read,
               "Live audio was dropped while the service could not take it: " +
@@ -284,6 +287,7 @@ void Engine::reset()
   queue_.clear();
   pending_skip_ns_ = 0;
   dropped_ns_ = 0;
+  dropped_warned_ = false;
   input_done_ = false;
   failed_ = false;
   failing_ = false;

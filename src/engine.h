@@ -125,6 +125,7 @@ class Engine : private BackendHost {
   uint64_t pending_skip_ns_ = 0; /* for the next window queued */
   bool live_ = false;
   uint64_t dropped_ns_ = 0; /* live audio dropped, not yet warned about */
+  bool dropped_warned_ = false;
   size_t capacity_;
   bool flushing_ = false;
   bool failing_ = false; /* an error is being reported */

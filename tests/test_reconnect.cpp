@@ -313,6 +313,49 @@ GST_START_TEST(test_short_hole_is_silence)
 }
 GST_END_TEST;
 
+/* Live input never waits for the network: with a service that never
+ * answers, 45 s of live audio are all taken at once (a blocked push would
+ * hang this test), the oldest audio is dropped, and a warning says how much. */
+GST_START_TEST(test_live_queue_drops_oldest)
+{
+  emu::Options o = default_options();
+  o.never_answer = true;
+  emu::Emulator e(o);
+  start_emulator(e);
+  GstBus *bus;
+  GstElement *el = make_element("persiantranscribe", e, &bus);
+  g_object_set(el, "timeout", 60u, nullptr);
+  GstHarness *h = gst_harness_new_with_element(el, "sink", "src");
+  gst_harness_set_live(h, TRUE);
+  gst_harness_play(h);
+  gst_harness_set_src_caps(h, audio_caps(GST_AUDIO_FORMAT_S16LE, 16000, 1));
+  std::vector<Burst> speech(45, Burst{1.0, true});
+  push_audio(h, GST_AUDIO_FORMAT_S16LE, 16000, 1,
+             make_audio(GST_AUDIO_FORMAT_S16LE, 16000, 1, speech), 0);
+  std::vector<GstMessage *> others;
+  auto msgs = pop_transcriptions(bus, &others);
+  free_structures(msgs);
+  uint64_t dropped_ms = 0;
+  for (auto *m : others) {
+    if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_WARNING) {
+      GError *err = nullptr;
+      gst_message_parse_warning(m, &err, nullptr);
+      const char *at = strstr(err->message, "dropped");
+      fail_unless(at != nullptr, "%s", err->message);
+      const char *colon = strrchr(err->message, ':');
+      dropped_ms += g_ascii_strtoull(colon + 1, nullptr, 10);
+      g_error_free(err);
+    }
+    gst_message_unref(m);
+  }
+  /* 45 s in, a 30 s queue and one window on the wire: about 14 s dropped,
+   * reported as at least the first second */
+  fail_unless(dropped_ms >= 1000, "%" G_GUINT64_FORMAT " ms reported dropped", dropped_ms);
+  fail_unless(dropped_ms <= 15000, "%" G_GUINT64_FORMAT " ms reported dropped", dropped_ms);
+  teardown_element(h, el, bus);
+}
+GST_END_TEST;
+
 static Suite *reconnect_suite()
 {
   Suite *s = suite_create("reconnect");
@@ -326,6 +369,7 @@ static Suite *reconnect_suite()
   tcase_add_test(tc, test_rejected_token_not_retried);
   tcase_add_test(tc, test_hole_starts_a_new_session);
   tcase_add_test(tc, test_short_hole_is_silence);
+  tcase_add_test(tc, test_live_queue_drops_oldest);
   return s;
 }
 
