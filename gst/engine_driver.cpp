@@ -291,8 +291,11 @@ void pt_post_engine_error(GstElement *element, const pt::Error &e, gboolean warn
   if (e.reason)
     details = gst_structure_new(pt::kErrorDetailsName, pt::kErrorReasonField, G_TYPE_STRING,
                                 e.reason, nullptr);
-  gst_element_message_full_with_details(element, warning ? GST_MESSAGE_WARNING : GST_MESSAGE_ERROR,
-                                        domain, code, g_strdup(e.message.c_str()),
-                                        e.debug.empty() ? nullptr : g_strdup(e.debug.c_str()),
-                                        __FILE__, GST_FUNCTION, __LINE__, details);
+  /* GStreamer drops text that is not valid UTF-8 (with a GLib warning): a
+   * service's bytes quoted in a message are made valid first. */
+  gst_element_message_full_with_details(
+      element, warning ? GST_MESSAGE_WARNING : GST_MESSAGE_ERROR, domain, code,
+      g_utf8_make_valid(e.message.c_str(), -1),
+      e.debug.empty() ? nullptr : g_utf8_make_valid(e.debug.c_str(), -1), __FILE__, GST_FUNCTION,
+      __LINE__, details);
 }

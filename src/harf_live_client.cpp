@@ -178,16 +178,10 @@ void HarfLiveClient::on_message_cb(SoupWebsocketConnection *, gint type, GBytes 
   auto *self = static_cast<HarfLiveClient *>(data);
   gsize len = 0;
   const char *bytes = static_cast<const char *>(g_bytes_get_data(msg, &len));
-  if (type == SOUP_WEBSOCKET_DATA_TEXT) {
+  if (type == SOUP_WEBSOCKET_DATA_TEXT)
     self->handle_text(bytes ? bytes : "", len);
-  } else {
-    GST_DEBUG_OBJECT(self->host_->log_object(),
-                     "ignoring a %" G_GSIZE_FORMAT "-byte binary message from the server", len);
-    self->host_->warn({ErrorKind::Read,
-                       "Harf sent a binary message where a text reply belongs; "
-                       "it was ignored",
-                       std::to_string(len) + " bytes"});
-  }
+  else
+    self->handle_binary(len);
 }
 
 void HarfLiveClient::on_closed_cb(SoupWebsocketConnection *, gpointer data)
@@ -315,10 +309,9 @@ void HarfLiveClient::pump()
   }
 }
 
-void HarfLiveClient::handle_text(const char *data, size_t len)
+/* A reply, whatever it holds, answers the oldest window in flight. */
+void HarfLiveClient::acknowledge()
 {
-  if (state_ != State::Open && state_ != State::Finalizing)
-    return;
   disarm_timer();
   if (!unacked_.empty()) {
     pcm_acked_ += unacked_.front();
@@ -329,6 +322,36 @@ void HarfLiveClient::handle_text(const char *data, size_t len)
   /* Past the point where the last connection failed: a fresh start. */
   if (attempts_ > 0 && conn_base_ + pcm_acked_ > fail_point_)
     attempts_ = 0;
+}
+
+/* After a reply: wait for the next, send more. */
+void HarfLiveClient::continue_after_reply()
+{
+  if (state_ != State::Open && state_ != State::Finalizing)
+    return;
+  if (!unacked_.empty() || finalize_sent_)
+    arm_timer(settings_.timeout_s);
+  pump();
+}
+
+void HarfLiveClient::handle_binary(size_t len)
+{
+  if (state_ != State::Open && state_ != State::Finalizing)
+    return;
+  GST_DEBUG_OBJECT(host_->log_object(),
+                   "ignoring a %" G_GSIZE_FORMAT "-byte binary message from the server", len);
+  acknowledge();
+  host_->warn({ErrorKind::Read,
+               "Harf sent a binary message where a text reply belongs; it was ignored",
+               std::to_string(len) + " bytes"});
+  continue_after_reply();
+}
+
+void HarfLiveClient::handle_text(const char *data, size_t len)
+{
+  if (state_ != State::Open && state_ != State::Finalizing)
+    return;
+  acknowledge();
   HarfReply r = parse_harf_reply(data, len);
   switch (r.kind) {
     case HarfReply::Kind::Malformed:
@@ -355,11 +378,7 @@ void HarfLiveClient::handle_text(const char *data, size_t len)
       break;
     }
   }
-  if (state_ != State::Open && state_ != State::Finalizing)
-    return;
-  if (!unacked_.empty() || finalize_sent_)
-    arm_timer(settings_.timeout_s);
-  pump();
+  continue_after_reply();
 }
 
 void HarfLiveClient::publish(std::vector<Segment> segs, bool late)

@@ -70,6 +70,9 @@ class HarfLiveClient : public Backend {
   void connected(SoupWebsocketConnection *ws);
   void connect_failed(SoupMessage *msg, GError *err);
   void handle_text(const char *data, size_t len);
+  void handle_binary(size_t len);
+  void acknowledge();
+  void continue_after_reply();
   void handle_closed();
   void handle_timeout();
   void pump();

@@ -74,7 +74,7 @@ JsonNode *parse_json_limited(const char *data, size_t len, std::string *error, s
   if (!json_parser_load_from_data(parser.get(), data, static_cast<gssize>(len), &err)) {
     *error = "not JSON";
     if (detail)
-      *detail = err ? err->message : "";
+      *detail = err ? clean_text(err->message, 1024) : ""; /* it may quote the bad bytes */
     g_clear_error(&err);
     return nullptr;
   }
