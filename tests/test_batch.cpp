@@ -11,18 +11,6 @@ using namespace testutil;
 
 namespace {
 
-constexpr const char *kUser = "user@example.com";
-constexpr const char *kPassword = "رمز-عبور-42";
-
-emu::Options batch_options()
-{
-  emu::Options o = default_options();
-  o.nevisa_username = kUser;
-  o.nevisa_password = kPassword;
-  o.poll_pending = 2;
-  o.progress_steps = 3;
-  return o;
-}
 
 std::set<std::string> temp_recordings()
 {

@@ -395,18 +395,6 @@ class SelfSignedTlsServer {
 
 /* ---- batch ---- */
 
-constexpr const char *kUser = "user@example.com";
-constexpr const char *kPassword = "رمز-عبور-42";
-
-emu::Options batch_options()
-{
-  emu::Options o = default_options();
-  o.nevisa_username = kUser;
-  o.nevisa_password = kPassword;
-  o.poll_pending = 2;
-  o.progress_steps = 3;
-  return o;
-}
 
 Configure nevisa(emu::Emulator &e)
 {

@@ -310,6 +310,21 @@ inline guint live_objects(GstTracer *tracer, std::string *names = nullptr)
   return n;
 }
 
+/* The Nevisa account the batch tests log in with, and an emulator that
+ * knows it (two PENDING polls, three progress steps). */
+constexpr const char *kUser = "user@example.com";
+constexpr const char *kPassword = "رمز-عبور-42";
+
+inline emu::Options batch_options()
+{
+  emu::Options o = default_options();
+  o.nevisa_username = kUser;
+  o.nevisa_password = kPassword;
+  o.poll_pending = 2;
+  o.progress_steps = 3;
+  return o;
+}
+
 }  // namespace testutil
 
 /* Compares as std::string: safe with temporaries (fail_unless_equals_string

@@ -12,8 +12,6 @@ using namespace testutil;
 
 namespace {
 
-constexpr const char *kUser = "stress-user";
-constexpr const char *kPassword = "stress-password";
 constexpr int kOperations = 1000;
 
 struct Target {
