@@ -15,6 +15,8 @@ PT_PACKAGES=(
   python3 python3-gi gir1.2-gstreamer-1.0 python3-gst-1.0   # the Python example and its test
   valgrind                                               # the leak test under valgrind
   man-db                                                 # man and groff for the install test (nm: binutils, from g++)
+  clang libclang-rt-14-dev                               # scripts/fuzz: clang with libFuzzer and its sanitizer runtimes
+  llvm                                                   # llvm-symbolizer: sanitizer reports with function names and lines
 )
 
 pt_root() { cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd; }

@@ -98,9 +98,9 @@ void AudioWindower::push(const uint8_t *data, size_t bytes, std::vector<Window> 
 {
   if (!converter_)
     return;
-  converter_fed_ = converter_fed_ || bytes > 0;
   size_t bpf = GST_AUDIO_INFO_BPF(&in_);
   size_t frames = bpf ? bytes / bpf : 0;
+  converter_fed_ = converter_fed_ || frames > 0;
   /* Large buffers are converted in pieces to bound the scratch memory. */
   const size_t chunk = 65536;
   for (size_t done = 0; done < frames;) {

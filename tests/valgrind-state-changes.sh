@@ -6,6 +6,12 @@
 # libsoup's own caches are reported by valgrind too, but are not ours.
 # Usage: valgrind-state-changes.sh TEST-BINARY
 set -euo pipefail
+# Under AddressSanitizer (scripts/test-sanitizers): valgrind cannot run an
+# ASan build. 77: meson's "skipped".
+if [ "${PT_UNDER_ASAN:-}" = 1 ]; then
+  echo "SKIP: valgrind does not run under AddressSanitizer (PT_UNDER_ASAN=1)"
+  exit 77
+fi
 bin=$1
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
