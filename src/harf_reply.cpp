@@ -17,7 +17,9 @@ std::string quote_excerpt(const char *data, size_t len, size_t max_bytes)
   size_t n = len < max_bytes ? len : max_bytes;
   /* Cut back to a character boundary and replace invalid bytes. */
   gchar *valid = g_utf8_make_valid(data, static_cast<gssize>(n));
-  std::string out(valid);
+  /* Replacement characters are longer than the bytes they replace: cut
+   * again, at a character boundary, so the bound holds. */
+  std::string out = clean_text(valid, max_bytes);
   g_free(valid);
   if (len > max_bytes)
     out += "…";

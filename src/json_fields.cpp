@@ -13,20 +13,34 @@ namespace pt {
 
 unsigned json_depth(const char *data, size_t len, unsigned limit)
 {
+  /* Conservative on purpose: json-glib's scanner also takes single-quoted
+   * strings and comments, and a quote hidden in either must not hide the
+   * brackets after it.  Brackets inside them are counted (too deep is only
+   * ever refused, never parsed). */
   unsigned depth = 0, deepest = 0;
-  bool in_string = false;
+  char quote = 0; /* the quote of the string we are in, or 0 */
   for (size_t i = 0; i < len; ++i) {
     char c = data[i];
-    if (in_string) {
+    if (quote) {
       if (c == '\\')
         ++i; /* the escaped character, whatever it is */
-      else if (c == '"')
-        in_string = false;
+      else if (c == quote)
+        quote = 0;
       continue;
     }
     switch (c) {
       case '"':
-        in_string = true;
+      case '\'':
+        quote = c;
+        break;
+      case '/':
+        if (i + 1 < len && data[i + 1] == '*') {
+          const char *end = g_strstr_len(data + i + 2, static_cast<gssize>(len - i - 2), "*/");
+          i = end ? static_cast<size_t>(end - data) + 1 : len;
+        } else if (i + 1 < len && data[i + 1] == '/') {
+          while (i < len && data[i] != '\n')
+            ++i;
+        }
         break;
       case '[':
       case '{':

@@ -169,6 +169,16 @@ GST_START_TEST(test_harf_replies)
   r = pt::parse_harf_reply(deep.data(), deep.size());
   fail_unless(r.kind == pt::HarfReply::Kind::Malformed);
   fail_unless(r.error.find("deeper than 64") != std::string::npos, "%s", r.error.c_str());
+  /* A quote inside a single-quoted string or a comment (json-glib's scanner
+   * takes both) does not hide the nesting after it */
+  for (const char *prefix : {"['\"', ", "[/* \" */ "}) {
+    std::string hidden = prefix + std::string(80000, '[') + std::string(80001, ']');
+    r = pt::parse_harf_reply(hidden.data(), hidden.size());
+    fail_unless(r.kind == pt::HarfReply::Kind::Malformed, "%s", prefix);
+  }
+  /* An excerpt of invalid bytes stays within its bound once they are replaced */
+  std::string invalid(500, '\xff');
+  fail_unless(pt::quote_excerpt(invalid.data(), invalid.size(), 200).size() <= 200 + strlen("…"));
   /* ... while brackets inside strings do not count */
   std::string brackets = "{\"text\": \"" + std::string(200, '[') + "\"}";
   fail_unless(pt::parse_harf_reply(brackets.data(), brackets.size()).kind ==
@@ -396,8 +406,7 @@ GST_START_TEST(test_service_answers)
   }
   h = harf("[{\"segments\": \"nope\"}]");
   fail_unless(h.kind == pt::HarfFileAnswer::Kind::Invalid);
-  fail_unless(h.error.find("\"segments\" is a string") != std::string::npos, "%s",
-              h.error.c_str());
+  fail_unless(h.error.find("\"segments\" is a string") != std::string::npos, "%s", h.error.c_str());
   h = harf("[{\"stats\": {\"words\": \"many\"}, \"segments\": []}]");
   fail_unless(h.kind == pt::HarfFileAnswer::Kind::Invalid);
   fail_unless(h.error.find("\"words\"") != std::string::npos, "%s", h.error.c_str());
@@ -438,8 +447,8 @@ GST_START_TEST(test_service_answers)
 
   /* Percentages outside 0..100 are not passed on */
   for (const char *pct : {"-50", "1e9", "\"lots\""}) {
-    std::string body = std::string("{\"state\": \"PROGRESS\", \"progress\": {\"percent\": ") +
-                       pct + "}}";
+    std::string body =
+        std::string("{\"state\": \"PROGRESS\", \"progress\": {\"percent\": ") + pct + "}}";
     p = pt::parse_nevisa_progress(body.data(), body.size());
     if (p.ok)
       fail_unless(p.percent == -1, "%s gave %f", pct, p.percent);
