@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
+// Not registered in tests/meson.build yet: run by hand (GST_TRACERS=leaks). It found a
+// deadlock (harfsink prerolling in PAUSED while the main thread waits on a lock) that is
+// not fixed yet, see the session note.
 /* 1000 random state changes, flushing seeks and EOSes on live pipelines
  * against the emulator, for every backend and both elements: every state
  * change completes (no deadlock), nothing crashes, and afterwards the leaks
