@@ -56,12 +56,9 @@ bool AudioWindower::set_input(const GstAudioInfo &in, std::vector<Window> &out, 
     return true;
   if (converter_) {
     /* Drain the old converter's tail, keep the partial window. */
-    gsize latency = gst_audio_converter_get_max_latency(converter_);
-    if (latency > 0 && converter_fed_)
-      convert(nullptr, latency, out);
+    flush_converter(out);
     gst_audio_converter_free(converter_);
     converter_ = nullptr;
-    converter_fed_ = false;
   }
   GstAudioInfo in_copy = in;
   converter_ = gst_audio_converter_new(GST_AUDIO_CONVERTER_FLAG_NONE, &in_copy, &out_info_,
@@ -85,12 +82,17 @@ bool AudioWindower::set_input(const GstAudioInfo &in, std::vector<Window> &out, 
 void AudioWindower::convert(const uint8_t *data, size_t frames, std::vector<Window> &out)
 {
   gsize out_frames = gst_audio_converter_get_out_frames(converter_, frames);
+  if (out_frames == 0 && !primed_)
+    return; /* never asked of a fresh converter (see carry_) */
   scratch_.resize(out_frames * 2 + 2);
   gpointer in_planes[1] = {const_cast<uint8_t *>(data)};
   gpointer out_planes[1] = {scratch_.data()};
+  if (data && frames > 0)
+    converter_fed_ = true;
   if (!gst_audio_converter_samples(converter_, GST_AUDIO_CONVERTER_FLAG_NONE,
                                    data ? in_planes : nullptr, frames, out_planes, out_frames))
     return;
+  primed_ = primed_ || out_frames > 0;
   append(scratch_.data(), out_frames * 2, out);
 }
 
@@ -98,9 +100,21 @@ void AudioWindower::push(const uint8_t *data, size_t bytes, std::vector<Window> 
 {
   if (!converter_)
     return;
-  size_t bpf = GST_AUDIO_INFO_BPF(&in_);
+  const size_t bpf = GST_AUDIO_INFO_BPF(&in_);
   size_t frames = bpf ? bytes / bpf : 0;
-  converter_fed_ = converter_fed_ || frames > 0;
+  if (frames == 0)
+    return;
+  std::vector<uint8_t> joined;
+  if (!carry_.empty()) {
+    joined.swap(carry_);
+    joined.insert(joined.end(), data, data + frames * bpf);
+    data = joined.data();
+    frames = joined.size() / bpf;
+  }
+  if (!primed_ && gst_audio_converter_get_out_frames(converter_, frames) == 0) {
+    carry_.assign(data, data + frames * bpf);
+    return;
+  }
   /* Large buffers are converted in pieces to bound the scratch memory. */
   const size_t chunk = 65536;
   for (size_t done = 0; done < frames;) {
@@ -122,17 +136,33 @@ void AudioWindower::push_silence(uint64_t duration_ns, std::vector<Window> &out)
   }
 }
 
+void AudioWindower::flush_converter(std::vector<Window> &out)
+{
+  const gsize latency = gst_audio_converter_get_max_latency(converter_);
+  if (!carry_.empty()) {
+    /* Never primed, so never fed: the held input and the resampler's delay
+     * in silence, at once, give what a drain would. */
+    const size_t bpf = GST_AUDIO_INFO_BPF(&in_);
+    const size_t frames = carry_.size() / bpf + latency;
+    std::vector<uint8_t> padded(frames * bpf);
+    memcpy(padded.data(), carry_.data(), carry_.size());
+    gst_audio_format_info_fill_silence(in_.finfo, padded.data() + carry_.size(),
+                                       padded.size() - carry_.size());
+    carry_.clear();
+    convert(padded.data(), frames, out);
+  } else if (latency > 0 && converter_fed_) {
+    /* One never fed holds nothing (and crashes when asked to drain). */
+    convert(nullptr, latency, out);
+  }
+  gst_audio_converter_reset(converter_);
+  converter_fed_ = false;
+  primed_ = false;
+}
+
 void AudioWindower::drain(std::vector<Window> &out)
 {
-  if (converter_) {
-    /* Flush what the resampler holds back; one never fed holds nothing
-     * (and GstAudioConverter crashes when asked to drain it). */
-    gsize latency = gst_audio_converter_get_max_latency(converter_);
-    if (latency > 0 && converter_fed_)
-      convert(nullptr, latency, out);
-    gst_audio_converter_reset(converter_);
-    converter_fed_ = false;
-  }
+  if (converter_)
+    flush_converter(out);
   if (!pending_.empty()) {
     out.push_back(std::move(pending_));
     pending_.clear();
@@ -144,6 +174,8 @@ void AudioWindower::reset()
   if (converter_)
     gst_audio_converter_reset(converter_);
   converter_fed_ = false;
+  primed_ = false;
+  carry_.clear();
   pending_.clear();
   produced_ = 0;
 }

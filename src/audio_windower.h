@@ -44,6 +44,8 @@ class AudioWindower {
  private:
   void append(const uint8_t *pcm, size_t bytes, std::vector<Window> &out);
   void convert(const uint8_t *data, size_t frames, std::vector<Window> &out);
+  /* Gives out what the converter holds back, and resets it. */
+  void flush_converter(std::vector<Window> &out);
 
   int out_rate_;
   size_t window_bytes_;
@@ -52,8 +54,15 @@ class AudioWindower {
   GstAudioConverter *converter_ = nullptr;
   Window pending_;
   std::vector<uint8_t> scratch_;
+  /* GStreamer 1.22's GstAudioConverter reads a NULL buffer when its first
+   * call resamples float input into zero output frames (fuzzing found it,
+   * K3 in tests/fuzz/README.md).  Until the converter has given output,
+   * input too short to give any (shorter than the resampler's delay) is
+   * held here and handed over with the next. */
+  std::vector<uint8_t> carry_;
+  bool primed_ = false; /* the converter has given output since its reset */
   uint64_t produced_ = 0;
-  bool converter_fed_ = false; /* input reached the converter since the last drain/reset */
+  bool converter_fed_ = false; /* input reached the converter since its reset */
 };
 
 }  // namespace pt

@@ -11,43 +11,84 @@
 
 namespace pt {
 
-unsigned json_depth(const char *data, size_t len, unsigned limit)
+namespace {
+
+int hex4(const char *p, const char *end)
 {
-  /* Conservative on purpose: json-glib's scanner also takes single-quoted
-   * strings and comments, and a quote hidden in either must not hide the
-   * brackets after it.  Brackets inside them are counted (too deep is only
-   * ever refused, never parsed). */
-  unsigned depth = 0, deepest = 0;
-  char quote = 0; /* the quote of the string we are in, or 0 */
-  for (size_t i = 0; i < len; ++i) {
-    char c = data[i];
-    if (quote) {
-      if (c == '\\')
-        ++i; /* the escaped character, whatever it is */
-      else if (c == quote)
-        quote = 0;
-      continue;
-    }
-    switch (c) {
+  if (end - p < 4)
+    return -1;
+  int v = 0;
+  for (int k = 0; k < 4; ++k) {
+    const int d = g_ascii_xdigit_value(p[k]);
+    if (d < 0)
+      return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}
+
+/* At p, just after a backslash inside a double-quoted string: how many
+ * characters the escape takes after the backslash, or 0 for a \u escape of
+ * a UTF-16 surrogate that is not a high one followed by a \u low one.
+ * json-glib 1.6 reads such an escape as a pair regardless and swallows
+ * what follows, closing quote included: the rest of the text would no
+ * longer be what this scanner sees. */
+size_t escape_length(const char *p, const char *end)
+{
+  if (p >= end || *p != 'u')
+    return 1;
+  const int unit = hex4(p + 1, end);
+  if (unit < 0xD800 || unit > 0xDFFF)
+    return 1; /* not a surrogate (or not hex: json-glib refuses it) */
+  if (unit > 0xDBFF)
+    return 0; /* a low surrogate first */
+  if (end - p < 11 || p[5] != '\\' || p[6] != 'u')
+    return 0;
+  const int low = hex4(p + 7, end);
+  return low >= 0xDC00 && low <= 0xDFFF ? 11 : 0;
+}
+
+}  // namespace
+
+JsonScan json_scan(const char *data, size_t len, unsigned limit)
+{
+  /* Strict JSON only, where json-glib's scanner could see the text
+   * differently: it also takes single-quoted strings (without escapes) and
+   * C comments (ended, in 1.6, by the first slash), and it reads on past a
+   * lone surrogate escape.  None of them is JSON, and a quote hidden in
+   * one could hide the brackets after it from this scan: the answer is
+   * refused instead.  Brackets inside strings are not counted. */
+  JsonScan scan;
+  const char *end = data + len;
+  unsigned depth = 0;
+  for (const char *p = data; p < end; ++p) {
+    switch (*p) {
       case '"':
-      case '\'':
-        quote = c;
-        break;
-      case '/':
-        if (i + 1 < len && data[i + 1] == '*') {
-          const char *end = g_strstr_len(data + i + 2, static_cast<gssize>(len - i - 2), "*/");
-          i = end ? static_cast<size_t>(end - data) + 1 : len;
-        } else if (i + 1 < len && data[i + 1] == '/') {
-          while (i < len && data[i] != '\n')
-            ++i;
+        for (++p; p < end && *p != '"'; ++p) {
+          if (*p == '\\') {
+            const size_t n = escape_length(p + 1, end);
+            if (n == 0) {
+              scan.refused = "an unpaired UTF-16 surrogate escape";
+              return scan;
+            }
+            p += n;
+          }
         }
+        if (p >= end)
+          return scan; /* unterminated: json-glib refuses it */
         break;
+      case '\'':
+        scan.refused = "a single-quoted string";
+        return scan;
+      case '/':
+        scan.refused = "a comment";
+        return scan;
       case '[':
       case '{':
-        if (++depth > deepest) {
-          deepest = depth;
-          if (deepest > limit)
-            return deepest;
+        if (++depth > scan.depth) {
+          scan.depth = depth;
+          if (depth > limit)
+            return scan;
         }
         break;
       case ']':
@@ -59,7 +100,7 @@ unsigned json_depth(const char *data, size_t len, unsigned limit)
         break;
     }
   }
-  return deepest;
+  return scan;
 }
 
 std::string clean_text(const char *text, size_t max_bytes)
@@ -79,8 +120,13 @@ std::string clean_text(const char *text, size_t max_bytes)
 
 JsonNode *parse_json_limited(const char *data, size_t len, std::string *error, std::string *detail)
 {
-  if (json_depth(data, len, kMaxJsonDepth) > kMaxJsonDepth) {
+  const JsonScan scan = json_scan(data, len, kMaxJsonDepth);
+  if (scan.depth > kMaxJsonDepth) {
     *error = "JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels";
+    return nullptr;
+  }
+  if (scan.refused) {
+    *error = std::string("not JSON: ") + scan.refused;
     return nullptr;
   }
   std::unique_ptr<JsonParser, decltype(&g_object_unref)> parser(json_parser_new(), g_object_unref);

@@ -22,9 +22,24 @@ constexpr unsigned kMaxJsonDepth = 64;
  * character boundary. */
 constexpr size_t kMaxTextBytes = 64 * 1024;
 
-/* Depth of the deepest array or object in data, strings skipped; stops
- * counting past limit.  Linear, no recursion. */
-unsigned json_depth(const char *data, size_t len, unsigned limit);
+struct JsonScan {
+  /* Depth of the deepest array or object, strings and comments skipped;
+   * counting stops past the limit. */
+  unsigned depth = 0;
+  /* Why the text is refused before json-glib sees it ("a comment", "a
+   * single-quoted string", "an unpaired UTF-16 surrogate escape"): where
+   * json-glib's scanner reads differently from strict JSON.  The scan
+   * stopped there. */
+  const char *refused = nullptr;
+};
+
+/* Scans data the way json-glib's scanner does, linearly, without
+ * recursion and without building anything. */
+JsonScan json_scan(const char *data, size_t len, unsigned limit);
+inline unsigned json_depth(const char *data, size_t len, unsigned limit)
+{
+  return json_scan(data, len, limit).depth;
+}
 
 /* Parses data as JSON, refusing it when deeper than kMaxJsonDepth.  The
  * root (owned: json_node_unref), or null with *error for a person ("not

@@ -170,12 +170,28 @@ GST_START_TEST(test_harf_replies)
   fail_unless(r.kind == pt::HarfReply::Kind::Malformed);
   fail_unless(r.error.find("deeper than 64") != std::string::npos, "%s", r.error.c_str());
   /* A quote inside a single-quoted string or a comment (json-glib's scanner
-   * takes both) does not hide the nesting after it */
-  for (const char *prefix : {"['\"', ", "[/* \" */ "}) {
+   * takes both, and ends a comment at its first slash) does not hide the
+   * nesting after it: neither is JSON, and both are refused */
+  for (const char *prefix : {"['\"', ", "[/* \" */ ", "['\\', ", "[\"\\ud800\", ", "/* \" *[/"}) {
     std::string hidden = prefix + std::string(80000, '[') + std::string(80001, ']');
     r = pt::parse_harf_reply(hidden.data(), hidden.size());
     fail_unless(r.kind == pt::HarfReply::Kind::Malformed, "%s", prefix);
+    fail_unless(r.error.find("not JSON") != std::string::npos, "%s: %s", prefix, r.error.c_str());
   }
+  /* ... but a slash or a quote inside a string is JSON */
+  r = reply("{\"text\": \"/* 'سلام' */\"}");
+  fail_unless(r.kind == pt::HarfReply::Kind::Segment, "%s", r.error.c_str());
+  /* A \u escape of a lone surrogate is refused (json-glib reads on past it,
+   * closing quote included); a proper pair is read */
+  for (const char *lone :
+       {"{\"text\": \"\\ud800\"}", "{\"text\": \"\\udc00 x\"}", "{\"text\": \"\\ud800\\u0041\"}"}) {
+    r = reply(lone);
+    fail_unless(r.kind == pt::HarfReply::Kind::Malformed, "%s", lone);
+    fail_unless(r.error.find("surrogate") != std::string::npos, "%s: %s", lone, r.error.c_str());
+  }
+  r = reply("{\"text\": \"\\ud83d\\ude00 \\u0633\\u0644\\u0627\\u0645\"}");
+  fail_unless(r.kind == pt::HarfReply::Kind::Segment, "%s", r.error.c_str());
+  fail_unless_equals_string(r.segment.text.c_str(), "😀 سلام");
   /* An excerpt of invalid bytes stays within its bound once they are replaced */
   std::string invalid(500, '\xff');
   fail_unless(pt::quote_excerpt(invalid.data(), invalid.size(), 200).size() <= 200 + strlen("…"));

@@ -38,12 +38,6 @@ extern "C" gboolean json_parser_load_from_data(JsonParser *parser, const gchar *
   return ok;
 }
 
-bool fuzz_skip_known()
-{
-  static const bool skip = g_getenv("PT_FUZZ_SKIP_KNOWN") != nullptr;
-  return skip;
-}
-
 void fuzz_fail(const char *file, int line, const char *cond, const std::string &detail)
 {
   fprintf(stderr, "\n%s:%d: check failed: %s\n  %s\n", file, line, cond, detail.c_str());

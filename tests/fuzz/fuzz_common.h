@@ -11,11 +11,6 @@
 #include <string>
 #include <vector>
 
-/* PT_FUZZ_SKIP_KNOWN set (scripts/fuzz -k): the checks of bugs already
- * reported and not yet fixed (tests/fuzz/README.md, "Known bugs") step
- * aside, so that a long run can look for others.  Unset in CI. */
-bool fuzz_skip_known();
-
 /* Prints what failed and aborts: libFuzzer reports it as a crash. */
 [[noreturn]] void fuzz_fail(const char *file, int line, const char *cond,
                             const std::string &detail);
