@@ -61,7 +61,20 @@ class HarfFileClient final : public BatchClient {
     json_builder_add_boolean_value(b, FALSE);
     json_builder_end_object(b);
     set_json_body(req, b);
-    http_->send(std::move(req), [this](const HttpResponse &r) { answered(r, "Harf task state"); });
+    http_->send(std::move(req), [this](const HttpResponse &r) {
+      if (r.status == 400) {
+        /* A newer Harf API wants media_urls with every poll, and a request
+         * with them starts a new, paid job: the job is never sent twice. */
+        fail(ErrorKind::Failed,
+             "Harf refused to be polled for task " + task_id_ +
+                 " (HTTP 400): this Harf API does not answer polls by task id; use "
+                 "harf-wait=true (the job was not sent again: that would start a second, paid "
+                 "job)",
+             quote_excerpt(r.body.data(), r.body.size()));
+        return;
+      }
+      answered(r, "Harf task state");
+    });
   }
 
   /* Either the result array, or {"state": ...} (with task_ids after a

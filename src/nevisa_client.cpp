@@ -77,6 +77,9 @@ class NevisaClient final : public BatchClient {
     HttpRequest req;
     req.method = "POST";
     req.url = resolve(settings_.nevisa_api_url, "recognize-file");
+    /* The header as well as the form fields: the document requires it and
+     * the service's PHP samples send it (its Python sample does not). */
+    req.headers.push_back({"Authorization", "Token " + auth_token_});
     req.multipart = std::make_shared<MultipartBody>(
         std::vector<MultipartPart>{{"auth_token", auth_token_, "", "", ""},
                                    {"api_key", api_key_, "", "", ""},
@@ -108,6 +111,7 @@ class NevisaClient final : public BatchClient {
   {
     HttpRequest req;
     req.url = progress_url_;
+    req.headers.push_back({"Authorization", "Token " + auth_token_});
     http_->send(std::move(req), [this](const HttpResponse &r) {
       if (fail_on_http(r, "Nevisa progress", progress_url_))
         return;

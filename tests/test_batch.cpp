@@ -11,7 +11,6 @@ using namespace testutil;
 
 namespace {
 
-
 std::set<std::string> temp_recordings()
 {
   std::set<std::string> out;
@@ -156,6 +155,10 @@ GST_START_TEST(test_nevisa_end_to_end)
   fail_unless(up.content_type.find("multipart/form-data") == 0);
   fail_unless(part(up, "auth_token") && !part(up, "auth_token")->text.empty());
   fail_unless(part(up, "api_key") && !part(up, "api_key")->text.empty());
+  /* and the token in the Authorization header too, on the upload and on
+   * every poll (PROTOCOLS.md: the PHP samples send both) */
+  const std::string header = "Token " + part(up, "auth_token")->text;
+  assert_equals_std_string(up.authorization, header);
   const emu::FormPart *file = part(up, "file");
   fail_unless(file != nullptr);
   /* the file that arrived is exactly the input as a 16 kHz mono WAV */
@@ -165,6 +168,8 @@ GST_START_TEST(test_nevisa_end_to_end)
   /* polled until SUCCESS; a progress message for every poll */
   auto polls = requests_to(e, "celery-progress");
   fail_unless(polls.size() >= 5, "%zu polls", polls.size());
+  for (auto &p : polls)
+    fail_unless(p.authorization == header, "a poll without the Authorization header");
   std::vector<std::string> states;
   double last_percent = -1;
   for (auto *p : b.progress) {
@@ -403,6 +408,27 @@ GST_START_TEST(test_harf_file_polling)
 }
 GST_END_TEST;
 
+/* A newer Harf API answers 400 to a poll by tasks_ids alone, and a poll
+ * with media_urls would start a second, paid job: an error that says to
+ * use harf-wait=true, and the job is sent once only. */
+GST_START_TEST(test_harf_file_poll_400)
+{
+  emu::Options o = batch_options();
+  o.harf_poll_needs_media = true;
+  emu::Emulator e(o);
+  start_emulator(e);
+  Batch b;
+  run_batch(e, configure_harf_file, no_wait, b, true);
+  fail_unless(g_error_matches(b.error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_FAILED), "%s",
+              b.error->message);
+  fail_unless(strstr(b.error->message, "HTTP 400") && strstr(b.error->message, "harf-wait=true"),
+              "%s", b.error->message);
+  auto reqs = requests_to(e, "/api/transcribe_files");
+  fail_unless_equals_int(reqs.size(), 2); /* the upload, one poll, nothing sent again */
+  fail_unless(reqs[1].json_body.find("media_urls") == std::string::npos);
+}
+GST_END_TEST;
+
 GST_START_TEST(test_harf_file_failure_and_timeout)
 {
   emu::Options o = batch_options();
@@ -613,6 +639,7 @@ static Suite *batch_suite(void)
   tcase_add_test(tc, test_retries_are_bounded);
   tcase_add_test(tc, test_harf_file_wait);
   tcase_add_test(tc, test_harf_file_polling);
+  tcase_add_test(tc, test_harf_file_poll_400);
   tcase_add_test(tc, test_harf_file_failure_and_timeout);
   tcase_add_test(tc, test_batch_timeout);
   tcase_add_test(tc, test_nevisa_terminate_on_stop);

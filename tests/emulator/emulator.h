@@ -109,9 +109,11 @@ struct Options {
   std::string nevisa_progress_fail;
 
   // Harf files fault switches.
-  std::string harf_state_type;      // non-empty: raw JSON put as every "state" value (the
-                                    // wait=false upload answer, PENDING polls, FAILURE/TIMEOUT)
-  std::string harf_segments_value;  // non-empty: raw JSON put as "segments" of finished results
+  std::string harf_state_type;         // non-empty: raw JSON put as every "state" value (the
+                                       // wait=false upload answer, PENDING polls, FAILURE/TIMEOUT)
+  std::string harf_segments_value;     // non-empty: raw JSON put as "segments" of finished results
+  bool harf_poll_needs_media = false;  // a newer API: a poll by tasks_ids alone is answered 400
+                                       // {"media_urls": ["This field is required."]}
 
   // Answer shapes for one REST endpoint. Targets: "harf-upload" (or "harf-transcribe"),
   // "harf-poll", "nevisa-login", "nevisa-upload" (or "nevisa-recognize"), "nevisa-progress",

@@ -42,8 +42,11 @@ Answer HarfRestService::handle(RestRequest &r)
   if (body_error(r.body, &error))
     return error;
   if (r.body.is_json()) {
-    if (JsonArray *ids = poll_ids(r.body))
+    if (JsonArray *ids = poll_ids(r.body)) {
+      if (opts_.harf_poll_needs_media)
+        return field_error("media_urls", "This field is required.");
       return poll(r, ids);
+    }
     if (json_object_has_member(r.body.json_object(), "media_urls"))
       return field_error("media_urls", "unsupported in the emulator");
     return field_error("media_urls", "This field is required.");
