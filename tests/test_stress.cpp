@@ -64,6 +64,63 @@ void wait_eos(GstElement *pipe, int op, int *errors)
   gst_object_unref(bus);
 }
 
+/* A call that blocks for good (a deadlock) would only show as meson's
+ * timeout: the watchdog names the operation and the seed first, then
+ * aborts, so that the core dump or the debugger has every thread. */
+class Watchdog {
+ public:
+  explicit Watchdog(guint32 seed) : seed_(seed)
+  {
+    thread_ = g_thread_new("stress-watchdog", run, this);
+  }
+  ~Watchdog()
+  {
+    g_mutex_lock(&lock_);
+    done_ = true;
+    g_cond_signal(&cond_);
+    g_mutex_unlock(&lock_);
+    g_thread_join(thread_);
+  }
+  void begin(int op, const char *what)
+  {
+    g_mutex_lock(&lock_);
+    op_ = op;
+    what_ = what;
+    ++serial_;
+    g_cond_signal(&cond_);
+    g_mutex_unlock(&lock_);
+  }
+
+ private:
+  static gpointer run(gpointer data)
+  {
+    auto *w = static_cast<Watchdog *>(data);
+    g_mutex_lock(&w->lock_);
+    while (!w->done_) {
+      const guint64 serial = w->serial_;
+      const gint64 deadline = g_get_monotonic_time() + 90 * G_TIME_SPAN_SECOND;
+      while (!w->done_ && w->serial_ == serial)
+        if (!g_cond_wait_until(&w->cond_, &w->lock_, deadline))
+          break;
+      if (!w->done_ && w->serial_ == serial) {
+        g_printerr("stress: operation %d (%s) blocked for 90 s (PT_STRESS_SEED=%u)\n", w->op_,
+                   w->what_, w->seed_);
+        abort();
+      }
+    }
+    g_mutex_unlock(&w->lock_);
+    return nullptr;
+  }
+  GMutex lock_{};
+  GCond cond_{};
+  GThread *thread_;
+  guint32 seed_;
+  guint64 serial_ = 0;
+  int op_ = -1;
+  const char *what_ = "start";
+  bool done_ = false;
+};
+
 void drain_bus(GstElement *pipe, int *errors)
 {
   GstBus *bus = gst_element_get_bus(pipe);
@@ -101,16 +158,19 @@ GST_START_TEST(test_random_operations)
   const guint baseline = live_objects(tracer);
   int errors = 0, op = 0;
   const GstState states[] = {GST_STATE_NULL, GST_STATE_READY, GST_STATE_PAUSED, GST_STATE_PLAYING};
+  Watchdog watchdog(seed);
   for (const Target &t : targets) {
     GstElement *pipe = make_pipeline(e, t);
     bool at_eos = false;
     const int ops = kOperations / (int)G_N_ELEMENTS(targets);
     for (int i = 0; i < ops; ++i, ++op) {
+      watchdog.begin(op, "operation");
       switch (g_rand_int_range(rand, 0, 6)) {
         case 0:
         case 1:
         case 2: {
           GstState s = states[g_rand_int_range(rand, 0, 4)];
+          watchdog.begin(op, gst_element_state_get_name(s));
           gst_element_set_state(pipe, s);
           if (s <= GST_STATE_READY)
             at_eos = false;
@@ -118,6 +178,7 @@ GST_START_TEST(test_random_operations)
           break;
         }
         case 3:
+          watchdog.begin(op, "flushing seek");
           gst_element_seek_simple(pipe, GST_FORMAT_TIME, GST_SEEK_FLAG_FLUSH, 0);
           at_eos = false;
           settle(pipe, "flushing seek", op);
@@ -135,6 +196,7 @@ GST_START_TEST(test_random_operations)
           GstState cur;
           gst_element_get_state(pipe, &cur, nullptr, 0);
           if (cur == GST_STATE_PLAYING && !at_eos) {
+            watchdog.begin(op, "EOS");
             gst_element_send_event(pipe, gst_event_new_eos());
             wait_eos(pipe, op, &errors);
             at_eos = true; /* until a flush or READY: a second EOS goes nowhere */
@@ -152,6 +214,7 @@ GST_START_TEST(test_random_operations)
       }
       drain_bus(pipe, &errors);
     }
+    watchdog.begin(op, "final NULL");
     gst_element_set_state(pipe, GST_STATE_NULL);
     settle(pipe, "final NULL", op);
     drain_bus(pipe, &errors);
