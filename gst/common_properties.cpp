@@ -32,9 +32,9 @@ void pt_install_common_properties(GObjectClass *klass, gboolean with_latency)
   /* Which service, and the credentials for it */
   install(PT_PROP_BACKEND,
           g_param_spec_enum("backend", "Backend",
-                            "Which service transcribes: harf-live sends the audio while it flows "
-                            "and results come back as it does; harf-file and nevisa record it "
-                            "and upload it at the end of the stream",
+                            "Which service transcribes: harf-live and nevisa-live send the audio "
+                            "while it flows and results come back as it does; harf-file and "
+                            "nevisa record it and upload it at the end of the stream",
                             GST_TYPE_PERSIAN_TRANSCRIBE_BACKEND, static_cast<gint>(d.backend), rw));
   install(PT_PROP_TOKEN,
           g_param_spec_string("token", "Harf token",
@@ -50,23 +50,26 @@ void pt_install_common_properties(GObjectClass *klass, gboolean with_latency)
                                                  static_cast<gint>(d.auth_scheme), rw));
   install(PT_PROP_NEVISA_USERNAME,
           g_param_spec_string("nevisa-username", "Nevisa username",
-                              "nevisa: the account's username, phone or e-mail, with "
+                              "nevisa, nevisa-live: the account's username, phone or e-mail, with "
                               "nevisa-password; when unset, NEVISA_USERNAME",
                               nullptr, rw));
   install(PT_PROP_NEVISA_PASSWORD,
           g_param_spec_string("nevisa-password", "Nevisa password",
-                              "nevisa: the account's password; when unset, NEVISA_PASSWORD. "
+                              "nevisa, nevisa-live: the account's password; when unset, "
+                              "NEVISA_PASSWORD. "
                               "Never logged; reads back as \"********\"",
                               nullptr, rw));
   install(PT_PROP_NEVISA_AUTH_TOKEN,
           g_param_spec_string("nevisa-auth-token", "Nevisa auth token",
-                              "nevisa: an auth token from an earlier login, with nevisa-api-key, "
+                              "nevisa, nevisa-live: an auth token from an earlier login, with "
+                              "nevisa-api-key, "
                               "instead of logging in; when unset, NEVISA_AUTH_TOKEN. Never "
                               "logged; reads back as \"********\"",
                               nullptr, rw));
   install(PT_PROP_NEVISA_API_KEY,
           g_param_spec_string("nevisa-api-key", "Nevisa API key",
-                              "nevisa: the API key that goes with nevisa-auth-token; when unset, "
+                              "nevisa, nevisa-live: the API key that goes with nevisa-auth-token; "
+                              "when unset, "
                               "NEVISA_API_KEY. Never logged; reads back as \"********\"",
                               nullptr, rw));
 
@@ -82,13 +85,28 @@ void pt_install_common_properties(GObjectClass *klass, gboolean with_latency)
                               pt::kDefaultHarfApiUrl, rw));
   install(PT_PROP_NEVISA_LOGIN_URL,
           g_param_spec_string("nevisa-login-url", "Nevisa login URL",
-                              "nevisa: the login endpoint (not used with nevisa-auth-token)",
+                              "nevisa, nevisa-live: the login endpoint (not used with "
+                              "nevisa-auth-token)",
                               pt::kDefaultNevisaLoginUrl, rw));
   install(PT_PROP_NEVISA_API_URL,
           g_param_spec_string("nevisa-api-url", "Nevisa API URL",
                               "nevisa: the base URL of recognize-file, file/terminate-task and "
                               "the progress URL the service returns",
                               pt::kDefaultNevisaApiUrl, rw));
+  install(PT_PROP_NEVISA_LIVE_URL,
+          g_param_spec_string("nevisa-live-url", "Nevisa live WebSocket URL",
+                              "nevisa-live: the WebSocket URL of Nevisa's live transcription "
+                              "(wss://, or ws:// for a local server); the auth token and API key "
+                              "are added to its query, as the service wants, and the URL is "
+                              "only ever logged with them masked",
+                              pt::kDefaultNevisaLiveUrl, rw));
+  install(PT_PROP_NEVISA_LIVE_FRAMING,
+          g_param_spec_enum("nevisa-live-framing", "Nevisa live framing",
+                            "nevisa-live: how each 500 ms audio message is framed: a complete "
+                            "WAV file (as the service's own JavaScript sample sends them) or "
+                            "raw PCM",
+                            GST_TYPE_PERSIAN_TRANSCRIBE_NEVISA_LIVE_FRAMING,
+                            static_cast<gint>(d.nevisa_live_framing), rw));
 
   /* The audio sent */
   install(PT_PROP_SAMPLE_RATE,
@@ -100,7 +118,9 @@ void pt_install_common_properties(GObjectClass *klass, gboolean with_latency)
           g_param_spec_uint("window-duration", "Window duration",
                             "harf-live: milliseconds of audio in each WebSocket message (1000 ms "
                             "is 32000 bytes at 16 kHz). Shorter windows give results sooner. "
-                            "The batch backends record the audio whole and ignore it",
+                            "nevisa-live: how often audio is sent (each window goes out as "
+                            "messages of at most 500 ms). The batch backends record the audio "
+                            "whole and ignore it",
                             pt::kWindowRange.min, pt::kWindowRange.max, d.window_ms, rw));
   install(
       PT_PROP_MAX_INFLIGHT,
@@ -108,7 +128,7 @@ void pt_install_common_properties(GObjectClass *klass, gboolean with_latency)
                         "harf-live: how many windows may be sent before the first of them "
                         "is answered. 1 waits for each answer, as Harf documents; more "
                         "send ahead, which transcribes files faster. Ignored by the batch "
-                        "backends",
+                        "backends and by nevisa-live (which answers no message one by one)",
                         pt::kMaxInflightRange.min, pt::kMaxInflightRange.max, d.max_inflight, rw));
   if (with_latency)
     install(PT_PROP_LATENCY,
@@ -121,13 +141,15 @@ void pt_install_common_properties(GObjectClass *klass, gboolean with_latency)
                               static_cast<guint>(d.latency_ns / GST_MSECOND), rw));
   install(PT_PROP_PARTIAL_RESULTS,
           g_param_spec_boolean("partial-results", "Partial results",
-                               "harf-live: also post and push the revisions of a segment that "
-                               "is not final yet (final=false); the batch backends have none",
+                               "harf-live, nevisa-live: also post and push the text of a segment "
+                               "that is not final yet (final=false); the batch backends have none",
                                d.partial_results, rw));
   install(PT_PROP_TIMEOUT,
           g_param_spec_uint("timeout", "Timeout",
                             "Seconds to wait for the network. harf-live: for connecting, for "
                             "each answer, and for the server to close after the last audio. "
+                            "nevisa-live: for connecting, for each step of the handshake, and "
+                            "for the session to end after the last audio. "
                             "harf-file, nevisa: for each HTTP request (with harf-wait, the whole "
                             "transcription)",
                             pt::kTimeoutRange.min, pt::kTimeoutRange.max, d.timeout_s, rw));
@@ -142,7 +164,8 @@ void pt_install_common_properties(GObjectClass *klass, gboolean with_latency)
 
   install(PT_PROP_GAP_THRESHOLD,
           g_param_spec_uint("gap-threshold", "Gap threshold",
-                            "harf-live: a hole in the input timestamps or a GAP event longer "
+                            "harf-live, nevisa-live: a hole in the input timestamps or a GAP "
+                            "event longer "
                             "than this (ms) ends the session and starts a new one after it, "
                             "instead of being sent (and paid for) as silence; shorter ones are "
                             "sent as silence. The batch backends always record silence",
@@ -150,14 +173,16 @@ void pt_install_common_properties(GObjectClass *klass, gboolean with_latency)
                             d.gap_threshold_ms, rw));
   install(PT_PROP_MAX_RECONNECTS,
           g_param_spec_uint("max-reconnects", "Max reconnects",
-                            "harf-live: reconnections in a row after the connection fails or "
+                            "harf-live, nevisa-live: reconnections in a row after the "
+                            "connection fails or "
                             "closes in the middle of the stream (or the handshake gets 429 or "
                             "5xx) before the stream fails; 0 turns reconnection off",
                             pt::kMaxReconnectsRange.min, pt::kMaxReconnectsRange.max,
                             d.max_reconnects, rw));
   install(PT_PROP_REPLAY_DURATION,
           g_param_spec_uint("replay-duration", "Replay duration",
-                            "harf-live: the most audio (ms) kept since the last finished "
+                            "harf-live, nevisa-live: the most audio (ms) kept since the last "
+                            "finished "
                             "segment, and sent again after a reconnection so that nothing is "
                             "lost",
                             pt::kReplayRange.min, pt::kReplayRange.max, d.replay_ms, rw));
@@ -185,7 +210,8 @@ void pt_install_common_properties(GObjectClass *klass, gboolean with_latency)
                             d.batch_timeout_s, rw));
   install(PT_PROP_MIN_CONFIDENCE,
           g_param_spec_double("min-confidence", "Min confidence",
-                              "nevisa: words below this confidence are marked uncertain (Harf "
+                              "nevisa, nevisa-live: words below this confidence are marked "
+                              "uncertain (Harf "
                               "marks them itself)",
                               pt::kConfidenceRange.min, pt::kConfidenceRange.max, d.min_confidence,
                               rw));
@@ -199,6 +225,8 @@ void pt_install_common_properties(GObjectClass *klass, gboolean with_latency)
 
   gst_type_mark_as_plugin_api(GST_TYPE_PERSIAN_TRANSCRIBE_BACKEND, (GstPluginAPIFlags)0);
   gst_type_mark_as_plugin_api(GST_TYPE_PERSIAN_TRANSCRIBE_AUTH_SCHEME, (GstPluginAPIFlags)0);
+  gst_type_mark_as_plugin_api(GST_TYPE_PERSIAN_TRANSCRIBE_NEVISA_LIVE_FRAMING,
+                              (GstPluginAPIFlags)0);
 }
 
 gboolean pt_set_common_property(pt::Settings &s, guint prop_id, const GValue *value)
@@ -231,6 +259,12 @@ gboolean pt_set_common_property(pt::Settings &s, guint prop_id, const GValue *va
       break;
     case PT_PROP_NEVISA_API_URL:
       s.nevisa_api_url = str_or(value, pt::kDefaultNevisaApiUrl);
+      break;
+    case PT_PROP_NEVISA_LIVE_URL:
+      s.nevisa_live_url = str_or(value, pt::kDefaultNevisaLiveUrl);
+      break;
+    case PT_PROP_NEVISA_LIVE_FRAMING:
+      s.nevisa_live_framing = static_cast<pt::NevisaLiveFraming>(g_value_get_enum(value));
       break;
     case PT_PROP_POLL_INTERVAL:
       s.poll_interval_ms = g_value_get_uint(value);
@@ -324,6 +358,12 @@ gboolean pt_get_common_property(const pt::Settings &s, guint prop_id, GValue *va
       break;
     case PT_PROP_NEVISA_API_URL:
       g_value_set_string(value, s.nevisa_api_url.c_str());
+      break;
+    case PT_PROP_NEVISA_LIVE_URL:
+      g_value_set_string(value, s.nevisa_live_url.c_str());
+      break;
+    case PT_PROP_NEVISA_LIVE_FRAMING:
+      g_value_set_enum(value, static_cast<gint>(s.nevisa_live_framing));
       break;
     case PT_PROP_POLL_INTERVAL:
       g_value_set_uint(value, s.poll_interval_ms);

@@ -60,8 +60,8 @@ class EngineDriver : public pt::EngineListener {
    * buffer is pushed).  Live input never waits for the network: the engine
    * drops the oldest audio instead. */
   bool check_live();
-  GstFlowReturn push_gap(GstEvent *gap);        /* does not take the event */
-  void finish();                                /* EOS: the rest is sent, then results */
+  GstFlowReturn push_gap(GstEvent *gap); /* does not take the event */
+  void finish();                         /* EOS: the rest is sent, then results */
 
   /* Any thread but the I/O thread */
   void set_flushing(bool flushing);

@@ -226,7 +226,6 @@ struct PersianTranscribePrivate final : public EngineDriver {
    * thread uses it then). */
   pt::CueSettings cues; /* snapshot of the cue properties */
 
-
   /* Src task only (and reset while it is stopped) */
   bool markup = true;
   gint64 last_partial_id = -1;

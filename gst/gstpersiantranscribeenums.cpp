@@ -6,7 +6,8 @@
 static_assert(
     GST_PERSIAN_TRANSCRIBE_BACKEND_HARF_LIVE == static_cast<int>(pt::BackendKind::HarfLive) &&
         GST_PERSIAN_TRANSCRIBE_BACKEND_HARF_FILE == static_cast<int>(pt::BackendKind::HarfFile) &&
-        GST_PERSIAN_TRANSCRIBE_BACKEND_NEVISA == static_cast<int>(pt::BackendKind::Nevisa),
+        GST_PERSIAN_TRANSCRIBE_BACKEND_NEVISA == static_cast<int>(pt::BackendKind::Nevisa) &&
+        GST_PERSIAN_TRANSCRIBE_BACKEND_NEVISA_LIVE == static_cast<int>(pt::BackendKind::NevisaLive),
     "the C enum and pt::BackendKind have the same values");
 
 /* The values come from pt::kBackends, the one list of backend names. */
@@ -37,6 +38,30 @@ GType gst_persian_transcribe_auth_scheme_get_type(void)
   };
   if (g_once_init_enter(&type)) {
     GType t = g_enum_register_static("GstPersianTranscribeAuthScheme", values);
+    g_once_init_leave(&type, t);
+  }
+  return type;
+}
+
+static_assert(GST_PERSIAN_TRANSCRIBE_NEVISA_LIVE_FRAMING_WAV ==
+                      static_cast<int>(pt::NevisaLiveFraming::Wav) &&
+                  GST_PERSIAN_TRANSCRIBE_NEVISA_LIVE_FRAMING_RAW ==
+                      static_cast<int>(pt::NevisaLiveFraming::Raw),
+              "the C enum and pt::NevisaLiveFraming have the same values");
+
+GType gst_persian_transcribe_nevisa_live_framing_get_type(void)
+{
+  static gsize type = 0;
+  static const GEnumValue values[] = {
+      {GST_PERSIAN_TRANSCRIBE_NEVISA_LIVE_FRAMING_WAV,
+       "every message a complete WAV file (header and 500 ms of PCM), as the service's "
+       "JavaScript sample's recorder makes them",
+       "wav"},
+      {GST_PERSIAN_TRANSCRIBE_NEVISA_LIVE_FRAMING_RAW, "raw 16-bit PCM, no header", "raw"},
+      {0, nullptr, nullptr},
+  };
+  if (g_once_init_enter(&type)) {
+    GType t = g_enum_register_static("GstPersianTranscribeNevisaLiveFraming", values);
     g_once_init_leave(&type, t);
   }
   return type;

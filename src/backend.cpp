@@ -4,7 +4,7 @@
 #include "backend.h"
 
 #include "batch_client.h"
-#include "harf_live_client.h"
+#include "live_client.h"
 
 namespace pt {
 
@@ -13,7 +13,10 @@ std::unique_ptr<Backend> make_backend(const Settings &s, BackendHost *host, IoTh
 {
   switch (s.backend) {
     case BackendKind::HarfLive:
-      return std::make_unique<HarfLiveClient>(s, host, io, time_base);
+      return std::make_unique<LiveClient>(s, host, io, time_base, make_harf_live_protocol(s, host));
+    case BackendKind::NevisaLive:
+      return std::make_unique<LiveClient>(s, host, io, time_base,
+                                          make_nevisa_live_protocol(s, host, io));
     case BackendKind::HarfFile:
       return make_harf_file_client(s, host, io, time_base);
     case BackendKind::Nevisa:

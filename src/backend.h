@@ -27,7 +27,7 @@ struct Result {
   Segment segment;  /* service offsets in segment.start/end, word times likewise */
   uint64_t pts = 0; /* the segment's start on the input timeline */
   uint64_t duration = 0;
-  std::string backend;        /* "harf-live", "harf-file", "nevisa" */
+  std::string backend;        /* "harf-live", "harf-file", "nevisa", "nevisa-live" */
   bool late_revision = false; /* revises a segment already published as final */
   int64_t total_words = -1;   /* Harf files: stats.words, -1 when not given */
   int64_t known_words = -1;   /* Harf files: stats.known_words */
@@ -60,10 +60,10 @@ class BackendHost {
   virtual bool pop_window(Window &w, bool *input_done) = 0;
   /* The same, and *skipped_ns: input time left out just before this window
    * (a hole or GAP longer than gap-threshold, or live audio dropped while
-   * the queue was full).  Only harf-live gets skips; it starts a new
+   * the queue was full).  Only the live backends get skips; they start a new
    * session at them. */
   virtual bool pop_window(Window &w, bool *input_done, uint64_t *skipped_ns) = 0;
-  /* Reports a reconnection (harf-live): posted as an element message. */
+  /* Reports a reconnection (live backends): posted as an element message. */
   virtual void reconnecting(const ReconnectInfo &info) = 0;
   /* False while the consumer of results is full: stop sending until a kick. */
   virtual bool can_accept_results() = 0;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "batch_client.h"
 
+#include <optional>
+
 #include <glib/gstdio.h>
 #include <gst/gst.h>
 
@@ -206,38 +208,10 @@ void BatchClient::done()
 bool BatchClient::fail_on_http(const HttpResponse &r, const std::string &what,
                                const std::string &url)
 {
-  if (r.status >= 200 && r.status < 300)
+  std::optional<Error> e = http_failure(r, what, url, settings_);
+  if (!e)
     return false;
-  if (r.too_large) {
-    fail(ErrorKind::Read,
-         what + ": the answer from " + url + " is larger than " +
-             std::to_string(settings_.max_answer_bytes) +
-             " bytes (\"max-answer-size\"); the request was cancelled",
-         r.error);
-  } else if (r.status == 0 && r.timed_out) {
-    fail(ErrorKind::Read,
-         what + ": no answer from " + url + " within " + std::to_string(settings_.timeout_s) +
-             " s (\"timeout\"" +
-             (settings_.backend == BackendKind::HarfFile && settings_.harf_wait
-                  ? "; a long harf-file job needs a larger timeout, or harf-wait=false)"
-                  : ")"),
-         r.error);
-  } else if (r.status == 0) {
-    fail(ErrorKind::OpenReadWrite,
-         (r.tls_error ? "TLS handshake with " : "Connection to ") + url + " failed (" + what +
-             "): " + r.error,
-         r.error);
-  } else if (r.status == 401 || r.status == 403) {
-    fail(ErrorKind::NotAuthorized,
-         what + " was refused (HTTP " + http_status_text(r.status) + "): check the credentials",
-         quote_excerpt(r.body.data(), r.body.size()));
-  } else {
-    std::string tries = r.attempts > 1 ? " after " + std::to_string(r.attempts) + " attempts" : "";
-    fail(ErrorKind::Read,
-         what + " failed: HTTP " + http_status_text(r.status) + " from " + url + tries + ": " +
-             quote_excerpt(r.body.data(), r.body.size()),
-         "");
-  }
+  fail(e->kind, e->message, e->debug, e->reason);
   return true;
 }
 

@@ -6,6 +6,7 @@
 GST_DEBUG_CATEGORY(pt_engine_debug);
 GST_DEBUG_CATEGORY(pt_harf_live_debug);
 GST_DEBUG_CATEGORY(pt_batch_debug);
+GST_DEBUG_CATEGORY(pt_nevisa_live_debug);
 
 namespace pt {
 
@@ -19,6 +20,8 @@ void init_debug()
                             "Harf live WebSocket client");
     GST_DEBUG_CATEGORY_INIT(pt_batch_debug, "persiantranscribe-batch", 0,
                             "Batch backends: recording, upload, polling (harf-file, nevisa)");
+    GST_DEBUG_CATEGORY_INIT(pt_nevisa_live_debug, "persiantranscribe-nevisa-live", 0,
+                            "Nevisa live WebSocket client");
     g_once_init_leave(&once, 1);
   }
 }

@@ -139,8 +139,8 @@ uint64_t Engine::window_ns(size_t bytes) const
 
 Engine::Flow Engine::fill_hole(uint64_t duration)
 {
-  const bool skip = settings_.backend == BackendKind::HarfLive &&
-                    duration > uint64_t(settings_.gap_threshold_ms) * kMsecond;
+  const bool skip =
+      is_live(settings_.backend) && duration > uint64_t(settings_.gap_threshold_ms) * kMsecond;
   std::vector<Window> out;
   if (skip) {
     /* The audio before the hole goes out as it is (a short window); the
@@ -177,7 +177,7 @@ void Engine::set_live(bool live)
 Engine::Flow Engine::enqueue(std::vector<Window> &windows, std::unique_lock<std::mutex> &lk)
 {
   for (auto &w : windows) {
-    if (live_ && settings_.backend == BackendKind::HarfLive) {
+    if (live_ && is_live(settings_.backend)) {
       /* Live input never waits for the network: the oldest audio goes. */
       while (queue_.size() >= capacity_ && !flushing_ && !failed_) {
         Queued &old = queue_.front();

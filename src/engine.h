@@ -64,7 +64,7 @@ class Engine : private BackendHost {
   void finish();
 
   void set_flushing(bool flushing);
-  /* Live input: a full queue drops its oldest audio (harf-live) instead of
+  /* Live input: a full queue drops its oldest audio (live backends) instead of
    * blocking the streaming thread. */
   void set_live(bool live);
   /* Drops the backend, the queued audio and the time base (after a flush). */
@@ -93,7 +93,7 @@ class Engine : private BackendHost {
   Flow enqueue(std::vector<Window> &windows, std::unique_lock<std::mutex> &lk);
   /* Input time from..from+duration has no audio: silence (batch, or up to
    * gap-threshold) made window by window under the queue's bound, or a skip
-   * that starts a new session (harf-live). */
+   * that starts a new session (live backends). */
   Flow fill_hole(uint64_t duration);
   uint64_t window_ns(size_t bytes) const;
   void ensure_backend_locked();

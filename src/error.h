@@ -31,6 +31,8 @@ constexpr const char *kReasonCredentialsRejected = "credentials-rejected";
 /* The credentials are right but the account cannot transcribe (Nevisa
  * account without an active package). */
 constexpr const char *kReasonNoPackage = "no-package";
+/* The account's credit is used up (Nevisa live: NO-USAGE-REMAINED). */
+constexpr const char *kReasonNoCredit = "no-credit";
 
 struct Error {
   ErrorKind kind = ErrorKind::Failed;

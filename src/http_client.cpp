@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "harf_reply.h"
 #include "io_thread.h"
 
 GST_DEBUG_CATEGORY_EXTERN(pt_batch_debug);
@@ -516,6 +517,44 @@ void send_detached(HttpRequest req, unsigned timeout_s, std::string label)
       io.post([d] { end_detached(d); });
     });
   });
+}
+
+std::optional<Error> http_failure(const HttpResponse &r, const std::string &what,
+                                  const std::string &url, const Settings &s)
+{
+  if (r.status >= 200 && r.status < 300)
+    return std::nullopt;
+  if (r.too_large) {
+    return Error{ErrorKind::Read,
+                 what + ": the answer from " + url + " is larger than " +
+                     std::to_string(s.max_answer_bytes) +
+                     " bytes (\"max-answer-size\"); the request was cancelled",
+                 r.error, nullptr};
+  } else if (r.status == 0 && r.timed_out) {
+    return Error{ErrorKind::Read,
+                 what + ": no answer from " + url + " within " + std::to_string(s.timeout_s) +
+                     " s (\"timeout\"" +
+                     (s.backend == BackendKind::HarfFile && s.harf_wait
+                          ? "; a long harf-file job needs a larger timeout, or harf-wait=false)"
+                          : ")"),
+                 r.error, nullptr};
+  } else if (r.status == 0) {
+    return Error{ErrorKind::OpenReadWrite,
+                 (r.tls_error ? "TLS handshake with " : "Connection to ") + url + " failed (" +
+                     what + "): " + r.error,
+                 r.error, nullptr};
+  } else if (r.status == 401 || r.status == 403) {
+    return Error{
+        ErrorKind::NotAuthorized,
+        what + " was refused (HTTP " + http_status_text(r.status) + "): check the credentials",
+        quote_excerpt(r.body.data(), r.body.size()), kReasonCredentialsRejected};
+  } else {
+    std::string tries = r.attempts > 1 ? " after " + std::to_string(r.attempts) + " attempts" : "";
+    return Error{ErrorKind::Read,
+                 what + " failed: HTTP " + http_status_text(r.status) + " from " + url + tries +
+                     ": " + quote_excerpt(r.body.data(), r.body.size()),
+                 "", nullptr};
+  }
 }
 
 }  // namespace pt

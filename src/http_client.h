@@ -9,6 +9,7 @@
 #include <functional>
 #include <list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -108,6 +109,13 @@ class HttpClient {
 /* "429 Too Many Requests": the code and its reason phrase (libsoup 3.2
  * knows no phrase for 429). */
 std::string http_status_text(guint status);
+
+/* What an HTTP answer that is not a success means for a person: the error
+ * (the request cancelled for size, no answer within timeout, not
+ * reachable, credentials refused, any other status), or nullopt for a 2xx.
+ * what names the request ("Nevisa login", "Harf upload", ...). */
+std::optional<Error> http_failure(const HttpResponse &r, const std::string &what,
+                                  const std::string &url, const Settings &s);
 
 /* Sends req from IoThread::process_wide() and returns at once: nobody waits
  * for the answer, which is only logged.  The request owns itself there,

@@ -28,18 +28,23 @@ int hex4(const char *p, const char *end)
 }
 
 /* At p, just after a backslash inside a double-quoted string: how many
- * characters the escape takes after the backslash, or 0 for a \u escape of
- * a UTF-16 surrogate that is not a high one followed by a \u low one.
- * json-glib 1.6 reads such an escape as a pair regardless and swallows
- * what follows, closing quote included: the rest of the text would no
- * longer be what this scanner sees. */
+ * characters the escape takes after the backslash, or 0 for one that is not
+ * strict JSON: a character other than " \ / b f n r t u, a \u without four
+ * hex digits, or a \u escape of a UTF-16 surrogate that is not a high one
+ * followed by a \u low one.  json-glib 1.6 reads such escapes leniently and
+ * swallows what follows them, closing quote included: the rest of the text
+ * would no longer be what this scanner sees. */
 size_t escape_length(const char *p, const char *end)
 {
-  if (p >= end || *p != 'u')
+  if (p >= end || !strchr("\"\\/bfnrtu", *p) || *p == '\0')
+    return 0;
+  if (*p != 'u')
     return 1;
   const int unit = hex4(p + 1, end);
+  if (unit < 0)
+    return 0;
   if (unit < 0xD800 || unit > 0xDFFF)
-    return 1; /* not a surrogate (or not hex: json-glib refuses it) */
+    return 5;
   if (unit > 0xDBFF)
     return 0; /* a low surrogate first */
   if (end - p < 11 || p[5] != '\\' || p[6] != 'u')
@@ -68,7 +73,7 @@ JsonScan json_scan(const char *data, size_t len, unsigned limit)
           if (*p == '\\') {
             const size_t n = escape_length(p + 1, end);
             if (n == 0) {
-              scan.refused = "an unpaired UTF-16 surrogate escape";
+              scan.refused = "an escape that is not JSON, or an unpaired UTF-16 surrogate";
               return scan;
             }
             p += n;

@@ -27,9 +27,9 @@ struct JsonScan {
    * counting stops past the limit. */
   unsigned depth = 0;
   /* Why the text is refused before json-glib sees it ("a comment", "a
-   * single-quoted string", "an unpaired UTF-16 surrogate escape"): where
-   * json-glib's scanner reads differently from strict JSON.  The scan
-   * stopped there. */
+   * single-quoted string", an invalid escape or an unpaired UTF-16
+   * surrogate): where json-glib's scanner reads differently from strict
+   * JSON.  The scan stopped there. */
   const char *refused = nullptr;
 };
 

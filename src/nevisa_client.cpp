@@ -6,6 +6,7 @@
 #include "batch_client.h"
 #include "harf_reply.h"
 #include "io_thread.h"
+#include "nevisa_login.h"
 #include "service_answers.h"
 
 GST_DEBUG_CATEGORY_EXTERN(pt_batch_debug);
@@ -29,47 +30,16 @@ class NevisaClient final : public BatchClient {
     file_ = file;
     filename_ = filename;
     content_type_ = content_type.empty() ? "application/octet-stream" : content_type;
-    auth_token_ = settings_.nevisa_auth_token;
-    api_key_ = settings_.nevisa_api_key;
-    if (!auth_token_.empty() && !api_key_.empty())
-      upload();
-    else
-      login();
-  }
-
-  void login()
-  {
-    HttpRequest req;
-    req.method = "POST";
-    req.url = settings_.nevisa_login_url;
-    JsonBuilder *b = json_builder_new();
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "username_or_phone_or_email");
-    json_builder_add_string_value(b, settings_.nevisa_username.c_str());
-    json_builder_set_member_name(b, "password");
-    json_builder_add_string_value(b, settings_.nevisa_password.c_str());
-    json_builder_end_object(b);
-    set_json_body(req, b);
-    GST_INFO_OBJECT(host_->log_object(), "logging in to Nevisa at %s", req.url.c_str());
-    http_->send(std::move(req), [this](const HttpResponse &r) {
-      if (fail_on_http(r, "Nevisa login", settings_.nevisa_login_url))
-        return;
-      NevisaLogin login = parse_nevisa_login(r.body.data(), r.body.size());
-      if (!login.ok) {
-        fail(ErrorKind::Failed, login.error);
-        return;
-      }
-      auth_token_ = login.auth_token;
-      api_key_ = login.api_key;
-      if (login.no_package) {
-        fail(ErrorKind::NotAuthorized,
-             "The Nevisa account has no active package (current_service_record is null): "
-             "activate a package in your Nevisa account, then try again",
-             "", kReasonNoPackage);
-        return;
-      }
-      upload();
-    });
+    nevisa_credentials(*http_, settings_, host_->log_object(),
+                       [this](const NevisaCredentials *c, const Error *e) {
+                         if (e) {
+                           fail(e->kind, e->message, e->debug, e->reason);
+                           return;
+                         }
+                         auth_token_ = c->auth_token;
+                         api_key_ = c->api_key;
+                         upload();
+                       });
   }
 
   void upload()

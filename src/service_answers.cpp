@@ -162,6 +162,57 @@ NevisaUpload parse_nevisa_upload(const char *data, size_t len)
   return out;
 }
 
+namespace {
+
+/* Vosk's word list (Nevisa's file and live results): conf, start, end,
+ * word; times in seconds.  Words without text are skipped (and said why);
+ * words without a usable time take it from their neighbours, so that no
+ * message gets an unknown timestamp. */
+void read_vosk_words(JsonArray *list, std::vector<Word> *words, std::vector<std::string> *skipped)
+{
+  for (guint i = 0; list && i < json_array_get_length(list); ++i) {
+    JsonFields w(json_array_get_element(list, i), "Nevisa word " + std::to_string(i));
+    Word word;
+    word.text = w.string("word").value_or("");
+    std::optional<uint64_t> start = w.time("start"), end = w.time("end");
+    std::optional<double> conf = w.number("conf");
+    if (!w.is_object() || !w.ok() || word.text.empty()) {
+      skipped->push_back(w.ok() ? "word " + std::to_string(i) + ": no text" : w.error());
+      continue;
+    }
+    word.start = start.value_or(kNoTime);
+    word.end = end ? std::max(*end, word.start == kNoTime ? *end : word.start) : word.start;
+    word.confidence = conf && *conf >= 0 && *conf <= 1 ? *conf : -1;
+    (*words).push_back(std::move(word));
+  }
+  /* Words without a usable time take it from their neighbours, so that
+   * no message gets an unknown timestamp. */
+  for (size_t i = 0; i < (*words).size(); ++i) {
+    Word &w = (*words)[i];
+    if (w.start == kNoTime) {
+      if (i > 0)
+        w.start = (*words)[i - 1].end;
+      else {
+        /* the first: where the next timed word starts, but not after
+         * its own end */
+        uint64_t start = kNoTime;
+        for (const Word &next : (*words))
+          if (next.start != kNoTime) {
+            start = next.start;
+            break;
+          }
+        if (w.end != kNoTime && (start == kNoTime || w.end < start))
+          start = w.end;
+        w.start = start == kNoTime ? 0 : start;
+      }
+    }
+    if (w.end == kNoTime || w.end < w.start)
+      w.end = w.start;
+  }
+}
+
+}  // namespace
+
 NevisaProgress parse_nevisa_progress(const char *data, size_t len)
 {
   NevisaProgress out;
@@ -188,45 +239,7 @@ NevisaProgress parse_nevisa_progress(const char *data, size_t len)
         out.error = g->error();
         return out;
       }
-    for (guint i = 0; list && i < json_array_get_length(list); ++i) {
-      JsonFields w(json_array_get_element(list, i), "Nevisa word " + std::to_string(i));
-      Word word;
-      word.text = w.string("word").value_or("");
-      std::optional<uint64_t> start = w.time("start"), end = w.time("end");
-      std::optional<double> conf = w.number("conf");
-      if (!w.is_object() || !w.ok() || word.text.empty()) {
-        out.skipped.push_back(w.ok() ? "word " + std::to_string(i) + ": no text" : w.error());
-        continue;
-      }
-      word.start = start.value_or(kNoTime);
-      word.end = end ? std::max(*end, word.start == kNoTime ? *end : word.start) : word.start;
-      word.confidence = conf && *conf >= 0 && *conf <= 1 ? *conf : -1;
-      out.words.push_back(std::move(word));
-    }
-    /* Words without a usable time take it from their neighbours, so that
-     * no message gets an unknown timestamp. */
-    for (size_t i = 0; i < out.words.size(); ++i) {
-      Word &w = out.words[i];
-      if (w.start == kNoTime) {
-        if (i > 0)
-          w.start = out.words[i - 1].end;
-        else {
-          /* the first: where the next timed word starts, but not after
-           * its own end */
-          uint64_t start = kNoTime;
-          for (const Word &next : out.words)
-            if (next.start != kNoTime) {
-              start = next.start;
-              break;
-            }
-          if (w.end != kNoTime && (start == kNoTime || w.end < start))
-            start = w.end;
-          w.start = start == kNoTime ? 0 : start;
-        }
-      }
-      if (w.end == kNoTime || w.end < w.start)
-        w.end = w.start;
-    }
+    read_vosk_words(list, &out.words, &out.skipped);
   } else if (out.state == "FAILURE" || out.state == "REVOKED" || out.state == "RETRY") {
     JsonNode *r = f.member("result");
     if (!r) {
@@ -240,6 +253,74 @@ NevisaProgress parse_nevisa_progress(const char *data, size_t len)
     }
   }
   out.ok = true;
+  return out;
+}
+
+NevisaLiveMessage parse_nevisa_live_message(const char *data, size_t len)
+{
+  NevisaLiveMessage out;
+  NodePtr root = parse(data, len, "Nevisa live message", &out.error);
+  if (!root) {
+    out.kind = NevisaLiveMessage::Kind::Malformed;
+    return out;
+  }
+  JsonFields f(root.get(), "Nevisa live message");
+  if (!f.is_object()) {
+    out.kind = NevisaLiveMessage::Kind::Malformed;
+    out.error = "Nevisa live message is not a JSON object: " + excerpt(data, len);
+    return out;
+  }
+  std::optional<std::string> subject = f.string("subject");
+  JsonFields t(f.object("transcription"), "Nevisa transcription");
+  if (!f.ok()) {
+    out.kind = NevisaLiveMessage::Kind::Malformed;
+    out.error = f.error();
+    return out;
+  }
+  if (subject) {
+    out.kind = NevisaLiveMessage::Kind::Subject;
+    out.subject = clean_text(subject->c_str(), 256);
+    return out;
+  }
+  if (!f.member("transcription")) {
+    out.kind = NevisaLiveMessage::Kind::Malformed;
+    out.error =
+        "Nevisa live message has neither \"subject\" nor \"transcription\": " + excerpt(data, len);
+    return out;
+  }
+  /* A final result: "result" present and truthy (Vosk's word list, or a
+   * plain true), with "text".  Otherwise "partial". */
+  JsonNode *result = t.member("result");
+  bool final = false;
+  JsonArray *list = nullptr;
+  if (result && JSON_NODE_HOLDS_ARRAY(result)) {
+    list = json_node_get_array(result);
+    final = json_array_get_length(list) > 0;
+  } else if (result && JSON_NODE_HOLDS_VALUE(result) &&
+             json_node_get_value_type(result) == G_TYPE_BOOLEAN) {
+    final = json_node_get_boolean(result) != FALSE;
+  } else if (result && !JSON_NODE_HOLDS_NULL(result)) {
+    out.kind = NevisaLiveMessage::Kind::Malformed;
+    out.error = std::string("Nevisa transcription: \"result\" is ") + json_type_name(result) +
+                ", expected a word list";
+    return out;
+  }
+  std::optional<std::string> text = t.string(final ? "text" : "partial");
+  if (!t.ok()) {
+    out.kind = NevisaLiveMessage::Kind::Malformed;
+    out.error = t.error();
+    return out;
+  }
+  out.text = text.value_or("");
+  if (final) {
+    out.kind = NevisaLiveMessage::Kind::Final;
+    read_vosk_words(list, &out.words, &out.skipped);
+    if (out.text.empty())
+      for (const Word &w : out.words)
+        out.text += (out.text.empty() ? "" : " ") + w.text;
+  } else {
+    out.kind = NevisaLiveMessage::Kind::Partial;
+  }
   return out;
 }
 

@@ -60,4 +60,19 @@ struct NevisaProgress {
 };
 NevisaProgress parse_nevisa_progress(const char *data, size_t len);
 
+/* One text message of Nevisa's live WebSocket: a control message
+ * ({"subject": "INIT"}, ...), an interim text ({"transcription":
+ * {"partial": "..."}}) or a final result ({"transcription": {"result":
+ * [Vosk words], "text": "..."}}). */
+struct NevisaLiveMessage {
+  enum class Kind { Subject, Partial, Final, Malformed };
+  Kind kind = Kind::Malformed;
+  std::string subject;              /* Subject */
+  std::string text;                 /* Partial, Final (valid UTF-8, bounded) */
+  std::vector<Word> words;          /* Final: seconds from the session's start, as ns */
+  std::vector<std::string> skipped; /* words left out, and why */
+  std::string error;                /* Malformed: for a person */
+};
+NevisaLiveMessage parse_nevisa_live_message(const char *data, size_t len);
+
 }  // namespace pt

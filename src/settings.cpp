@@ -42,7 +42,8 @@ std::optional<Error> check_credentials(const Settings &s)
             "no Harf token: set the \"token\" property or the HARF_TOKEN "
             "environment variable (ask harf@roshan-ai.ir for one)");
       break;
-    case BackendKind::Nevisa: {
+    case BackendKind::Nevisa:
+    case BackendKind::NevisaLive: {
       bool have_login = !s.nevisa_username.empty() && !s.nevisa_password.empty();
       bool have_token = !s.nevisa_auth_token.empty() && !s.nevisa_api_key.empty();
       if (!have_login && !have_token)
@@ -102,10 +103,13 @@ std::optional<Error> validate_settings(const Settings &s)
       break;
     case BackendKind::Nevisa:
       bad = check_url(s.nevisa_api_url, "nevisa-api-url", {"https", "http"});
-      if (!bad && (s.nevisa_auth_token.empty() || s.nevisa_api_key.empty()))
-        bad = check_url(s.nevisa_login_url, "nevisa-login-url", {"https", "http"});
+      break;
+    case BackendKind::NevisaLive:
+      bad = check_url(s.nevisa_live_url, "nevisa-live-url", {"wss", "ws"});
       break;
   }
+  if (!bad && is_nevisa(s.backend) && (s.nevisa_auth_token.empty() || s.nevisa_api_key.empty()))
+    bad = check_url(s.nevisa_login_url, "nevisa-login-url", {"https", "http"});
   if (bad)
     return problem(*bad);
   if (s.sample_rate < kSampleRateRange.min || s.sample_rate > kSampleRateRange.max)

@@ -12,7 +12,7 @@
 
 namespace pt {
 
-enum class BackendKind { HarfLive, HarfFile, Nevisa };
+enum class BackendKind { HarfLive, HarfFile, Nevisa, NevisaLive };
 
 /* Every backend's name (the "backend" property's nick, the command's
  * --backend, the "backend" field of messages) and what it does: the one
@@ -30,13 +30,19 @@ constexpr BackendInfo kBackends[] = {
     {BackendKind::Nevisa, "nevisa",
      "Nevisa: the recording is uploaded at the end, progress is polled; words with times "
      "and confidences"},
+    {BackendKind::NevisaLive, "nevisa-live",
+     "Nevisa live: 500 ms WAV messages over a WebSocket, results while audio flows; words "
+     "with times and confidences"},
 };
+/* How nevisa-live frames its audio messages. */
+enum class NevisaLiveFraming { Wav, Raw };
 enum class AuthScheme { Token, Bearer };
 
 constexpr const char *kDefaultHarfUrl = "wss://harf.roshan-ai.ir/ws_api/transcribe_files/wav/sync/";
 constexpr const char *kDefaultHarfApiUrl = "https://harf.roshan-ai.ir/api/transcribe_files/";
 constexpr const char *kDefaultNevisaLoginUrl = "https://accounting.persianspeech.com/account/login";
 constexpr const char *kDefaultNevisaApiUrl = "https://api.persianspeech.com/";
+constexpr const char *kDefaultNevisaLiveUrl = "wss://api.persianspeech.com/onlineASR6";
 
 /* The allowed ranges of the numeric settings: the element's property specs
  * and validate_settings() both use these. */
@@ -52,9 +58,9 @@ constexpr Range<unsigned> kTimeoutRange{1, 3600};               /* s */
 constexpr Range<unsigned> kPollIntervalRange{100, 60000};       /* ms */
 constexpr Range<unsigned> kBatchTimeoutRange{1, 7 * 24 * 3600}; /* s */
 constexpr Range<double> kConfidenceRange{0.0, 1.0};
-constexpr Range<unsigned> kGapThresholdRange{100, 3600000};  /* ms */
+constexpr Range<unsigned> kGapThresholdRange{100, 3600000}; /* ms */
 constexpr Range<unsigned> kMaxReconnectsRange{0, 1000};
-constexpr Range<unsigned> kReplayRange{0, 600000};            /* ms */
+constexpr Range<unsigned> kReplayRange{0, 600000};                      /* ms */
 constexpr Range<unsigned> kMaxAnswerRange{1024, 1024u * 1024u * 1024u}; /* bytes */
 /* The largest HTTP answer read from a service: far above any real answer
  * (a result for hours of speech), far below what hurts the host process. */
@@ -74,12 +80,12 @@ struct Settings {
   bool partial_results = false;
   unsigned timeout_s = 30;
   unsigned max_answer_bytes = kDefaultMaxAnswerBytes;
-  /* harf-live: holes and GAPs longer than this start a new session instead
-   * of being sent as silence (batch backends record silence). */
+  /* Live backends: holes and GAPs longer than this start a new session
+   * instead of being sent as silence (batch backends record silence). */
   unsigned gap_threshold_ms = 2000;
-  /* harf-live: reconnections in a row before giving up; 0: none. */
+  /* Live backends: reconnections in a row before giving up; 0: none. */
   unsigned max_reconnects = 5;
-  /* harf-live: audio kept for sending again after a reconnection. */
+  /* Live backends: audio kept for sending again after a reconnection. */
   unsigned replay_ms = 30000;
 
   /* Batch backends (harf-file, nevisa).  Secrets: never logged. */
@@ -91,6 +97,10 @@ struct Settings {
   std::string nevisa_api_key;
   std::string nevisa_login_url = kDefaultNevisaLoginUrl;
   std::string nevisa_api_url = kDefaultNevisaApiUrl;
+  /* nevisa-live: the WebSocket URL (the credentials are added to its
+   * query, never logged) and the framing of its audio messages. */
+  std::string nevisa_live_url = kDefaultNevisaLiveUrl;
+  NevisaLiveFraming nevisa_live_framing = NevisaLiveFraming::Wav;
   unsigned poll_interval_ms = 1000;
   unsigned batch_timeout_s = 3600;
   double min_confidence = 0.5;
@@ -101,7 +111,19 @@ struct Settings {
 
 inline bool is_batch(BackendKind k)
 {
-  return k != BackendKind::HarfLive;
+  return k == BackendKind::HarfFile || k == BackendKind::Nevisa;
+}
+
+/* The backends that send audio while it flows, over a WebSocket. */
+inline bool is_live(BackendKind k)
+{
+  return !is_batch(k);
+}
+
+/* The Nevisa backends: the same credentials. */
+inline bool is_nevisa(BackendKind k)
+{
+  return k == BackendKind::Nevisa || k == BackendKind::NevisaLive;
 }
 
 const char *backend_name(BackendKind kind);

@@ -181,10 +181,12 @@ GST_START_TEST(test_harf_replies)
   /* ... but a slash or a quote inside a string is JSON */
   r = reply("{\"text\": \"/* 'سلام' */\"}");
   fail_unless(r.kind == pt::HarfReply::Kind::Segment, "%s", r.error.c_str());
-  /* A \u escape of a lone surrogate is refused (json-glib reads on past it,
+  /* A \u escape of a lone surrogate, a \u without four hex digits, an
+   * escape JSON does not have: refused (json-glib reads on past them,
    * closing quote included); a proper pair is read */
   for (const char *lone :
-       {"{\"text\": \"\\ud800\"}", "{\"text\": \"\\udc00 x\"}", "{\"text\": \"\\ud800\\u0041\"}"}) {
+       {"{\"text\": \"\\ud800\"}", "{\"text\": \"\\udc00 x\"}", "{\"text\": \"\\ud800\\u0041\"}",
+        "{\"text\": \"\\ud8\\\\\": 1}", "{\"text\": \"\\q\"}"}) {
     r = reply(lone);
     fail_unless(r.kind == pt::HarfReply::Kind::Malformed, "%s", lone);
     fail_unless(r.error.find("surrogate") != std::string::npos, "%s: %s", lone, r.error.c_str());
@@ -745,6 +747,83 @@ GST_START_TEST(test_cues_punctuation_and_mixed_text)
 }
 GST_END_TEST;
 
+/* Nevisa's live messages: control subjects, interim text, final results
+ * with Vosk word lists (times in seconds), and hostile variants. */
+GST_START_TEST(test_nevisa_live_messages)
+{
+  auto msg = [](const std::string &s) { return pt::parse_nevisa_live_message(s.data(), s.size()); };
+  using K = pt::NevisaLiveMessage::Kind;
+  pt::NevisaLiveMessage m = msg("{\"subject\":\"INIT\"}");
+  fail_unless(m.kind == K::Subject);
+  fail_unless_equals_string((m.subject).c_str(), "INIT");
+  m = msg("{\"subject\":\"SOES-RESPONSE\",\"status\":\"OK\"}");
+  fail_unless(m.kind == K::Subject);
+  fail_unless_equals_string((m.subject).c_str(), "SOES-RESPONSE");
+
+  m = msg("{\"transcription\":{\"partial\":\"امروز هوا\"}}");
+  fail_unless(m.kind == K::Partial);
+  fail_unless_equals_string((m.text).c_str(), "امروز هوا");
+
+  m =
+      msg("{\"transcription\":{\"result\":[{\"conf\":0.93,\"start\":1.2,\"end\":1.6,"
+          "\"word\":\"امروز\"},{\"conf\":0.41,\"start\":1.6,\"end\":2.05,\"word\":\"هوا\"},"
+          "{\"conf\":1,\"start\":2.1,\"end\":2.6,\"word\":\"آفتابی\"},"
+          "{\"conf\":0.8,\"start\":2.6,\"end\":3,\"word\":\"است\"}],"
+          "\"text\":\"امروز هوا آفتابی است\"}}");
+  fail_unless(m.kind == K::Final, "%s", m.error.c_str());
+  fail_unless_equals_string((m.text).c_str(), "امروز هوا آفتابی است");
+  fail_unless_equals_int(m.words.size(), 4);
+  fail_unless_equals_uint64(m.words[0].start, 1200 * GST_MSECOND);
+  fail_unless_equals_uint64(m.words[3].end, 3 * GST_SECOND);
+  fail_unless(m.words[1].confidence > 0.40 && m.words[1].confidence < 0.42);
+  fail_unless_equals_string((m.words[2].text).c_str(), "آفتابی");
+
+  /* a final without a word list, and one with "result": true */
+  m = msg("{\"transcription\":{\"result\":true,\"text\":\"سلام دنیا\"}}");
+  fail_unless(m.kind == K::Final && m.words.empty());
+  fail_unless_equals_string((m.text).c_str(), "سلام دنیا");
+  /* no text: the words make it */
+  m = msg("{\"transcription\":{\"result\":[{\"start\":0.5,\"end\":0.9,\"word\":\"سلام\"}]}}");
+  fail_unless(m.kind == K::Final);
+  fail_unless_equals_string((m.text).c_str(), "سلام");
+  /* an empty list is not a final: it is a partial (here without text) */
+  m = msg("{\"transcription\":{\"result\":[],\"partial\":\"سل\"}}");
+  fail_unless(m.kind == K::Partial);
+
+  /* hostile: each one Malformed with a message naming what is wrong,
+   * never a crash or a critical */
+  const char *bad[][2] = {
+      {"not json", "not JSON"},
+      {"[1,2]", "not a JSON object"},
+      {"{\"subject\": 5}", "\"subject\" is a number"},
+      {"{\"transcription\": \"x\"}", "\"transcription\" is a string"},
+      {"{\"transcription\": {\"result\": \"yes\", \"text\": \"x\"}}", "\"result\" is a string"},
+      {"{\"transcription\": {\"partial\": 7}}", "\"partial\" is a number"},
+      {"{\"other\": 1}", "neither"},
+      {"{\"transcription\":{\"result\":true,\"text\":\"\\ud800\"}}", "surrogate"},
+  };
+  for (auto &b : bad) {
+    m = msg(b[0]);
+    fail_unless(m.kind == K::Malformed, "%s", b[0]);
+    fail_unless(m.error.find(b[1]) != std::string::npos, "%s: %s", b[0], m.error.c_str());
+  }
+  /* words of the wrong type are skipped with a reason, the rest kept */
+  m = msg(
+      "{\"transcription\":{\"result\":[{\"word\":5,\"start\":0,\"end\":1},"
+      "{\"word\":\"خوب\",\"start\":\"x\",\"end\":1},{\"word\":\"است\",\"start\":1,\"end\":1.5}],"
+      "\"text\":\"خوب است\"}}");
+  fail_unless(m.kind == K::Final);
+  fail_unless_equals_int(m.words.size(), 1);
+  fail_unless_equals_int(m.skipped.size(), 2);
+  /* deep nesting is refused before json-glib sees it */
+  std::string deep =
+      "{\"transcription\":" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  m = msg(deep);
+  fail_unless(m.kind == K::Malformed);
+  fail_unless(m.error.find("deeper than 64") != std::string::npos, "%s", m.error.c_str());
+}
+GST_END_TEST;
+
 static Suite *core_suite(void)
 {
   Suite *s = suite_create("core");
@@ -754,6 +833,7 @@ static Suite *core_suite(void)
   tcase_add_test(tc, test_windower_drain_unfed);
   tcase_add_test(tc, test_engine_with_fake_backend);
   tcase_add_test(tc, test_service_answers);
+  tcase_add_test(tc, test_nevisa_live_messages);
   tcase_add_test(tc, test_impossible_times);
   tcase_add_test(tc, test_wav_header);
   tcase_add_test(tc, test_uncertainty_and_markup);

@@ -14,8 +14,8 @@ std::optional<int> exit_code_for_reason(const std::string &reason)
 {
   // No credentials, credentials the service refused, an account that cannot
   // transcribe: all are the user's account to fix.
-  for (const char *auth :
-       {pt::kReasonMissingCredentials, pt::kReasonCredentialsRejected, pt::kReasonNoPackage})
+  for (const char *auth : {pt::kReasonMissingCredentials, pt::kReasonCredentialsRejected,
+                           pt::kReasonNoPackage, pt::kReasonNoCredit})
     if (reason == auth)
       return kExitAuth;
   return std::nullopt;

@@ -35,6 +35,7 @@ Options::~Options()
     g_free(s.value);
   }
   g_free(auth_scheme);
+  g_free(nevisa_live_framing);
   g_free(backend);
   g_free(output);
   g_free(format);
@@ -420,6 +421,13 @@ std::optional<Failure> parse_options(int argc, char **argv, GObjectClass *klass,
       string("nevisa-api-key", "Nevisa API key (default: $NEVISA_API_KEY)", "KEY"),
       string("nevisa-login-url", "Nevisa's login endpoint", "URL"),
       string("nevisa-api-url", "Base URL of Nevisa's file API", "URL"),
+      string("nevisa-live-url",
+             "WebSocket URL of Nevisa's live API (wss:// or ws://; the credentials are added to "
+             "its query, never shown)",
+             "URL"),
+      {"nevisa-live-framing", 0, 0, G_OPTION_ARG_STRING, &o.nevisa_live_framing,
+       text("How nevisa-live frames each 500 ms audio message" + choices("nevisa-live-framing")),
+       "FRAMING"},
       number("poll-interval", text(batch + ": first wait between progress polls, growing to 10 s"),
              "MS"),
       number("batch-timeout", text(batch + ": seconds the job may take after the upload"), "S"),
@@ -536,6 +544,10 @@ std::optional<Failure> configure(GstElement *t, const Options &o, const std::str
     g_object_set(t, "token", o.token, nullptr);
   if (o.auth_scheme)
     if (auto f = set_enum_property(t, "auth-scheme", "auth-scheme", o.auth_scheme))
+      return f;
+  if (o.nevisa_live_framing)
+    if (auto f = set_enum_property(t, "nevisa-live-framing", "nevisa-live-framing",
+                                   o.nevisa_live_framing))
       return f;
   for (const auto &s : o.strings)
     if (s.value && *s.value)

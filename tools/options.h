@@ -43,6 +43,7 @@ struct StringOption {
 struct Options {
   gchar *token = nullptr;
   gchar *auth_scheme = nullptr;
+  gchar *nevisa_live_framing = nullptr;
   gchar *backend = nullptr;
   gchar *output = nullptr;
   gchar *format = nullptr;
@@ -68,6 +69,7 @@ struct Options {
       {"nevisa-api-key", "nevisa-api-key", true},
       {"nevisa-login-url", "nevisa-login-url", false},
       {"nevisa-api-url", "nevisa-api-url", false},
+      {"nevisa-live-url", "nevisa-live-url", false},
   };
 
   Options() = default;

@@ -98,6 +98,7 @@ const char *credential_sources(pt::BackendKind backend)
     case pt::BackendKind::HarfFile:
       break;
     case pt::BackendKind::Nevisa:
+    case pt::BackendKind::NevisaLive:
       return "--nevisa-username and --nevisa-password or NEVISA_USERNAME and NEVISA_PASSWORD, "
              "or --nevisa-auth-token and --nevisa-api-key or NEVISA_AUTH_TOKEN and NEVISA_API_KEY";
   }

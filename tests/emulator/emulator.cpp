@@ -9,7 +9,9 @@
 //   - audio_analyzer: streaming RIFF/WAVE reader (+ detector) for uploads
 //   - request_body: streaming multipart reader, one REST request's body
 //   - rest_common: JsonWriter, answers, transcripts shared by the REST services
+//   - live_common: what the WebSocket endpoints share (handshake faults, forced closes)
 //   - harf_live_service: the Harf live WebSocket endpoint and its sessions
+//   - nevisa_live_service: the Nevisa live WebSocket endpoint and its sessions
 //   - harf_rest_service, nevisa_service: the REST endpoints
 //   - faults: the REST fault switches
 //   - rest_router: the REST services' shared front (body streaming, faults,
@@ -25,6 +27,8 @@
 
 #include "emulator_internal.h"
 #include "harf_live_service.h"
+#include "live_common.h"
+#include "nevisa_live_service.h"
 #include "rest_router.h"
 
 namespace emu {
@@ -85,8 +89,11 @@ void Core::thread_main(uint16_t port)
   g_main_context_push_thread_default(ctx_);
   GObjectPtr<SoupServer> server(
       SOUP_SERVER(soup_server_new("server-header", "persiantranscribe-emulator ", nullptr)));
-  harf_ = std::make_unique<HarfLiveService>(*this, server.get());
+  live_faults_ = std::make_unique<LiveFaults>(opts);
+  harf_ = std::make_unique<HarfLiveService>(*this, server.get(), *live_faults_);
   rest_ = std::make_unique<RestRouter>(*this, server.get());
+  nevisa_live_ =
+      std::make_unique<NevisaLiveService>(*this, server.get(), *live_faults_, rest_->nevisa());
 
   GError *error = nullptr;
   GObjectPtr<GInetAddress> loopback(g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4));
@@ -109,8 +116,10 @@ void Core::thread_main(uint16_t port)
   if (ok)
     g_main_loop_run(loop_);
 
+  nevisa_live_.reset();
   rest_.reset();
   harf_.reset();
+  live_faults_.reset();
   soup_server_disconnect(server.get());
   server.reset();
   stop_timer_.reset();
@@ -120,6 +129,8 @@ void Core::thread_main(uint16_t port)
   g_main_context_pop_thread_default(ctx_);
   Locker l(&mu_);
   for (auto &r : records_)
+    r.closed = true;
+  for (auto &r : nevisa_live_records_)
     r.closed = true;
   g_cond_broadcast(&cond_);
 }
@@ -142,9 +153,11 @@ gboolean Core::stop_cb(gpointer self)
 {
   auto *core = static_cast<Core *>(self);
   core->stopping_ = true;
-  guarded("emulator stop",
-          [&] { core->harf_->close_all(SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "emulator stopping"); });
-  if (core->harf_->open_count() == 0) {
+  guarded("emulator stop", [&] {
+    core->harf_->close_all(SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "emulator stopping");
+    core->nevisa_live_->close_all(SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "emulator stopping");
+  });
+  if (core->open_connections() == 0) {
     g_main_loop_quit(core->loop_);
   } else if (!core->stop_timer_) {
     core->stop_timer_.reset(g_timeout_source_new(kStopGraceMs));
@@ -162,8 +175,13 @@ gboolean Core::quit_cb(gpointer self)
 
 void Core::connection_closed()
 {
-  if (stopping_ && harf_ && harf_->open_count() == 0)
+  if (stopping_ && open_connections() == 0)
     g_main_loop_quit(loop_);
+}
+
+size_t Core::open_connections() const
+{
+  return (harf_ ? harf_->open_count() : 0) + (nevisa_live_ ? nevisa_live_->open_count() : 0);
 }
 
 }  // namespace detail
@@ -239,6 +257,21 @@ bool Emulator::wait_rest(const std::function<bool(const std::vector<RestRecord> 
                          unsigned timeout_ms) const
 {
   return core_->wait_rest(pred, timeout_ms);
+}
+
+std::string Emulator::nevisa_live_url() const
+{
+  return "ws://127.0.0.1:" + std::to_string(port()) + detail::kNevisaLivePath;
+}
+std::vector<NevisaLiveRecord> Emulator::nevisa_live_sessions() const
+{
+  return core_->nevisa_live_records();
+}
+bool Emulator::wait_nevisa_live(
+    const std::function<bool(const std::vector<NevisaLiveRecord> &)> &pred,
+    unsigned timeout_ms) const
+{
+  return core_->wait_nevisa_live(pred, timeout_ms);
 }
 
 std::string format_timedelta(uint64_t ns)

@@ -8,8 +8,10 @@
 //   - Nevisa login:         POST /account/login
 //   - Nevisa file API:      POST /nevisa/recognize-file, GET /nevisa/celery-progress/<id>/,
 //                           POST /nevisa/file/terminate-task
-// Every REST request is recorded (RestRecord); uploads are streamed (hashed and
-// analysed chunk by chunk, never kept).
+//   - Nevisa live WebSocket: /onlineASR6?Authorization=<auth_token>&api-key=<api_key>
+//                           (INIT, REQ, SOES, binary PCM or WAV messages, EOES; JSON results)
+// Every REST request is recorded (RestRecord), every live connection too (SessionRecord,
+// NevisaLiveRecord); uploads are streamed (hashed and analysed chunk by chunk, never kept).
 //
 // The server runs on its own thread with its own GMainContext, so it can be
 // used in-process from tests that block or run their own main loops.
@@ -38,7 +40,8 @@ struct Options {
   unsigned silence_ms = 400;      // silence that ends a speech segment
   double threshold_dbfs = -40.0;  // 20 ms frames with RMS above this are speech
 
-  // Harf live fault switches (all off by default).
+  // Harf live fault switches (all off by default). handshake_*, retry_after, close_after,
+  // close_code, close_count and delay_ms apply to Nevisa live as well (see below).
   // Handshakes: every WebSocket upgrade request is answered with this HTTP status (e.g. 429, 500,
   // 403; 0 = off) instead of 101: a {"detail": ...} JSON body, an HTML page for 5xx. Checked
   // before the token. Plain (non-upgrade) requests are not affected.
@@ -107,6 +110,24 @@ struct Options {
   // with an HTML page; the task still advances), "hang" (polls are never answered) or "bad-url"
   // (recognize-file answers progress_url "http://[::1", which is not a valid URL). Empty = off.
   std::string nevisa_progress_fail;
+
+  // Nevisa live (WebSocket /onlineASR6). Credentials are the query's Authorization (an
+  // auth_token) and api-key: the pairs recognize-file accepts (the static pair, or a login's
+  // token with the account's key); others get 401 {"detail": ...}. Also honoured here:
+  // handshake_status, handshake_fail_count and retry_after (their counts shared with Harf live),
+  // close_after (close with close_code on the Nth binary message of a connection, without
+  // answering it; close_count shared with Harf live), delay_ms (every text after INIT, order
+  // kept), silence_ms, threshold_dbfs and script (each REQ/SOES session from line 0).
+  // Fault switches (all off by default):
+  bool nevisa_live_no_init = false;           // never send {"subject":"INIT"}
+  bool nevisa_live_no_req_response = false;   // REQ is not answered (REQ-RESPONSE)
+  bool nevisa_live_no_soes_response = false;  // SOES is not answered (SOES-RESPONSE)
+  bool nevisa_live_no_eoes_response = false;  // EOES: the finals, but no EOES-RESPONSE
+  // >= 0: after that many binary messages (0: right after SOES-RESPONSE) send
+  // {"subject":"NO-USAGE-REMAINED"}, then close normally (1000); later input is ignored.
+  int nevisa_live_no_usage_after = -1;
+  bool nevisa_live_unknown_subject = false;  // right after SOES-RESPONSE: {"subject":
+                                             // "SERVER-NOTICE","text":"..."} (Persian text)
 
   // Harf files fault switches.
   std::string harf_state_type;         // non-empty: raw JSON put as every "state" value (the
@@ -182,6 +203,38 @@ struct SessionRecord {
   std::string fault;
 };
 
+// One Nevisa live connection (/onlineASR6). A connection may carry several sessions (REQ, SOES,
+// audio, EOES, then a new REQ or SOES): their records add up here, times restart at each SOES.
+struct NevisaLiveRecord {
+  std::string query_authorization, query_api_key;  // as received (tests only; never print them)
+  std::vector<std::string> subjects_received;      // "subject" of each text message received, in
+                                                   // order; "?" for text without one (or not JSON)
+  int req_sample_rate = 0;  // decoding-info's sample-rate of the last REQ (0: none or not a
+                            // number; the audio is then taken as 16 kHz)
+  std::string req_mode;     // "mode" of the last REQ
+  // Binary messages between SOES and EOES: complete WAV files (start with "RIFF", the 44-byte
+  // header is stripped) or raw PCM.
+  int wav_messages = 0, raw_messages = 0;
+  // "message <n>: ..." (n counts the connection's binary messages from 1): a WAV header that is
+  // not 16-bit mono PCM at the REQ's rate, a data size other than the message's PCM bytes, an
+  // odd PCM byte count.
+  std::vector<std::string> framing_errors;
+  bool binary_before_soes = false;   // a binary message came outside SOES..EOES (ignored)
+  std::vector<size_t> binary_sizes;  // every binary message, in order
+  uint64_t pcm_bytes = 0;            // PCM bytes analysed (headers stripped)
+  std::vector<std::string> sent;     // every text message sent, in order (INIT included)
+  struct Final {
+    std::string text;           // the script line
+    uint64_t start_ns, end_ns;  // first word's start, last word's end (as sent: 10 ms steps),
+                                // from the session's first PCM byte
+  };
+  std::vector<Final> finals;  // every final sent, in order
+  int eoes_count = 0;         // EOES messages received
+  bool closed = false;        // the connection is closed (by either side)
+  int close_code = 0;         // the emulator's close code when it closed, else the client's
+  std::string fault;          // "", "no-usage", "close-after": dropped by a fault switch
+};
+
 // One multipart part (or one urlencoded field) of a REST request.
 struct FormPart {
   std::string name, filename, content_type;
@@ -232,7 +285,8 @@ class Emulator {
 
   uint16_t port() const;
   std::string harf_live_url() const;  // ws://127.0.0.1:<port>/ws_api/transcribe_files/wav/sync/
-  int handshake_count() const;        // WebSocket upgrade requests seen, rejected ones included
+  int handshake_count() const;        // WebSocket upgrade requests seen (Harf and Nevisa live),
+                                      // rejected ones included
   std::vector<SessionRecord> sessions() const;
   // Waits until at least n sessions exist and all of them are closed; false on timeout.
   bool wait_closed(size_t n_sessions, unsigned timeout_ms) const;
@@ -248,6 +302,14 @@ class Emulator {
   // Waits until pred(rest_requests) is true (checked whenever a record changes); false on timeout.
   bool wait_rest(const std::function<bool(const std::vector<RestRecord> &)> &pred,
                  unsigned timeout_ms) const;
+
+  // ws://127.0.0.1:<port>/onlineASR6 (no query: add ?Authorization=<token>&api-key=<key>)
+  std::string nevisa_live_url() const;
+  std::vector<NevisaLiveRecord> nevisa_live_sessions() const;  // one per connection, in order
+  // Waits until pred(nevisa_live_sessions) is true (checked whenever a record changes); false on
+  // timeout.
+  bool wait_nevisa_live(const std::function<bool(const std::vector<NevisaLiveRecord> &)> &pred,
+                        unsigned timeout_ms) const;
 
  private:
   std::unique_ptr<detail::Core> core_;

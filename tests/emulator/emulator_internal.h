@@ -69,6 +69,7 @@ constexpr const char *kHarfLivePaths[] = {"/ws_api/transcribe_files/wav/sync/",
 constexpr const char *kHarfRestPaths[] = {"/api/transcribe_files/", "/api/transcribe_files"};
 constexpr const char *kNevisaLoginPaths[] = {"/account/login", "/account/login/"};
 constexpr char kNevisaPrefix[] = "/nevisa";  // the Nevisa API base is <server>/nevisa/
+constexpr char kNevisaLivePath[] = "/onlineASR6";
 
 // Django's plain 500 page (DEBUG off).
 inline constexpr char kServerErrorHtml[] =
@@ -126,6 +127,8 @@ inline bool token_authorized(const std::string &token, const char *header)
 }
 
 class HarfLiveService;
+class LiveFaults;
+class NevisaLiveService;
 class RestRouter;
 
 // The SoupServer, its thread and main context, and the records shared with
@@ -206,6 +209,32 @@ class Core {
     return wait_for(pred, rest_records_, timeout_ms);
   }
 
+  // Nevisa live records (any thread).
+  size_t add_nevisa_live(NevisaLiveRecord r)
+  {
+    Locker l(&mu_);
+    nevisa_live_records_.push_back(std::move(r));
+    g_cond_broadcast(&cond_);
+    return nevisa_live_records_.size() - 1;
+  }
+  template <typename F>
+  void update_nevisa_live(size_t i, F &&f)
+  {
+    Locker l(&mu_);
+    f(nevisa_live_records_.at(i));
+    g_cond_broadcast(&cond_);
+  }
+  std::vector<NevisaLiveRecord> nevisa_live_records() const
+  {
+    Locker l(&mu_);
+    return nevisa_live_records_;
+  }
+  bool wait_nevisa_live(const std::function<bool(const std::vector<NevisaLiveRecord> &)> &pred,
+                        unsigned timeout_ms) const
+  {
+    return wait_for(pred, nevisa_live_records_, timeout_ms);
+  }
+
   // Server thread: a connection went away.
   void connection_closed();
 
@@ -225,11 +254,13 @@ class Core {
   void thread_main(uint16_t port);
   static gboolean stop_cb(gpointer self);
   static gboolean quit_cb(gpointer self);
+  size_t open_connections() const;  // server thread: WebSocket connections still open
 
   mutable GMutex mu_;
   mutable GCond cond_;
   std::vector<SessionRecord> records_;
   std::vector<RestRecord> rest_records_;
+  std::vector<NevisaLiveRecord> nevisa_live_records_;
   int handshakes_ = 0;
   uint16_t port_ = 0;
   bool ready_ = false;
@@ -241,8 +272,10 @@ class Core {
   // Server thread only:
   bool stopping_ = false;
   SourcePtr stop_timer_;
+  std::unique_ptr<LiveFaults> live_faults_;
   std::unique_ptr<HarfLiveService> harf_;
   std::unique_ptr<RestRouter> rest_;
+  std::unique_ptr<NevisaLiveService> nevisa_live_;
 };
 
 }  // namespace detail

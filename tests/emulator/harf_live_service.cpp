@@ -11,6 +11,7 @@
 #include <string>
 #include <utility>
 
+#include "live_common.h"
 #include "speech_detector.h"
 
 namespace emu {
@@ -20,7 +21,6 @@ namespace {
 
 constexpr char kPending[] = "{\"state\": \"PENDING\"}";
 constexpr char kMalformed[] = "{\"state\": PENDING";
-constexpr size_t kWavHeaderSize = 44;
 constexpr guint kMaxPayload = 16u << 20;
 constexpr size_t kMaxRecordedReply = 64u << 10;
 
@@ -52,104 +52,6 @@ std::string huge_segment(uint64_t n)
   return s;
 }
 
-// Close codes libsoup sends (others it refuses, or turns into a 1002 protocol error).
-bool libsoup_sends_close_code(int code)
-{
-  switch (code) {
-    case 1000:
-    case 1001:
-    case 1002:
-    case 1003:
-    case 1005:
-    case 1007:
-    case 1008:
-    case 1009:
-    case 1011:
-      return true;
-    default:
-      return code >= 3000 && code < 5000;
-  }
-}
-
-// One unmasked, final server frame.
-std::string ws_frame(uint8_t opcode, const std::string &payload)
-{
-  std::string f(1, char(0x80 | opcode));
-  const uint64_t n = payload.size();
-  if (n < 126) {
-    f += char(n);
-  } else if (n < 65536) {
-    f += char(126), f += char(n >> 8), f += char(n & 0xFF);
-  } else {
-    f += char(127);
-    for (int i = 7; i >= 0; --i)
-      f += char((n >> (8 * i)) & 0xFF);
-  }
-  return f + payload;
-}
-
-// The canonical 44-byte header: RIFF/WAVE, a 16-byte "fmt " chunk, then "data".
-WavHeader parse_wav_header(const uint8_t *p, size_t n)
-{
-  WavHeader h;
-  if (n < kWavHeaderSize) {
-    h.error = "short header: first binary message has " + std::to_string(n) + " bytes, need 44";
-    return h;
-  }
-  if (memcmp(p, "RIFF", 4) != 0 || memcmp(p + 8, "WAVE", 4) != 0) {
-    h.error = "not a RIFF/WAVE header";
-    return h;
-  }
-  h.riff_size = le32(p + 4);
-  if (memcmp(p + 12, "fmt ", 4) != 0 || le32(p + 16) != 16) {
-    h.error = "expected a 16-byte \"fmt \" chunk at offset 12";
-    return h;
-  }
-  h.audio_format = le16(p + 20);
-  h.channels = le16(p + 22);
-  h.rate = le32(p + 24);
-  h.bits = le16(p + 34);
-  if (memcmp(p + 36, "data", 4) != 0) {
-    h.error = "expected the \"data\" chunk at offset 36";
-    return h;
-  }
-  h.data_size = le32(p + 40);
-  if (h.audio_format != 1)
-    h.error = "audio format " + std::to_string(h.audio_format) + " is not PCM (1)";
-  else if (h.bits != 16)
-    h.error = std::to_string(h.bits) + " bits per sample; only 16 is supported";
-  else if (h.channels < 1 || h.channels > 16)
-    h.error = std::to_string(h.channels) + " channels";
-  else if (h.rate < 1000 || h.rate > 384000)
-    h.error = "sample rate " + std::to_string(h.rate);
-  else if (le32(p + 28) != h.rate * h.channels * 2u || le16(p + 32) != h.channels * 2u)
-    h.error = "byte rate or block align does not match the format";
-  h.valid = h.error.empty();
-  return h;
-}
-
-std::string first_words(const std::string &line, unsigned k)
-{
-  std::vector<std::string> words;
-  size_t i = 0;
-  while (i < line.size()) {
-    while (i < line.size() && (line[i] == ' ' || line[i] == '\t'))
-      ++i;
-    size_t j = i;
-    while (j < line.size() && line[j] != ' ' && line[j] != '\t')
-      ++j;
-    if (j > i)
-      words.push_back(line.substr(i, j - i));
-    i = j;
-  }
-  if (words.empty())
-    return line;
-  std::string out;
-  for (size_t w = 0; w < std::min<size_t>(k, words.size()); ++w)
-    out += (w ? " " : "") + words[w];
-  return out;
-}
-
 std::string segment_json(const SentSegment &s)
 {
   GObjectPtr<JsonBuilder> b(json_builder_new());
@@ -167,18 +69,6 @@ std::string segment_json(const SentSegment &s)
   GObjectPtr<JsonGenerator> gen(json_generator_new());
   json_generator_set_root(gen.get(), root);
   g_autofree char *text = json_generator_to_data(gen.get(), nullptr);
-  return text;
-}
-
-std::string detail_json(const char *detail)
-{
-  GObjectPtr<JsonBuilder> b(json_builder_new());
-  json_builder_begin_object(b.get());
-  json_builder_set_member_name(b.get(), "detail");
-  json_builder_add_string_value(b.get(), detail);
-  json_builder_end_object(b.get());
-  g_autoptr(JsonNode) root = json_builder_get_root(b.get());
-  g_autofree char *text = json_to_string(root, FALSE);
   return text;
 }
 
@@ -270,7 +160,8 @@ class HarfLiveSession {
   SourcePtr timer_;
 };
 
-HarfLiveService::HarfLiveService(Core &core, SoupServer *server) : core_(core), server_(server)
+HarfLiveService::HarfLiveService(Core &core, SoupServer *server, LiveFaults &faults)
+    : core_(core), server_(server), faults_(faults)
 {
   for (const char *path : kHarfLivePaths) {
     soup_server_add_handler(server_, path, http_cb, this, nullptr);
@@ -289,6 +180,11 @@ void HarfLiveService::close_all(gushort code, const char *reason)
 {
   for (auto &s : sessions_)
     s->close(code, reason);
+}
+
+bool HarfLiveService::take_forced_close()
+{
+  return faults_.take_forced_close();
 }
 
 size_t HarfLiveService::open_count() const
@@ -315,12 +211,12 @@ void HarfLiveService::on_http(SoupServerMessage *msg, const char *path)
   SoupMessageHeaders *req = soup_server_message_get_request_headers(msg);
   if (std::none_of(std::begin(kHarfLivePaths), std::end(kHarfLivePaths),
                    [&](const char *p) { return g_strcmp0(p, path) == 0; })) {
-    respond_error(msg, SOUP_STATUS_NOT_FOUND, "Not found.");
+    respond_detail(msg, SOUP_STATUS_NOT_FOUND, "Not found.");
     return;
   }
   if (soup_message_headers_header_contains(req, "Upgrade", "websocket")) {
     core_.count_handshake();
-    if (handshake_fault(msg, path))
+    if (faults_.handshake_fault(msg, path))
       return;
   }
   if (core_.opts.reject_token ||
@@ -328,36 +224,9 @@ void HarfLiveService::on_http(SoupServerMessage *msg, const char *path)
     g_info("request on %s rejected: 401", path);
     soup_message_headers_replace(soup_server_message_get_response_headers(msg), "WWW-Authenticate",
                                  "Token");
-    respond_error(msg, SOUP_STATUS_UNAUTHORIZED, "Invalid token.");
+    respond_detail(msg, SOUP_STATUS_UNAUTHORIZED, "Invalid token.");
   }
   // No status set: libsoup validates the WebSocket handshake next (400 if it is not one).
-}
-
-bool HarfLiveService::handshake_fault(SoupServerMessage *msg, const char *path)
-{
-  const Options &o = core_.opts;
-  if (o.handshake_status <= 0 ||
-      (o.handshake_fail_count > 0 && failed_handshakes_ >= o.handshake_fail_count))
-    return false;
-  ++failed_handshakes_;
-  const guint status = guint(o.handshake_status);
-  g_info("handshake %d on %s refused with %u, as asked", failed_handshakes_, path, status);
-  SoupMessageHeaders *h = soup_server_message_get_response_headers(msg);
-  if (!o.retry_after.empty())
-    soup_message_headers_replace(h, "Retry-After", o.retry_after.c_str());
-  soup_server_message_set_status(msg, status, reason_phrase(status));
-  if (status >= 500) {
-    soup_server_message_set_response(msg, "text/html; charset=utf-8", SOUP_MEMORY_STATIC,
-                                     kServerErrorHtml, strlen(kServerErrorHtml));
-  } else {
-    const char *phrase = reason_phrase(status);
-    const std::string body = detail_json(status == 429 ? "Request was throttled."
-                                         : phrase      ? phrase
-                                                       : soup_status_get_phrase(status));
-    soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_COPY, body.data(),
-                                     body.size());
-  }
-  return true;
 }
 
 void HarfLiveService::on_websocket(SoupServerMessage *msg, const char *path,
@@ -368,20 +237,9 @@ void HarfLiveService::on_websocket(SoupServerMessage *msg, const char *path,
   SessionRecord rec;
   rec.authorization = auth ? auth : "";
   const size_t index = core_.add_record(std::move(rec));
-  GSocket *socket = soup_server_message_get_socket(msg);
-  if (!socket)  // libsoup also keeps it on the stolen stream
-    socket = static_cast<GSocket *>(
-        g_object_get_data(G_OBJECT(soup_websocket_connection_get_io_stream(conn)), "GSocket"));
+  GSocket *socket = websocket_socket(msg, conn);
   sessions_.push_back(std::make_unique<HarfLiveSession>(*this, core_, index, conn, socket));
   g_info("session %zu: connected on %s", index + 1, path);
-}
-
-void HarfLiveService::respond_error(SoupServerMessage *msg, guint status, const char *detail)
-{
-  const std::string body = detail_json(detail);
-  soup_server_message_set_status(msg, status, nullptr);
-  soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_COPY, body.data(),
-                                   body.size());
 }
 
 HarfLiveSession::HarfLiveSession(HarfLiveService &svc, Core &core, size_t record,
@@ -718,28 +576,19 @@ void HarfLiveSession::send(const Outgoing &o)
 
 bool HarfLiveSession::write_raw(const std::string &frame)
 {
-  GOutputStream *out =
-      g_io_stream_get_output_stream(soup_websocket_connection_get_io_stream(conn_.get()));
   GError *error = nullptr;
-  gsize written = 0;
-  if (!g_output_stream_write_all(out, frame.data(), frame.size(), &written, nullptr, &error)) {
+  const bool written = detail::write_raw(conn_.get(), frame, &error);
+  if (error) {
     g_info("session %u: raw write failed: %s", serial_, error->message);
     g_error_free(error);
-    return written > 0;  // a partial frame is on the wire: do not send another
   }
-  return true;
+  return written;
 }
 
 void HarfLiveSession::forced_close(gushort code)
 {
-  if (libsoup_sends_close_code(code) || !socket_) {
-    close(code, nullptr);
-    return;
-  }
-  const std::string payload{char(code >> 8), char(code & 0xFF)};
-  write_raw(ws_frame(0x8, payload));
-  aborted_ = true;
-  g_socket_shutdown(socket_.get(), TRUE, TRUE, nullptr);  // libsoup reads EOF and closes
+  if (detail::forced_close(conn_.get(), socket_.get(), code))
+    aborted_ = true;
 }
 
 void HarfLiveSession::reset()

@@ -102,6 +102,10 @@ int main(int argc, char **argv)
   gint http_deep_json_depth = 0;
   gint64 http_huge_body_bytes = 0;
   gboolean first_word_no_start = FALSE, throttle_no_retry_after = FALSE;
+  // Nevisa live faults
+  gboolean live_no_init = FALSE, live_no_req_response = FALSE, live_no_soes_response = FALSE,
+           live_no_eoes_response = FALSE, live_unknown_subject = FALSE;
+  gint live_no_usage_after = -1;
 
   const GOptionEntry entries[] = {
       {"port", 'p', 0, G_OPTION_ARG_INT, &port, "TCP port on 127.0.0.1 (0 = pick a free one)", "N"},
@@ -210,6 +214,23 @@ int main(int argc, char **argv)
        "How celery-progress fails: 500, not-json, hang or bad-url", "MODE"},
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}};
 
+  const GOptionEntry nevisa_live_entries[] = {
+      {"nevisa-live-no-init", 0, 0, G_OPTION_ARG_NONE, &live_no_init,
+       "Never send {\"subject\":\"INIT\"}", nullptr},
+      {"nevisa-live-no-req-response", 0, 0, G_OPTION_ARG_NONE, &live_no_req_response,
+       "Do not answer REQ", nullptr},
+      {"nevisa-live-no-soes-response", 0, 0, G_OPTION_ARG_NONE, &live_no_soes_response,
+       "Do not answer SOES", nullptr},
+      {"nevisa-live-no-eoes-response", 0, 0, G_OPTION_ARG_NONE, &live_no_eoes_response,
+       "At EOES: the finals, but no EOES-RESPONSE", nullptr},
+      {"nevisa-live-no-usage-after", 0, 0, G_OPTION_ARG_INT, &live_no_usage_after,
+       "After N binary messages (0: right after SOES-RESPONSE) send NO-USAGE-REMAINED and close "
+       "(1000)",
+       "N"},
+      {"nevisa-live-unknown-subject", 0, 0, G_OPTION_ARG_NONE, &live_unknown_subject,
+       "Right after SOES-RESPONSE send {\"subject\":\"SERVER-NOTICE\",...}", nullptr},
+      {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}};
+
   const GOptionEntry fault_entries[] = {
       {"http-401", 0, 0, G_OPTION_ARG_NONE, &http_401,
        "Answer every REST request (login included) with 401", nullptr},
@@ -244,11 +265,13 @@ int main(int argc, char **argv)
   g_option_context_set_summary(
       ctx,
       "A local emulator of Harf's live WebSocket and file (REST) endpoints and of Nevisa's\n"
-      "login and file API, for testing the persiantranscribe plugin without the real services.\n"
+      "login, file API and live WebSocket, for testing the persiantranscribe plugin without the\n"
+      "real services.\n"
       "It is NOT a speech recogniser: it finds speech by loudness in WAV audio and answers each\n"
       "detected segment with the next line of --script (or a fixed Persian placeholder).\n"
       "It listens on 127.0.0.1 only and prints PORT=<n>, HARF_LIVE_URL=<url>, HARF_API_URL=<url>,\n"
-      "NEVISA_LOGIN_URL=<url> and NEVISA_API_URL=<url> on stdout.");
+      "NEVISA_LOGIN_URL=<url>, NEVISA_API_URL=<url> and NEVISA_LIVE_URL=<url> on stdout.\n"
+      "Nevisa live takes ?Authorization=<auth_token>&api-key=<api_key> after its URL.");
   g_option_context_set_description(ctx, "Stop it with SIGINT or SIGTERM.\n");
   g_option_context_add_main_entries(ctx, entries, nullptr);
   struct Group {
@@ -259,6 +282,10 @@ int main(int argc, char **argv)
        {Group{"live-faults", "Harf live (WebSocket) faults", live_fault_entries},
         Group{"harf", "Harf files (REST) options", harf_entries},
         Group{"nevisa", "Nevisa options", nevisa_entries},
+        Group{"nevisa-live",
+              "Nevisa live (WebSocket) faults; --handshake-*, --close-after, --close-code, "
+              "--close-count and --delay-ms apply too",
+              nevisa_live_entries},
         Group{"faults", "Faults for every REST request (in this order)", fault_entries}}) {
     GOptionGroup *group = g_option_group_new(
         g.name, g.description, (std::string("Show ") + g.description).c_str(), nullptr, nullptr);
@@ -294,7 +321,7 @@ int main(int argc, char **argv)
     return 2;
   }
   if (handshake_fail_count < 0 || close_count < 0 || deep_json_depth < 0 || huge_reply_bytes < 0 ||
-      http_deep_json_depth < 0 || http_huge_body_bytes < 0) {
+      http_deep_json_depth < 0 || http_huge_body_bytes < 0 || live_no_usage_after < -1) {
     fprintf(stderr, "persiantranscribe-emulator: counts, depths and sizes must be >= 0\n");
     return 2;
   }
@@ -389,6 +416,12 @@ int main(int argc, char **argv)
   opts.nevisa_progress_fail = str_or_empty(nevisa_progress_fail);
   opts.throttle_no_retry_after = throttle_no_retry_after;
   opts.rest_fault_target = str_or_empty(rest_fault_target);
+  opts.nevisa_live_no_init = live_no_init;
+  opts.nevisa_live_no_req_response = live_no_req_response;
+  opts.nevisa_live_no_soes_response = live_no_soes_response;
+  opts.nevisa_live_no_eoes_response = live_no_eoes_response;
+  opts.nevisa_live_no_usage_after = live_no_usage_after;
+  opts.nevisa_live_unknown_subject = live_unknown_subject;
 
   g_log_set_handler("ptemulator",
                     GLogLevelFlags(G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL | G_LOG_FLAG_RECURSION),
@@ -402,10 +435,12 @@ int main(int argc, char **argv)
     return 1;
   }
   // One write: readers may stop reading (and close the pipe) after the line they need.
-  printf("PORT=%u\nHARF_LIVE_URL=%s\nHARF_API_URL=%s\nNEVISA_LOGIN_URL=%s\nNEVISA_API_URL=%s\n",
-         unsigned(emulator.port()), emulator.harf_live_url().c_str(),
-         emulator.harf_api_url().c_str(), emulator.nevisa_login_url().c_str(),
-         emulator.nevisa_api_url().c_str());
+  printf(
+      "PORT=%u\nHARF_LIVE_URL=%s\nHARF_API_URL=%s\nNEVISA_LOGIN_URL=%s\nNEVISA_API_URL=%s\n"
+      "NEVISA_LIVE_URL=%s\n",
+      unsigned(emulator.port()), emulator.harf_live_url().c_str(), emulator.harf_api_url().c_str(),
+      emulator.nevisa_login_url().c_str(), emulator.nevisa_api_url().c_str(),
+      emulator.nevisa_live_url().c_str());
   fflush(stdout);
   fprintf(stderr, "[ptemulator] listening on 127.0.0.1:%u (%s, %zu script line(s))\n",
           unsigned(emulator.port()), checks_token ? "token checked" : "any token accepted",
@@ -417,7 +452,10 @@ int main(int argc, char **argv)
   g_main_loop_run(loop);
 
   emulator.stop();
-  fprintf(stderr, "[ptemulator] stopped after %zu session(s) and %zu REST request(s)\n",
-          emulator.sessions().size(), emulator.rest_requests().size());
+  fprintf(stderr,
+          "[ptemulator] stopped after %zu Harf live session(s), %zu Nevisa live connection(s) and "
+          "%zu REST request(s)\n",
+          emulator.sessions().size(), emulator.nevisa_live_sessions().size(),
+          emulator.rest_requests().size());
   return 0;
 }

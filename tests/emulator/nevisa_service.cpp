@@ -175,12 +175,15 @@ Answer NevisaService::terminate(RestRequest &r)
 
 bool NevisaService::credentials(const RequestBody &b, std::string *token, std::string *key) const
 {
-  if (!b.field("auth_token", token) || !b.field("api_key", key))
-    return false;
-  if (!opts_.nevisa_static_token.empty() && *token == opts_.nevisa_static_token &&
-      *key == opts_.nevisa_static_key)
+  return b.field("auth_token", token) && b.field("api_key", key) && accepts(*token, *key);
+}
+
+bool NevisaService::accepts(const std::string &token, const std::string &key) const
+{
+  if (!opts_.nevisa_static_token.empty() && token == opts_.nevisa_static_token &&
+      key == opts_.nevisa_static_key)
     return true;
-  return !opts_.nevisa_no_package && tokens_.count(*token) && *key == account_key_;
+  return !opts_.nevisa_no_package && tokens_.count(token) && key == account_key_;
 }
 
 void NevisaService::progress_object(JsonWriter &w, bool pending, int64_t percent)

@@ -30,6 +30,10 @@ class NevisaService {
   // auth_token, api_key, task_id. 401 unless all match a task of that account.
   Answer terminate(RestRequest &r);
 
+  // Does the service take this auth_token and api_key? The static pair, or a token a login
+  // issued (while a package is active) with the account's key. Nevisa live checks with it too.
+  bool accepts(const std::string &token, const std::string &key) const;
+
  private:
   struct Task {
     std::string api_key;
@@ -38,7 +42,7 @@ class NevisaService {
     bool revoked = false;
   };
 
-  // auth_token and api_key: from a login (while a package is active), or the static pair.
+  // The body's auth_token and api_key, when accepts() them.
   bool credentials(const RequestBody &b, std::string *token, std::string *key) const;
 
   static void progress_object(JsonWriter &w, bool pending, int64_t percent);

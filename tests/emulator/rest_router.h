@@ -27,6 +27,8 @@ class RestRouter {
   RestRouter(const RestRouter &) = delete;
   RestRouter &operator=(const RestRouter &) = delete;
 
+  const NevisaService &nevisa() const { return nevisa_; }  // its logins' tokens (Nevisa live)
+
  private:
   enum class Endpoint {
     HarfFiles,

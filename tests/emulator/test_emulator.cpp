@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// Self-test of the emulator: Harf live driven by a real libsoup WebSocket client,
-// Harf files and Nevisa by a libsoup HTTP client.
+// Self-test of the emulator: Harf live and Nevisa live driven by a real libsoup WebSocket
+// client, Harf files and Nevisa by a libsoup HTTP client.
 // The emulator runs on its own thread; the WebSocket client runs on this thread's
 // default GMainContext, HTTP calls are synchronous with a session timeout. Every
 // wait is bounded (timeout source, session timeout or wait_rest), never by sleeping.
@@ -9,6 +9,7 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstring>
@@ -2179,6 +2180,510 @@ void test_fault_throttle_variants()
   ASSERT_STR_EQ(rep.retry_after, "");
 }
 
+// ---------------------------------------------------------------------------
+// Nevisa live (/onlineASR6), driven by the same libsoup WebSocket client. Credentials go in the
+// query; the server speaks first (INIT); subjects REQ, SOES, EOES; audio as binary messages.
+
+constexpr char kReq[] =
+    "{\"subject\":\"REQ\",\"mode\":\"stream-custom-raw\",\"guid\":\"\",\"engine\":\"1\","
+    "\"decoding-info\":{\"sample-rate\":16000,\"ref-text\":\"\"}}";
+constexpr char kSoes[] = "{\"subject\":\"SOES\"}";
+constexpr char kEoes[] = "{\"subject\":\"EOES\"}";
+constexpr char kInit[] = "{\"subject\":\"INIT\"}";
+constexpr char kReqResponse[] = "{\"subject\":\"REQ-RESPONSE\",\"status\":\"OK\"}";
+constexpr char kSoesResponse[] = "{\"subject\":\"SOES-RESPONSE\",\"status\":\"OK\"}";
+constexpr char kEoesResponse[] = "{\"subject\":\"EOES-RESPONSE\",\"status\":\"OK\"}";
+const std::vector<std::string> kNevisaScript = {"سلام به همه دوستان عزیز من", "امروز هوا خوب است"};
+constexpr size_t kMessageSamples = 8000;  // 500 ms at 16 kHz
+
+std::string nevisa_live_url(const emu::Emulator &e, const std::string &token,
+                            const std::string &key)
+{
+  g_autofree char *t = g_uri_escape_string(token.c_str(), nullptr, FALSE);
+  g_autofree char *k = g_uri_escape_string(key.c_str(), nullptr, FALSE);
+  return e.nevisa_live_url() + "?Authorization=" + t + "&api-key=" + k;
+}
+
+// The URL with Options' default static pair.
+std::string static_url(const emu::Emulator &e)
+{
+  const emu::Options defaults;
+  return nevisa_live_url(e, defaults.nevisa_static_token, defaults.nevisa_static_key);
+}
+
+std::vector<uint8_t> raw_pcm(const std::vector<int16_t> &pcm)
+{
+  std::vector<uint8_t> out;
+  for (int16_t s : pcm)
+    out.push_back(uint8_t(uint16_t(s) & 0xFF)), out.push_back(uint8_t(uint16_t(s) >> 8));
+  return out;
+}
+
+// pcm cut in 500 ms messages, each a complete WAV file (wav) or raw PCM.
+std::vector<std::vector<uint8_t>> audio_messages(const std::vector<int16_t> &pcm, bool wav)
+{
+  std::vector<std::vector<uint8_t>> out;
+  for (size_t off = 0; off < pcm.size(); off += kMessageSamples) {
+    const std::vector<int16_t> chunk(
+        pcm.begin() + long(off), pcm.begin() + long(std::min(pcm.size(), off + kMessageSamples)));
+    out.push_back(wav ? make_wav(chunk) : raw_pcm(chunk));
+  }
+  return out;
+}
+
+void send_all(Client &c, const std::vector<std::vector<uint8_t>> &messages)
+{
+  for (const auto &m : messages)
+    c.send_binary(m, 0, m.size());
+}
+
+// Waits until a text equal to `text` arrives after the first `from` texts; its index.
+size_t wait_text(Client &c, const char *text, size_t from = 0)
+{
+  size_t found = SIZE_MAX;
+  auto seen = [&] {
+    for (size_t i = from; i < c.texts.size(); ++i)
+      if (c.texts[i] == text) {
+        found = i;
+        return true;
+      }
+    return c.closed;
+  };
+  g_assert_true(wait_until(seen, kWaitMs));
+  g_assert_cmpuint(found, !=, SIZE_MAX);
+  return found;
+}
+
+// INIT (unless no_init), REQ -> REQ-RESPONSE, SOES -> SOES-RESPONSE: the texts so far.
+void open_session(Client &c, size_t from = 0)
+{
+  c.send_text(kReq);
+  from = wait_text(c, kReqResponse, from) + 1;
+  c.send_text(kSoes);
+  wait_text(c, kSoesResponse, from);
+}
+
+// One final's words, parsed: times are JSON numbers in seconds.
+struct ParsedWord {
+  std::string word;
+  double conf, start, end;
+};
+struct ParsedFinal {
+  std::string text;
+  std::vector<ParsedWord> words;
+};
+
+double number_member(JsonObject *o, const char *name)
+{
+  JsonNode *n = json_object_get_member(o, name);
+  g_assert_nonnull(n);
+  g_assert_true(JSON_NODE_HOLDS_VALUE(n));
+  const GType t = json_node_get_value_type(n);
+  g_assert_true(t == G_TYPE_DOUBLE || t == G_TYPE_INT64);
+  return json_node_get_double(n);
+}
+
+// Is text a final ({"transcription":{"result":[...],"text":...}})? Then parsed into f.
+bool parse_final(const std::string &text, ParsedFinal *f)
+{
+  Json j(text);
+  JsonObject *t = json_object_get_object_member(j.obj(), "transcription");
+  if (!t || !json_object_has_member(t, "result"))
+    return false;
+  f->text = str(t, "text");
+  JsonArray *words = json_object_get_array_member(t, "result");
+  for (guint i = 0; i < json_array_get_length(words); ++i) {
+    JsonObject *w = json_array_get_object_element(words, i);
+    f->words.push_back(ParsedWord{str(w, "word"), number_member(w, "conf"),
+                                  number_member(w, "start"), number_member(w, "end")});
+  }
+  return true;
+}
+
+// Is text a partial ({"transcription":{"partial":...}})? Then its text in p.
+bool parse_partial(const std::string &text, std::string *p)
+{
+  Json j(text);
+  JsonObject *t = json_object_get_object_member(j.obj(), "transcription");
+  if (!t || !json_object_has_member(t, "partial"))
+    return false;
+  *p = str(t, "partial");
+  return true;
+}
+
+// A final's words: the line split on spaces, times within [lo, hi] seconds, in order, spread
+// over [first, last] (about), every third word with conf 0.4.
+void check_final(const ParsedFinal &f, const std::string &line, double first, double last,
+                 double audio_s)
+{
+  ASSERT_STR_EQ(f.text, line);
+  g_auto(GStrv) words = g_strsplit(line.c_str(), " ", -1);
+  g_assert_cmpuint(f.words.size(), ==, g_strv_length(words));
+  double prev_end = 0;
+  for (size_t i = 0; i < f.words.size(); ++i) {
+    const ParsedWord &w = f.words[i];
+    ASSERT_STR_EQ(w.word, words[i]);
+    g_assert_cmpfloat(w.conf, ==, i % 3 == 2 ? 0.4 : 0.9);
+    g_assert_cmpfloat(w.start, >=, 0);
+    g_assert_cmpfloat(w.start, <, w.end);
+    g_assert_cmpfloat(w.end, <=, audio_s);
+    g_assert_cmpfloat(w.start, >=, prev_end - 1e-9);
+    prev_end = w.end;
+  }
+  g_assert_cmpfloat(std::fabs(f.words.front().start - first), <, 0.05);
+  g_assert_cmpfloat(std::fabs(f.words.back().end - last), <, 0.05);
+}
+
+bool is_word_prefix(const std::string &prefix, const std::string &line)
+{
+  return g_str_has_prefix(line.c_str(), prefix.c_str()) &&
+         (prefix.size() == line.size() || line[prefix.size()] == ' ');
+}
+
+// The whole conversation with one WAV file per message; then a second session on the same
+// connection (times and script from the start again).
+void test_nevisa_live_conversation()
+{
+  emu::Options o;
+  o.script = kNevisaScript;
+  Running r(o);
+  ASSERT_STR_EQ(r.emulator.nevisa_live_url(),
+                ("ws://127.0.0.1:" + std::to_string(r.emulator.port()) + "/onlineASR6"));
+  Client c;
+  g_assert_true(c.connect(static_url(r.emulator), nullptr));
+  g_assert_true(c.wait_texts(1));
+  ASSERT_STR_EQ(c.texts[0], kInit);  // the server speaks first
+  c.send_text(kReq);
+  g_assert_true(c.wait_texts(2));
+  ASSERT_STR_EQ(c.texts[1], kReqResponse);
+  c.send_text(kSoes);
+  g_assert_true(c.wait_texts(3));
+  ASSERT_STR_EQ(c.texts[2], kSoesResponse);
+
+  // 1.5 s of speech, 1 s of silence, 1 s of speech: the second segment ends with EOES.
+  std::vector<int16_t> pcm;
+  append(pcm, 1.5, true), append(pcm, 1, false), append(pcm, 1, true);
+  const auto messages = audio_messages(pcm, true);
+  g_assert_cmpuint(messages.size(), ==, 7);
+  send_all(c, messages);
+  c.send_text(kEoes);
+  const size_t eoes = wait_text(c, kEoesResponse, 3);
+  g_assert_cmpuint(eoes, ==, c.texts.size() - 1);
+
+  std::vector<ParsedFinal> finals;
+  std::vector<std::vector<std::string>> partials(1);  // partials before each final
+  for (size_t i = 3; i < eoes; ++i) {
+    ParsedFinal f;
+    std::string p;
+    if (parse_final(c.texts[i], &f)) {
+      finals.push_back(f);
+      partials.emplace_back();
+    } else {
+      g_assert_true(parse_partial(c.texts[i], &p));
+      partials.back().push_back(p);
+    }
+  }
+  g_assert_cmpuint(finals.size(), ==, 2);
+  check_final(finals[0], kNevisaScript[0], 0, 1.5, 3.5);
+  check_final(finals[1], kNevisaScript[1], 2.5, 3.5, 3.5);
+  // The first segment's partials grow by whole words and never shrink; each is a prefix of the
+  // final's text.
+  g_assert_cmpuint(partials[0].size(), >=, 2);
+  for (size_t i = 0; i < partials[0].size(); ++i) {
+    g_assert_true(is_word_prefix(partials[0][i], kNevisaScript[0]));
+    if (i)
+      g_assert_true(is_word_prefix(partials[0][i - 1], partials[0][i]));
+  }
+  g_assert_cmpuint(partials[0].back().size(), >, partials[0].front().size());
+  for (const auto &p : partials[1])
+    g_assert_true(is_word_prefix(p, kNevisaScript[1]));
+
+  // A second session on the same connection: times and script lines start again.
+  const size_t before = c.texts.size();
+  open_session(c, before);
+  std::vector<int16_t> again;
+  append(again, 0.6, true), append(again, 0.6, false);
+  send_all(c, audio_messages(again, true));
+  c.send_text(kEoes);
+  const size_t eoes2 = wait_text(c, kEoesResponse, before);
+  ParsedFinal f2;
+  g_assert_true(parse_final(c.texts[eoes2 - 1], &f2));
+  check_final(f2, kNevisaScript[0], 0, 0.6, 1.2);
+
+  c.close();
+  g_assert_true(c.wait_closed());
+  g_assert_true(r.emulator.wait_nevisa_live(
+      [](const std::vector<emu::NevisaLiveRecord> &v) { return v.size() == 1 && v[0].closed; },
+      kWaitMs));
+  const emu::NevisaLiveRecord s = r.emulator.nevisa_live_sessions().at(0);
+  ASSERT_STR_EQ(s.query_authorization, emu::Options().nevisa_static_token);
+  ASSERT_STR_EQ(s.query_api_key, emu::Options().nevisa_static_key);
+  g_assert_true(s.subjects_received ==
+                std::vector<std::string>({"REQ", "SOES", "EOES", "REQ", "SOES", "EOES"}));
+  g_assert_cmpint(s.req_sample_rate, ==, 16000);
+  ASSERT_STR_EQ(s.req_mode, "stream-custom-raw");
+  g_assert_cmpint(s.wav_messages, ==, 7 + 3);
+  g_assert_cmpint(s.raw_messages, ==, 0);
+  g_assert_cmpuint(s.framing_errors.size(), ==, 0);
+  g_assert_false(s.binary_before_soes);
+  g_assert_cmpuint(s.binary_sizes.size(), ==, 10);
+  g_assert_cmpuint(s.binary_sizes[0], ==, 44 + 2 * kMessageSamples);
+  g_assert_cmpuint(s.pcm_bytes, ==, 2 * (pcm.size() + again.size()));
+  g_assert_true(s.sent == c.texts);
+  g_assert_cmpuint(s.finals.size(), ==, 3);
+  ASSERT_STR_EQ(s.finals[1].text, kNevisaScript[1]);
+  assert_near_ns(s.finals[0].start_ns, 0), assert_near_ns(s.finals[0].end_ns, 1.5);
+  assert_near_ns(s.finals[1].start_ns, 2.5), assert_near_ns(s.finals[1].end_ns, 3.5);
+  assert_near_ns(s.finals[2].start_ns, 0), assert_near_ns(s.finals[2].end_ns, 0.6);
+  g_assert_cmpint(s.eoes_count, ==, 2);
+  g_assert_true(s.closed);
+  g_assert_cmpint(s.close_code, ==, SOUP_WEBSOCKET_CLOSE_NORMAL);
+  ASSERT_STR_EQ(s.fault, "");
+}
+
+// Raw PCM messages; a binary message before SOES; WAV messages that do not match the session.
+void test_nevisa_live_raw_framing()
+{
+  emu::Options o;
+  o.script = kNevisaScript;
+  Running r(o);
+  Client c;
+  g_assert_true(c.connect(static_url(r.emulator), nullptr));
+  g_assert_true(c.wait_texts(1));
+  const std::vector<uint8_t> early(3200, 0);
+  c.send_binary(early, 0, early.size());  // before REQ and SOES: ignored
+  open_session(c);
+  std::vector<int16_t> pcm;
+  append(pcm, 1, true), append(pcm, 1, false);
+  const auto raw = audio_messages(pcm, false);
+  g_assert_cmpuint(raw.size(), ==, 4);
+  send_all(c, raw);
+  std::vector<int16_t> quiet;
+  append(quiet, 0.5, false);
+  auto wrong_rate = make_wav(quiet, 8000);  // the REQ said 16000
+  auto wrong_size = make_wav(quiet);
+  wrong_size[40] ^= 0x02;  // the data size no longer matches the message
+  c.send_binary(wrong_rate, 0, wrong_rate.size());
+  c.send_binary(wrong_size, 0, wrong_size.size());
+  c.send_text(kEoes);
+  const size_t eoes = wait_text(c, kEoesResponse);
+  ParsedFinal f;
+  g_assert_true(parse_final(c.texts[eoes - 1], &f));
+  check_final(f, kNevisaScript[0], 0, 1, 3);
+
+  c.close();
+  g_assert_true(c.wait_closed());
+  g_assert_true(r.emulator.wait_nevisa_live(
+      [](const std::vector<emu::NevisaLiveRecord> &v) { return v.size() == 1 && v[0].closed; },
+      kWaitMs));
+  const emu::NevisaLiveRecord s = r.emulator.nevisa_live_sessions().at(0);
+  g_assert_true(s.binary_before_soes);
+  g_assert_cmpint(s.raw_messages, ==, 4);
+  g_assert_cmpint(s.wav_messages, ==, 2);
+  g_assert_cmpuint(s.binary_sizes.size(), ==, 7);
+  g_assert_cmpuint(s.binary_sizes[0], ==, 3200);
+  g_assert_cmpuint(s.pcm_bytes, ==, 2 * pcm.size() + 2 * 2 * quiet.size());
+  g_assert_cmpuint(s.framing_errors.size(), ==, 2);
+  g_assert_true(g_str_has_prefix(s.framing_errors[0].c_str(), "message 6: "));
+  g_assert_true(contains(s.framing_errors[0], "rate 8000"));
+  g_assert_true(g_str_has_prefix(s.framing_errors[1].c_str(), "message 7: "));
+  g_assert_true(contains(s.framing_errors[1], "data size"));
+  g_assert_cmpuint(s.finals.size(), ==, 1);
+}
+
+// Credentials: the static pair, a login's token and key; anything else is 401 (no WebSocket).
+// handshake_status applies to this path too.
+void test_nevisa_live_credentials()
+{
+  Running r(emu::Options{});
+  const emu::Options defaults;
+  Http http;
+  const Login login =
+      login_ok(http.post_json(r.emulator.nevisa_login_url(),
+                              "{\"username_or_phone_or_email\": \"u\", \"password\": \"p\"}"));
+  const std::string base = r.emulator.nevisa_live_url();
+  for (const std::string &url :
+       {nevisa_live_url(r.emulator, "wrong", defaults.nevisa_static_key),
+        nevisa_live_url(r.emulator, defaults.nevisa_static_token, "wrong"),
+        nevisa_live_url(r.emulator, login.token, defaults.nevisa_static_key),
+        nevisa_live_url(r.emulator, "", ""), base, base + "?api-key=" + login.key}) {
+    Client c;
+    g_assert_false(c.connect(url, nullptr));
+    g_assert_cmpuint(c.status(), ==, SOUP_STATUS_UNAUTHORIZED);
+  }
+  // The same answer to a plain GET, where the body can be read: {"detail": ...}.
+  const HttpReply rep = http.get(
+      "http" + nevisa_live_url(r.emulator, "wrong", "wrong").substr(2));  // ws:// -> http://
+  g_assert_cmpuint(rep.status, ==, SOUP_STATUS_UNAUTHORIZED);
+  g_assert_true(json_object_has_member(Json(rep.body).obj(), "detail"));
+  g_assert_cmpuint(r.emulator.nevisa_live_sessions().size(), ==, 0);
+
+  Client a, b;
+  g_assert_true(a.connect(static_url(r.emulator), nullptr));
+  g_assert_true(b.connect(nevisa_live_url(r.emulator, login.token, login.key), nullptr));
+  g_assert_true(a.wait_texts(1) && b.wait_texts(1));
+  ASSERT_STR_EQ(b.texts[0], kInit);
+  g_assert_cmpint(r.emulator.handshake_count(), ==, 8);
+  const auto records = r.emulator.nevisa_live_sessions();
+  g_assert_cmpuint(records.size(), ==, 2);
+  ASSERT_STR_EQ(records[1].query_authorization, login.token);
+  ASSERT_STR_EQ(records[1].query_api_key, login.key);
+
+  emu::Options busy;
+  busy.handshake_status = 429;
+  busy.handshake_fail_count = 1;
+  busy.retry_after = "7";
+  Running r2(busy);
+  Client d;
+  g_assert_false(d.connect(static_url(r2.emulator), nullptr));
+  g_assert_cmpuint(d.status(), ==, 429);
+  ASSERT_STR_EQ(d.response_header("Retry-After"), "7");
+  Client e;
+  g_assert_true(e.connect(static_url(r2.emulator), nullptr));
+  g_assert_true(e.wait_texts(1));
+}
+
+// nevisa_live_no_usage_after: NO-USAGE-REMAINED after the first binary message, then 1000.
+void test_nevisa_live_no_usage()
+{
+  emu::Options o;
+  o.nevisa_live_no_usage_after = 1;
+  Running r(o);
+  Client c;
+  g_assert_true(c.connect(static_url(r.emulator), nullptr));
+  open_session(c);
+  std::vector<int16_t> pcm;
+  append(pcm, 0.5, true);
+  send_all(c, audio_messages(pcm, true));
+  g_assert_true(c.wait_closed());
+  g_assert_cmpuint(c.close_code(), ==, SOUP_WEBSOCKET_CLOSE_NORMAL);
+  ASSERT_STR_EQ(c.texts.back(), "{\"subject\":\"NO-USAGE-REMAINED\"}");
+  g_assert_true(r.emulator.wait_nevisa_live(
+      [](const std::vector<emu::NevisaLiveRecord> &v) { return v.size() == 1 && v[0].closed; },
+      kWaitMs));
+  const emu::NevisaLiveRecord s = r.emulator.nevisa_live_sessions().at(0);
+  ASSERT_STR_EQ(s.fault, "no-usage");
+  g_assert_cmpint(s.close_code, ==, SOUP_WEBSOCKET_CLOSE_NORMAL);
+  g_assert_cmpuint(s.binary_sizes.size(), ==, 1);
+}
+
+// nevisa_live_no_init: nothing comes first; the conversation works otherwise.
+void test_nevisa_live_no_init()
+{
+  emu::Options o;
+  o.nevisa_live_no_init = true;
+  Running r(o);
+  Client c;
+  g_assert_true(c.connect(static_url(r.emulator), nullptr));
+  g_assert_false(wait_until([&] { return !c.texts.empty() || c.closed; }, 500));
+  c.send_text(kReq);
+  g_assert_true(c.wait_texts(1));
+  ASSERT_STR_EQ(c.texts[0], kReqResponse);
+  c.send_text("not json");
+  c.send_text("{\"subject\":\"PING\"}");
+  c.close();
+  g_assert_true(c.wait_closed());
+  g_assert_true(r.emulator.wait_nevisa_live(
+      [](const std::vector<emu::NevisaLiveRecord> &v) { return v.size() == 1 && v[0].closed; },
+      kWaitMs));
+  const emu::NevisaLiveRecord s = r.emulator.nevisa_live_sessions().at(0);
+  g_assert_true(s.subjects_received == std::vector<std::string>({"REQ", "?", "PING"}));
+  g_assert_true(s.sent == std::vector<std::string>({kReqResponse}));
+}
+
+// The other switches: unknown_subject, no_eoes_response, delay_ms, close_after (with close_code
+// and close_count), no_req_response, no_soes_response.
+void test_nevisa_live_switches()
+{
+  emu::Options o;
+  o.script = kNevisaScript;
+  o.nevisa_live_unknown_subject = true;
+  o.nevisa_live_no_eoes_response = true;
+  o.delay_ms = 30;
+  o.close_after = 3;
+  o.close_code = 4003;
+  o.close_count = 1;
+  Running r(o);
+  std::vector<int16_t> pcm;
+  append(pcm, 1, true), append(pcm, 1, false);
+  const auto messages = audio_messages(pcm, true);
+  Client a;  // closed on its third binary message
+  g_assert_true(a.connect(static_url(r.emulator), nullptr));
+  open_session(a);
+  g_assert_true(a.wait_texts(4));
+  Json notice(a.texts[3]);
+  ASSERT_STR_EQ(str(notice.obj(), "subject"), "SERVER-NOTICE");
+  ASSERT_STR_EQ(str(notice.obj(), "text"), "سرور به‌زودی به‌روز می‌شود");
+  send_all(a, messages);
+  g_assert_true(a.wait_closed());
+  g_assert_cmpuint(a.close_code(), ==, 4003);
+
+  Client b;  // close_count 1: this one goes through; finals but no EOES-RESPONSE
+  g_assert_true(b.connect(static_url(r.emulator), nullptr));
+  open_session(b);
+  send_all(b, messages);
+  b.send_text(kEoes);
+  g_assert_true(r.emulator.wait_nevisa_live(
+      [](const std::vector<emu::NevisaLiveRecord> &v) {
+        return v.size() == 2 && v[1].eoes_count == 1 && v[1].finals.size() == 1;
+      },
+      kWaitMs));
+  g_assert_false(wait_until(
+      [&] {
+        return std::find(b.texts.begin(), b.texts.end(), kEoesResponse) != b.texts.end() ||
+               b.closed;
+      },
+      300));
+  ParsedFinal f;
+  g_assert_true(parse_final(b.texts.back(), &f));
+  check_final(f, kNevisaScript[0], 0, 1, 2);
+  b.close();
+  g_assert_true(b.wait_closed());
+  g_assert_true(r.emulator.wait_nevisa_live(
+      [](const std::vector<emu::NevisaLiveRecord> &v) {
+        return v.size() == 2 && v[0].closed && v[1].closed;
+      },
+      kWaitMs));
+  const auto s = r.emulator.nevisa_live_sessions();
+  ASSERT_STR_EQ(s[0].fault, "close-after");
+  g_assert_cmpint(s[0].close_code, ==, 4003);
+  g_assert_cmpuint(s[0].binary_sizes.size(), >=, 3);  // the close waits delay_ms too
+  ASSERT_STR_EQ(s[1].fault, "");
+  g_assert_true(s[1].sent == b.texts);
+
+  emu::Options silent;
+  silent.nevisa_live_no_req_response = true;
+  silent.nevisa_live_no_soes_response = true;
+  Running r2(silent);
+  Client c;
+  g_assert_true(c.connect(static_url(r2.emulator), nullptr));
+  g_assert_true(c.wait_texts(1));
+  c.send_text(kReq);
+  c.send_text(kSoes);
+  g_assert_false(wait_until([&] { return c.texts.size() > 1 || c.closed; }, 300));
+  send_all(c, messages);  // still analysed
+  c.send_text(kEoes);
+  const size_t eoes = wait_text(c, kEoesResponse);
+  ParsedFinal g;
+  g_assert_true(parse_final(c.texts[eoes - 1], &g));
+  ASSERT_STR_EQ(g.text, "این یک متن آزمایشی است");  // no script: the placeholder
+}
+
+// stop() with a Nevisa live client still connected closes it (1001) and returns.
+void test_nevisa_live_stop_with_open_client()
+{
+  Running r(emu::Options{});
+  Client c;
+  g_assert_true(c.connect(static_url(r.emulator), nullptr));
+  open_session(c);
+  r.emulator.stop();
+  g_assert_true(c.wait_closed());
+  const auto s = r.emulator.nevisa_live_sessions();
+  g_assert_cmpuint(s.size(), ==, 1);
+  g_assert_true(s[0].closed);
+  g_assert_cmpint(s[0].close_code, ==, SOUP_WEBSOCKET_CLOSE_GOING_AWAY);
+}
+
 }  // namespace
 
 int main(int argc, char **argv)
@@ -2231,5 +2736,13 @@ int main(int argc, char **argv)
                   test_fault_nevisa_first_word_no_start);
   g_test_add_func("/emulator/faults/nevisa-progress-fail", test_fault_nevisa_progress_fail);
   g_test_add_func("/emulator/faults/throttle-variants", test_fault_throttle_variants);
+  g_test_add_func("/emulator/nevisa-live/conversation", test_nevisa_live_conversation);
+  g_test_add_func("/emulator/nevisa-live/raw-framing", test_nevisa_live_raw_framing);
+  g_test_add_func("/emulator/nevisa-live/credentials", test_nevisa_live_credentials);
+  g_test_add_func("/emulator/nevisa-live/no-usage", test_nevisa_live_no_usage);
+  g_test_add_func("/emulator/nevisa-live/no-init", test_nevisa_live_no_init);
+  g_test_add_func("/emulator/nevisa-live/switches", test_nevisa_live_switches);
+  g_test_add_func("/emulator/nevisa-live/stop-with-open-client",
+                  test_nevisa_live_stop_with_open_client);
   return g_test_run();
 }

@@ -1,16 +1,15 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-#include "harf_live_client.h"
+#include "live_client.h"
 
 #include <gst/gst.h>
 
 #include <algorithm>
 
-#include "harf_reply.h"
 #include "http_client.h"
 #include "io_thread.h"
 
-GST_DEBUG_CATEGORY_EXTERN(pt_harf_live_debug);
-#define GST_CAT_DEFAULT pt_harf_live_debug
+/* Every log line goes to the protocol's category. */
+#define GST_CAT_DEFAULT cat_
 
 namespace pt {
 
@@ -24,58 +23,61 @@ constexpr unsigned kMaxRetryAfterS = 60;
 
 /* One async connect; owner is cleared by shutdown() so a callback that
  * arrives after it does nothing but free the op. */
-struct HarfLiveClient::ConnectOp {
-  HarfLiveClient *owner;
+struct LiveClient::ConnectOp {
+  LiveClient *owner;
   SoupMessage *msg;
 };
 
-HarfLiveClient::HarfLiveClient(const Settings &s, BackendHost *host, IoThread *io,
-                               uint64_t time_base)
+LiveClient::LiveClient(const Settings &s, BackendHost *host, IoThread *io, uint64_t time_base,
+                       std::unique_ptr<LiveProtocol> protocol)
     : settings_(s),
       host_(host),
       io_(io),
       time_base_(time_base),
-      header_(make_streaming_wav_header(static_cast<uint32_t>(s.sample_rate), 1, 16)),
-      tracker_(s.partial_results)
+      protocol_(std::move(protocol)),
+      cat_(protocol_->category())
 {
 }
 
-HarfLiveClient::~HarfLiveClient()
+LiveClient::~LiveClient()
 {
   shutdown();
 }
 
-uint64_t HarfLiveClient::pcm_to_ns(uint64_t bytes) const
+uint64_t LiveClient::pcm_to_ns(uint64_t bytes) const
 {
   return gst_util_uint64_scale(bytes / 2, GST_SECOND, static_cast<guint64>(settings_.sample_rate));
 }
 
-uint64_t HarfLiveClient::ns_to_pcm(uint64_t ns) const
+uint64_t LiveClient::ns_to_pcm(uint64_t ns) const
 {
   return 2 * gst_util_uint64_scale(ns, static_cast<guint64>(settings_.sample_rate), GST_SECOND);
 }
 
-void HarfLiveClient::start()
+void LiveClient::start()
 {
   g_return_if_fail(state_ == State::Idle);
   session_ = soup_session_new_with_options("user-agent", "persiantranscribe/" VERSION, nullptr);
   cancel_ = g_cancellable_new();
-  connect();
+  state_ = State::Preparing;
+  protocol_->prepare([this](const Error *e) {
+    if (e) {
+      fail(e->kind, e->message, e->debug, e->reason);
+      return;
+    }
+    connect();
+  });
 }
 
-void HarfLiveClient::connect()
+void LiveClient::connect()
 {
-  SoupMessage *msg = soup_message_new("GET", settings_.harf_url.c_str());
+  std::string error;
+  SoupMessage *msg = protocol_->new_request(&error);
   if (!msg) {
-    fail(ErrorKind::Settings, "harf-url \"" + settings_.harf_url + "\" is not a valid URL");
+    fail(ErrorKind::Settings, error);
     return;
   }
-  /* The token goes into this header and nowhere else: never logged. */
-  soup_message_headers_replace(soup_message_get_request_headers(msg), "Authorization",
-                               authorization_value(settings_).c_str());
-  GST_INFO_OBJECT(host_->log_object(), "connecting to %s (auth scheme %s)",
-                  settings_.harf_url.c_str(),
-                  settings_.auth_scheme == AuthScheme::Bearer ? "Bearer" : "Token");
+  GST_INFO_OBJECT(host_->log_object(), "connecting to %s", protocol_->public_url().c_str());
   state_ = State::Connecting;
   connect_op_ = new ConnectOp{this, msg};
   arm_timer(settings_.timeout_s);
@@ -83,13 +85,13 @@ void HarfLiveClient::connect()
                                        on_connect_done, connect_op_);
 }
 
-void HarfLiveClient::on_connect_done(GObject *source, GAsyncResult *res, gpointer data)
+void LiveClient::on_connect_done(GObject *source, GAsyncResult *res, gpointer data)
 {
   auto *op = static_cast<ConnectOp *>(data);
   GError *err = nullptr;
   SoupWebsocketConnection *ws =
       soup_session_websocket_connect_finish(SOUP_SESSION(source), res, &err);
-  HarfLiveClient *self = op->owner;
+  LiveClient *self = op->owner;
   if (self) {
     self->connect_op_ = nullptr;
     if (ws)
@@ -104,11 +106,10 @@ void HarfLiveClient::on_connect_done(GObject *source, GAsyncResult *res, gpointe
   delete op;
 }
 
-void HarfLiveClient::connected(SoupWebsocketConnection *ws)
+void LiveClient::connected(SoupWebsocketConnection *ws)
 {
   disarm_timer();
   ws_ = ws;
-  state_ = State::Open;
   ever_connected_ = true;
   ++connections_;
   /* A message larger than max-answer-size closes the connection. */
@@ -120,44 +121,47 @@ void HarfLiveClient::connected(SoupWebsocketConnection *ws)
   replay_ = retained_;
   conn_base_ = retained_.empty() ? stream_bytes_ : retained_.front().offset;
   unacked_.clear();
-  header_sent_ = false;
   pcm_sent_ = pcm_acked_ = windows_sent_ = 0;
-  finalize_sent_ = false;
-  replies_after_finalize_ = 0;
+  end_sent_ = false;
+  replies_after_end_ = 0;
   last_ws_error_.clear();
   id_offset_ = max_id_ + 1;
-  tracker_ = SegmentTracker(settings_.partial_results);
   uint64_t replayed = 0;
   for (const Sent &r : replay_)
     replayed += r.data.size();
   GST_INFO_OBJECT(host_->log_object(),
                   "connected to %s (connection %u, %" G_GUINT64_FORMAT " ms to send again)",
-                  settings_.harf_url.c_str(), connections_, pcm_to_ns(replayed) / GST_MSECOND);
-  pump();
+                  protocol_->public_url().c_str(), connections_, pcm_to_ns(replayed) / GST_MSECOND);
+  if (protocol_->open(ws_)) {
+    state_ = State::Open;
+    pump();
+  } else {
+    state_ = State::Handshake;
+    arm_timer(settings_.timeout_s);
+  }
 }
 
-void HarfLiveClient::connect_failed(SoupMessage *msg, GError *err)
+void LiveClient::connect_failed(SoupMessage *msg, GError *err)
 {
   if (err && g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CANCELLED) && state_ != State::Connecting)
     return;
   guint status = soup_message_get_status(msg);
-  const std::string &url = settings_.harf_url;
+  const std::string url = protocol_->public_url();
+  const std::string service = protocol_->service();
   std::string detail = err ? err->message : "unknown error";
   if (status == SOUP_STATUS_UNAUTHORIZED || status == SOUP_STATUS_FORBIDDEN) {
-    fail(ErrorKind::NotAuthorized,
-         "Harf rejected the token (HTTP " + http_status_text(status) +
-             "). Check the \"token\" property or HARF_TOKEN, and \"auth-scheme\".",
+    fail(ErrorKind::NotAuthorized, protocol_->rejected(status),
          "handshake with " + url + ": " + detail);
   } else if (status == 429 || status >= 500) {
     const char *retry_after =
         soup_message_headers_get_one(soup_message_get_response_headers(msg), "Retry-After");
     connection_lost(ErrorKind::OpenReadWrite,
-                    "Harf at " + url + " answered HTTP " + http_status_text(status) +
+                    service + " at " + url + " answered HTTP " + http_status_text(status) +
                         " instead of opening a WebSocket",
                     detail, retry_after ? HttpClient::retry_after_seconds(retry_after) : 0);
   } else if (status >= 100) {
     fail(ErrorKind::OpenReadWrite,
-         "Harf at " + url + " answered HTTP " + http_status_text(status) +
+         service + " at " + url + " answered HTTP " + http_status_text(status) +
              " instead of opening a WebSocket",
          detail);
   } else {
@@ -173,9 +177,9 @@ void HarfLiveClient::connect_failed(SoupMessage *msg, GError *err)
   }
 }
 
-void HarfLiveClient::on_message_cb(SoupWebsocketConnection *, gint type, GBytes *msg, gpointer data)
+void LiveClient::on_message_cb(SoupWebsocketConnection *, gint type, GBytes *msg, gpointer data)
 {
-  auto *self = static_cast<HarfLiveClient *>(data);
+  auto *self = static_cast<LiveClient *>(data);
   gsize len = 0;
   const char *bytes = static_cast<const char *>(g_bytes_get_data(msg, &len));
   if (type == SOUP_WEBSOCKET_DATA_TEXT)
@@ -184,44 +188,45 @@ void HarfLiveClient::on_message_cb(SoupWebsocketConnection *, gint type, GBytes 
     self->handle_binary(len);
 }
 
-void HarfLiveClient::on_closed_cb(SoupWebsocketConnection *, gpointer data)
+void LiveClient::on_closed_cb(SoupWebsocketConnection *, gpointer data)
 {
-  static_cast<HarfLiveClient *>(data)->handle_closed();
+  static_cast<LiveClient *>(data)->handle_closed();
 }
 
-void HarfLiveClient::on_error_cb(SoupWebsocketConnection *, GError *err, gpointer data)
+void LiveClient::on_error_cb(SoupWebsocketConnection *, GError *err, gpointer data)
 {
-  auto *self = static_cast<HarfLiveClient *>(data);
+  auto *self = static_cast<LiveClient *>(data);
   self->last_ws_error_ = err ? err->message : "";
-  GST_DEBUG_OBJECT(self->host_->log_object(), "WebSocket error: %s", self->last_ws_error_.c_str());
+  GST_CAT_DEBUG_OBJECT(self->cat_, self->host_->log_object(), "WebSocket error: %s",
+                       self->last_ws_error_.c_str());
 }
 
-gboolean HarfLiveClient::on_timeout_cb(gpointer data)
+gboolean LiveClient::on_timeout_cb(gpointer data)
 {
-  auto *self = static_cast<HarfLiveClient *>(data);
+  auto *self = static_cast<LiveClient *>(data);
   g_source_unref(self->timer_);
   self->timer_ = nullptr;
   self->handle_timeout();
   return G_SOURCE_REMOVE;
 }
 
-gboolean HarfLiveClient::on_reconnect_cb(gpointer data)
+gboolean LiveClient::on_reconnect_cb(gpointer data)
 {
-  auto *self = static_cast<HarfLiveClient *>(data);
+  auto *self = static_cast<LiveClient *>(data);
   g_source_unref(self->reconnect_timer_);
   self->reconnect_timer_ = nullptr;
   self->connect();
   return G_SOURCE_REMOVE;
 }
 
-void HarfLiveClient::kick()
+void LiveClient::kick()
 {
   pump();
 }
 
 /* The next window for this connection: the replay first, then the engine's.
  * False when none is ready, or when a skip ends the session (held_). */
-bool HarfLiveClient::next_window(Window &w, bool *input_done)
+bool LiveClient::next_window(Window &w, bool *input_done)
 {
   *input_done = false;
   if (!replay_.empty()) {
@@ -255,7 +260,7 @@ bool HarfLiveClient::next_window(Window &w, bool *input_done)
   return true;
 }
 
-void HarfLiveClient::retain(Sent s)
+void LiveClient::retain(Sent s)
 {
   retained_.push_back(std::move(s));
   const uint64_t bound = ns_to_pcm(uint64_t(settings_.replay_ms) * GST_MSECOND);
@@ -264,60 +269,61 @@ void HarfLiveClient::retain(Sent s)
     retained_.pop_front();
 }
 
-void HarfLiveClient::send_finalize()
+void LiveClient::send_end()
 {
   GST_DEBUG_OBJECT(host_->log_object(),
-                   "sending finalize after %" G_GUINT64_FORMAT " windows, %" G_GUINT64_FORMAT
+                   "ending the session after %" G_GUINT64_FORMAT " windows, %" G_GUINT64_FORMAT
                    " PCM bytes",
                    windows_sent_, pcm_sent_);
-  soup_websocket_connection_send_text(ws_, "finalize");
-  finalize_sent_ = true;
+  protocol_->send_end(ws_);
+  end_sent_ = true;
   state_ = State::Finalizing;
   arm_timer(settings_.timeout_s);
 }
 
-void HarfLiveClient::pump()
+void LiveClient::pump()
 {
   if (state_ != State::Open)
     return;
-  while (unacked_.size() < settings_.max_inflight) {
+  const bool acks = protocol_->acknowledges_windows();
+  while (!acks || unacked_.size() < settings_.max_inflight) {
     if (!host_->can_accept_results())
       return;
     Window w;
     bool input_done = false;
     if (!next_window(w, &input_done)) {
       if (held_ || input_done)
-        send_finalize();
+        send_end();
       return;
     }
-    if (!header_sent_) {
-      std::vector<uint8_t> first(header_.begin(), header_.end());
-      first.insert(first.end(), w.begin(), w.end());
-      soup_websocket_connection_send_binary(ws_, first.data(), first.size());
-      header_sent_ = true;
-    } else {
-      soup_websocket_connection_send_binary(ws_, w.data(), w.size());
-    }
+    protocol_->send_audio(ws_, w);
     pcm_sent_ += w.size();
     ++windows_sent_;
     GST_LOG_OBJECT(host_->log_object(),
                    "sent window %" G_GUINT64_FORMAT " (%" G_GSIZE_FORMAT " bytes)", windows_sent_,
                    w.size());
-    unacked_.push_back(w.size());
-    if (!timer_)
-      arm_timer(settings_.timeout_s);
+    if (acks) {
+      unacked_.push_back(w.size());
+      if (!timer_)
+        arm_timer(settings_.timeout_s);
+    } else {
+      /* No reply answers a window: what is sent counts as carried. */
+      pcm_acked_ = pcm_sent_;
+      if (attempts_ > 0 && conn_base_ + pcm_acked_ > fail_point_)
+        attempts_ = 0;
+    }
   }
 }
 
 /* A reply, whatever it holds, answers the oldest window in flight. */
-void HarfLiveClient::acknowledge()
+void LiveClient::acknowledge()
 {
   disarm_timer();
   if (!unacked_.empty()) {
     pcm_acked_ += unacked_.front();
     unacked_.pop_front();
-  } else if (finalize_sent_) {
-    ++replies_after_finalize_;
+  } else if (end_sent_) {
+    ++replies_after_end_;
   }
   /* Past the point where the last connection failed: a fresh start. */
   if (attempts_ > 0 && conn_base_ + pcm_acked_ > fail_point_)
@@ -325,63 +331,80 @@ void HarfLiveClient::acknowledge()
 }
 
 /* After a reply: wait for the next, send more. */
-void HarfLiveClient::continue_after_reply()
+void LiveClient::continue_after_reply()
 {
   if (state_ != State::Open && state_ != State::Finalizing)
     return;
-  if (!unacked_.empty() || finalize_sent_)
+  if (!unacked_.empty() || end_sent_)
     arm_timer(settings_.timeout_s);
   pump();
 }
 
-void HarfLiveClient::handle_binary(size_t len)
+void LiveClient::handle_binary(size_t len)
 {
-  if (state_ != State::Open && state_ != State::Finalizing)
+  if (state_ != State::Open && state_ != State::Finalizing && state_ != State::Handshake)
     return;
   GST_DEBUG_OBJECT(host_->log_object(),
                    "ignoring a %" G_GSIZE_FORMAT "-byte binary message from the server", len);
-  acknowledge();
+  if (state_ != State::Handshake)
+    acknowledge();
   host_->warn({ErrorKind::Read,
-               "Harf sent a binary message where a text reply belongs; it was ignored",
+               std::string(protocol_->service()) +
+                   " sent a binary message where a text reply belongs; it was ignored",
                std::to_string(len) + " bytes"});
-  continue_after_reply();
+  if (state_ != State::Handshake)
+    continue_after_reply();
 }
 
-void HarfLiveClient::handle_text(const char *data, size_t len)
+void LiveClient::handle_text(const char *data, size_t len)
 {
-  if (state_ != State::Open && state_ != State::Finalizing)
+  if (state_ != State::Open && state_ != State::Finalizing && state_ != State::Handshake)
     return;
-  acknowledge();
-  HarfReply r = parse_harf_reply(data, len);
-  switch (r.kind) {
-    case HarfReply::Kind::Malformed:
-      GST_WARNING_OBJECT(host_->log_object(), "malformed reply: %s", r.error.c_str());
-      host_->warn({ErrorKind::Read, "Harf sent a malformed reply; it was skipped", r.error});
-      break;
-    case HarfReply::Kind::Pending:
-      GST_LOG_OBJECT(host_->log_object(), "reply without text (state %s)", r.state.c_str());
-      publish(tracker_.on_other_reply(), false);
-      break;
-    case HarfReply::Kind::Segment: {
-      if (auto bad = check_segment_times(r.segment, pcm_to_ns(pcm_sent_))) {
-        GST_WARNING_OBJECT(host_->log_object(), "dropping a segment: %s", bad->c_str());
-        host_->warn(
-            {ErrorKind::Read, "Harf sent a segment with impossible times; it was left out", *bad});
-        break;
-      }
-      GST_DEBUG_OBJECT(host_->log_object(),
-                       "segment %" G_GINT64_FORMAT " %" GST_TIME_FORMAT "-%" GST_TIME_FORMAT ": %s",
-                       r.segment.id, GST_TIME_ARGS(r.segment.start), GST_TIME_ARGS(r.segment.end),
-                       r.segment.raw_text.c_str());
-      auto out = tracker_.on_segment(std::move(r.segment));
-      publish(std::move(out), tracker_.last_was_late_revision());
-      break;
+  const bool handshake = state_ == State::Handshake;
+  if (!handshake) {
+    if (protocol_->acknowledges_windows())
+      acknowledge();
+    else if (end_sent_) {
+      disarm_timer();
+      ++replies_after_end_;
     }
   }
-  continue_after_reply();
+  LiveProtocol::Reply r = protocol_->on_text(ws_, data, len, pcm_to_ns(pcm_sent_));
+  switch (r.kind) {
+    case LiveProtocol::Reply::Kind::Ignored:
+      break;
+    case LiveProtocol::Reply::Kind::Ready:
+      if (handshake) {
+        disarm_timer();
+        state_ = State::Open;
+        pump();
+        return;
+      }
+      break;
+    case LiveProtocol::Reply::Kind::Malformed:
+      GST_WARNING_OBJECT(host_->log_object(), "malformed reply: %s", r.problem.debug.c_str());
+      host_->warn(r.problem);
+      break;
+    case LiveProtocol::Reply::Kind::Results:
+      publish(std::move(r.segments), r.late_revision);
+      break;
+    case LiveProtocol::Reply::Kind::Ended:
+      if (state_ == State::Finalizing) {
+        session_done();
+        return;
+      }
+      break;
+    case LiveProtocol::Reply::Kind::Fatal:
+      fail(r.problem.kind, r.problem.message, r.problem.debug, r.problem.reason);
+      return;
+  }
+  if (handshake)
+    arm_timer(settings_.timeout_s); /* the next step gets its own timeout */
+  else
+    continue_after_reply();
 }
 
-void HarfLiveClient::publish(std::vector<Segment> segs, bool late)
+void LiveClient::publish(std::vector<Segment> segs, bool late)
 {
   const uint64_t base = time_base_ + pcm_to_ns(conn_base_);
   for (size_t i = 0; i < segs.size(); ++i) {
@@ -409,13 +432,13 @@ void HarfLiveClient::publish(std::vector<Segment> segs, bool late)
       r.segment.id += id_offset_;
       max_id_ = std::max(max_id_, r.segment.id);
     }
-    r.backend = backend_name(BackendKind::HarfLive);
+    r.backend = backend_name(protocol_->kind());
     r.late_revision = late && i + 1 == segs.size();
     host_->deliver(std::move(r));
   }
 }
 
-void HarfLiveClient::handle_closed()
+void LiveClient::handle_closed()
 {
   if (state_ == State::Done || state_ == State::Waiting)
     return;
@@ -430,38 +453,46 @@ void HarfLiveClient::handle_closed()
     debug += std::string(", reason: ") + reason;
   if (!last_ws_error_.empty())
     debug += ", error: " + last_ws_error_;
-  if (finalize_sent_) {
+  const std::string service = protocol_->service();
+  if (end_sent_) {
     const bool normal = code == SOUP_WEBSOCKET_CLOSE_NORMAL;
-    const bool owed = !unacked_.empty() || replies_after_finalize_ == 0;
-    if (!normal && owed && !retried_finalize_ && settings_.max_reconnects > 0) {
+    /* Harf: replies still due for windows sent, or none since finalize.
+     * A protocol without acknowledgements owes results until it ends the
+     * session itself (Ended), which never comes to this point. */
+    const bool owed =
+        protocol_->acknowledges_windows() ? !unacked_.empty() || replies_after_end_ == 0 : true;
+    if (!normal && owed && !retried_end_ && settings_.max_reconnects > 0) {
       /* Results may still be owed: one more try, with the audio kept. */
-      retried_finalize_ = true;
+      retried_end_ = true;
       connection_lost(ErrorKind::Read,
-                      "Harf closed the connection abnormally after the end of the audio", debug);
+                      service + " closed the connection abnormally after the end of the audio",
+                      debug);
       return;
     }
     if (!normal)
       host_->warn({ErrorKind::Read,
-                   "Harf closed the connection abnormally after the end of the audio; the last "
-                   "results may be missing",
+                   service +
+                       " closed the connection abnormally after the end of the audio; the last "
+                       "results may be missing",
                    debug});
     session_done();
     return;
   }
   /* libsoup closes the connection itself for a message over its limits or
-   * invalid UTF-8: say so, not that Harf hung up. */
-  std::string msg =
-      last_ws_error_.empty()
-          ? "Harf closed the connection in the middle of the stream, after " +
-                std::to_string(windows_sent_) + " windows (" +
-                std::to_string(pcm_to_ns(pcm_acked_) / GST_MSECOND) + " ms acknowledged)"
-          : "The connection to Harf broke in the middle of the stream: " + last_ws_error_;
+   * invalid UTF-8: say so, not that the service hung up. */
+  std::string msg = last_ws_error_.empty()
+                        ? service + " closed the connection in the middle of the stream, after " +
+                              std::to_string(windows_sent_) + " windows (" +
+                              std::to_string(pcm_to_ns(pcm_acked_) / GST_MSECOND) + " ms " +
+                              (protocol_->acknowledges_windows() ? "acknowledged)" : "sent)")
+                        : "The connection to " + service +
+                              " broke in the middle of the stream: " + last_ws_error_;
   connection_lost(ErrorKind::Read, msg, debug);
 }
 
-void HarfLiveClient::session_done()
+void LiveClient::session_done()
 {
-  publish(tracker_.on_end(), false);
+  publish(protocol_->on_end(), false);
   drop_connection();
   if (held_) {
     /* The next session starts at the window after the skip. */
@@ -476,7 +507,7 @@ void HarfLiveClient::session_done()
   host_->finished();
 }
 
-void HarfLiveClient::drop_connection()
+void LiveClient::drop_connection()
 {
   disarm_timer();
   if (ws_) {
@@ -487,8 +518,8 @@ void HarfLiveClient::drop_connection()
   replay_.clear();
 }
 
-void HarfLiveClient::connection_lost(ErrorKind kind, const std::string &message,
-                                     const std::string &debug, unsigned retry_after_s)
+void LiveClient::connection_lost(ErrorKind kind, const std::string &message,
+                                 const std::string &debug, unsigned retry_after_s)
 {
   /* Failing at the same place again does not reset the count. */
   fail_point_ = std::max(fail_point_, conn_base_ + pcm_acked_);
@@ -496,7 +527,7 @@ void HarfLiveClient::connection_lost(ErrorKind kind, const std::string &message,
     std::string why = message;
     if (settings_.max_reconnects > 0)
       why += " (gave up after " + std::to_string(attempts_) + " reconnection attempts)";
-    publish(tracker_.on_end(), false);
+    publish(protocol_->on_end(), false);
     fail(kind, why, debug);
     return;
   }
@@ -517,13 +548,14 @@ void HarfLiveClient::connection_lost(ErrorKind kind, const std::string &message,
   g_source_attach(reconnect_timer_, io_->context());
 }
 
-void HarfLiveClient::handle_timeout()
+void LiveClient::handle_timeout()
 {
   const std::string secs = std::to_string(settings_.timeout_s);
+  const std::string url = protocol_->public_url();
+  const std::string service = protocol_->service();
   switch (state_) {
     case State::Connecting: {
-      std::string message =
-          "Could not connect to " + settings_.harf_url + " within " + secs + " s (timeout)";
+      std::string message = "Could not connect to " + url + " within " + secs + " s (timeout)";
       if (connect_op_) {
         connect_op_->owner = nullptr;
         connect_op_ = nullptr;
@@ -534,16 +566,19 @@ void HarfLiveClient::handle_timeout()
         fail(ErrorKind::OpenReadWrite, message);
       break;
     }
+    case State::Handshake:
+      fail(ErrorKind::Read, service + " at " + url + " did not send " + protocol_->awaited() +
+                                " within " + secs + " s (timeout)");
+      break;
     case State::Open:
-      fail(ErrorKind::Read, "Harf at " + settings_.harf_url + " sent no reply within " + secs +
+      fail(ErrorKind::Read, service + " at " + url + " sent no reply within " + secs +
                                 " s (timeout); " + std::to_string(unacked_.size()) +
                                 " window(s) unanswered");
       break;
     case State::Finalizing:
-      GST_WARNING_OBJECT(
-          host_->log_object(),
-          "the server did not close the connection within %s s after finalize; ending",
-          secs.c_str());
+      GST_INFO_OBJECT(host_->log_object(),
+                      "the session did not end within %s s after the end of the audio; ending it",
+                      secs.c_str());
       session_done();
       break;
     default:
@@ -551,7 +586,7 @@ void HarfLiveClient::handle_timeout()
   }
 }
 
-void HarfLiveClient::arm_timer(unsigned seconds)
+void LiveClient::arm_timer(unsigned seconds)
 {
   disarm_timer();
   timer_ = g_timeout_source_new(seconds * 1000u);
@@ -559,7 +594,7 @@ void HarfLiveClient::arm_timer(unsigned seconds)
   g_source_attach(timer_, io_->context());
 }
 
-void HarfLiveClient::disarm_timer()
+void LiveClient::disarm_timer()
 {
   if (timer_) {
     g_source_destroy(timer_);
@@ -568,7 +603,7 @@ void HarfLiveClient::disarm_timer()
   }
 }
 
-void HarfLiveClient::close_socket(gushort code)
+void LiveClient::close_socket(gushort code)
 {
   if (!ws_)
     return;
@@ -577,7 +612,8 @@ void HarfLiveClient::close_socket(gushort code)
     soup_websocket_connection_close(ws_, code, nullptr);
 }
 
-void HarfLiveClient::fail(ErrorKind kind, const std::string &message, const std::string &debug)
+void LiveClient::fail(ErrorKind kind, const std::string &message, const std::string &debug,
+                      const char *reason)
 {
   GST_WARNING_OBJECT(host_->log_object(), "%s (%s)", message.c_str(), debug.c_str());
   state_ = State::Done;
@@ -589,12 +625,14 @@ void HarfLiveClient::fail(ErrorKind kind, const std::string &message, const std:
   if (cancel_)
     g_cancellable_cancel(cancel_);
   close_socket(SOUP_WEBSOCKET_CLOSE_GOING_AWAY);
-  host_->fail({kind, message, debug,
-               kind == ErrorKind::NotAuthorized ? kReasonCredentialsRejected : nullptr});
+  if (!reason && kind == ErrorKind::NotAuthorized)
+    reason = kReasonCredentialsRejected;
+  host_->fail({kind, message, debug, reason});
 }
 
-void HarfLiveClient::shutdown()
+void LiveClient::shutdown()
 {
+  protocol_->shutdown();
   disarm_timer();
   if (reconnect_timer_) {
     g_source_destroy(reconnect_timer_);
