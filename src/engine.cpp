@@ -121,10 +121,18 @@ void Engine::finish()
   bool no_backend;
   {
     std::unique_lock<std::mutex> lk(mutex_);
-    if (enqueue(out, lk) != Flow::Ok)
+    const Flow f = enqueue(out, lk);
+    if (f != Flow::Ok) {
+      GST_DEBUG_OBJECT(log_object_, "end of input while %s: nothing more to do",
+                       f == Flow::Flushing ? "flushing" : "failed");
       return;
+    }
     input_done_ = true;
+    if (!queue_.empty())
+      ensure_backend_locked(); /* audio waits: something must take it */
     no_backend = !backend_requested_;
+    GST_DEBUG_OBJECT(log_object_, "end of input: %zu windows queued%s", queue_.size(),
+                     no_backend ? ", no backend needed" : "");
   }
   if (no_backend)
     listener_->on_finished();
@@ -232,8 +240,17 @@ void Engine::ensure_backend_locked()
       return;
     {
       std::lock_guard<std::mutex> lk(mutex_);
-      if (!backend_requested_ || flushing_)
+      if (!backend_requested_)
         return;
+      if (flushing_) {
+        /* Not now; the next window (or the end of the input) asks again.
+         * Left requested, a flush that is not followed by a reset (the
+         * sink's unlock and unlock_stop around a state change) would leave
+         * the audio queued with no backend to take it, and the end of the
+         * stream waiting for ever. */
+        backend_requested_ = false;
+        return;
+      }
     }
     GST_DEBUG_OBJECT(log_object_, "creating the %s backend, time base %" GST_TIME_FORMAT,
                      backend_name(settings_.backend), GST_TIME_ARGS(base));

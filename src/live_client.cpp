@@ -221,6 +221,7 @@ gboolean LiveClient::on_reconnect_cb(gpointer data)
 
 void LiveClient::kick()
 {
+  GST_LOG_OBJECT(host_->log_object(), "kick in state %d", static_cast<int>(state_));
   pump();
 }
 
