@@ -154,6 +154,19 @@ void pt_install_common_properties(GObjectClass *klass, gboolean with_latency)
                             "transcription)",
                             pt::kTimeoutRange.min, pt::kTimeoutRange.max, d.timeout_s, rw));
 
+  install(PT_PROP_NORMALIZE,
+          g_param_spec_boolean("normalize", "Normalize",
+                               "Every backend: text, words, markup and cues in normalised Persian "
+                               "script: Arabic kaf and yeh made Persian, digits in one script "
+                               "(\"digits\"), diacritics removed, mi-/nemi- and -ha/-tar/-tarin "
+                               "joined with a zero-width non-joiner, spaces around punctuation "
+                               "cleaned. raw-text keeps what the service sent",
+                               d.normalize, rw));
+  install(PT_PROP_DIGITS,
+          g_param_spec_enum("digits", "Digits",
+                            "With normalize: the script of every digit (numbers inside a Latin "
+                            "word such as MP3 stay Latin)",
+                            GST_TYPE_PERSIAN_TRANSCRIBE_DIGITS, static_cast<gint>(d.digits), rw));
   install(
       PT_PROP_MAX_ANSWER_SIZE,
       g_param_spec_uint("max-answer-size", "Max answer size",
@@ -227,6 +240,7 @@ void pt_install_common_properties(GObjectClass *klass, gboolean with_latency)
   gst_type_mark_as_plugin_api(GST_TYPE_PERSIAN_TRANSCRIBE_AUTH_SCHEME, (GstPluginAPIFlags)0);
   gst_type_mark_as_plugin_api(GST_TYPE_PERSIAN_TRANSCRIBE_NEVISA_LIVE_FRAMING,
                               (GstPluginAPIFlags)0);
+  gst_type_mark_as_plugin_api(GST_TYPE_PERSIAN_TRANSCRIBE_DIGITS, (GstPluginAPIFlags)0);
 }
 
 gboolean pt_set_common_property(pt::Settings &s, guint prop_id, const GValue *value)
@@ -265,6 +279,12 @@ gboolean pt_set_common_property(pt::Settings &s, guint prop_id, const GValue *va
       break;
     case PT_PROP_NEVISA_LIVE_FRAMING:
       s.nevisa_live_framing = static_cast<pt::NevisaLiveFraming>(g_value_get_enum(value));
+      break;
+    case PT_PROP_NORMALIZE:
+      s.normalize = g_value_get_boolean(value);
+      break;
+    case PT_PROP_DIGITS:
+      s.digits = static_cast<pt::DigitStyle>(g_value_get_enum(value));
       break;
     case PT_PROP_POLL_INTERVAL:
       s.poll_interval_ms = g_value_get_uint(value);
@@ -364,6 +384,12 @@ gboolean pt_get_common_property(const pt::Settings &s, guint prop_id, GValue *va
       break;
     case PT_PROP_NEVISA_LIVE_FRAMING:
       g_value_set_enum(value, static_cast<gint>(s.nevisa_live_framing));
+      break;
+    case PT_PROP_NORMALIZE:
+      g_value_set_boolean(value, s.normalize);
+      break;
+    case PT_PROP_DIGITS:
+      g_value_set_enum(value, static_cast<gint>(s.digits));
       break;
     case PT_PROP_POLL_INTERVAL:
       g_value_set_uint(value, s.poll_interval_ms);

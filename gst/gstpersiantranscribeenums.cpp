@@ -66,3 +66,25 @@ GType gst_persian_transcribe_nevisa_live_framing_get_type(void)
   }
   return type;
 }
+
+static_assert(GST_PERSIAN_TRANSCRIBE_DIGITS_PERSIAN == static_cast<int>(pt::DigitStyle::Persian) &&
+                  GST_PERSIAN_TRANSCRIBE_DIGITS_LATIN == static_cast<int>(pt::DigitStyle::Latin) &&
+                  GST_PERSIAN_TRANSCRIBE_DIGITS_AS_RECEIVED ==
+                      static_cast<int>(pt::DigitStyle::AsReceived),
+              "the C enum and pt::DigitStyle have the same values");
+
+GType gst_persian_transcribe_digits_get_type(void)
+{
+  static gsize type = 0;
+  static const GEnumValue values[] = {
+      {GST_PERSIAN_TRANSCRIBE_DIGITS_PERSIAN, "Persian digits (۰۱۲۳۴۵۶۷۸۹)", "persian"},
+      {GST_PERSIAN_TRANSCRIBE_DIGITS_LATIN, "Latin digits (0123456789)", "latin"},
+      {GST_PERSIAN_TRANSCRIBE_DIGITS_AS_RECEIVED, "the digits the service sent", "as-received"},
+      {0, nullptr, nullptr},
+  };
+  if (g_once_init_enter(&type)) {
+    GType t = g_enum_register_static("GstPersianTranscribeDigits", values);
+    g_once_init_leave(&type, t);
+  }
+  return type;
+}

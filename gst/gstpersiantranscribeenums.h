@@ -23,6 +23,12 @@ typedef enum {
   GST_PERSIAN_TRANSCRIBE_NEVISA_LIVE_FRAMING_RAW = 1,
 } GstPersianTranscribeNevisaLiveFraming;
 
+typedef enum {
+  GST_PERSIAN_TRANSCRIBE_DIGITS_PERSIAN = 0,
+  GST_PERSIAN_TRANSCRIBE_DIGITS_LATIN = 1,
+  GST_PERSIAN_TRANSCRIBE_DIGITS_AS_RECEIVED = 2,
+} GstPersianTranscribeDigits;
+
 #define GST_TYPE_PERSIAN_TRANSCRIBE_BACKEND (gst_persian_transcribe_backend_get_type())
 GType gst_persian_transcribe_backend_get_type(void);
 
@@ -32,5 +38,8 @@ GType gst_persian_transcribe_auth_scheme_get_type(void);
 #define GST_TYPE_PERSIAN_TRANSCRIBE_NEVISA_LIVE_FRAMING \
   (gst_persian_transcribe_nevisa_live_framing_get_type())
 GType gst_persian_transcribe_nevisa_live_framing_get_type(void);
+
+#define GST_TYPE_PERSIAN_TRANSCRIBE_DIGITS (gst_persian_transcribe_digits_get_type())
+GType gst_persian_transcribe_digits_get_type(void);
 
 G_END_DECLS

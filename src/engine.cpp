@@ -3,6 +3,7 @@
 
 #include <gst/gst.h>
 
+#include "persian_normalize.h"
 #include "io_thread.h"
 
 GST_DEBUG_CATEGORY_EXTERN(pt_engine_debug);
@@ -372,6 +373,8 @@ bool Engine::can_accept_results()
 
 void Engine::deliver(Result r)
 {
+  if (settings_.normalize)
+    normalize_segment(r.segment, settings_.digits);
   listener_->on_result(r);
 }
 

@@ -34,6 +34,8 @@ constexpr BackendInfo kBackends[] = {
      "Nevisa live: 500 ms WAV messages over a WebSocket, results while audio flows; words "
      "with times and confidences"},
 };
+/* The script of the digits in normalised text. */
+enum class DigitStyle { Persian, Latin, AsReceived };
 /* How nevisa-live frames its audio messages. */
 enum class NevisaLiveFraming { Wav, Raw };
 enum class AuthScheme { Token, Bearer };
@@ -87,6 +89,11 @@ struct Settings {
   unsigned max_reconnects = 5;
   /* Live backends: audio kept for sending again after a reconnection. */
   unsigned replay_ms = 30000;
+
+  /* Every backend: the text, words, markup and cues in normalised Persian
+   * script (raw-text keeps what the service sent), digits in one script. */
+  bool normalize = true;
+  DigitStyle digits = DigitStyle::Persian;
 
   /* Batch backends (harf-file, nevisa).  Secrets: never logged. */
   std::string harf_api_url = kDefaultHarfApiUrl;

@@ -13,6 +13,7 @@
 #include "cue_shaper.h"
 #include "harf_reply.h"
 #include "segment_tracker.h"
+#include "persian_normalize.h"
 #include "service_answers.h"
 #include "settings.h"
 #include "time_value.h"
@@ -824,6 +825,77 @@ GST_START_TEST(test_nevisa_live_messages)
 }
 GST_END_TEST;
 
+#ifndef assert_equals_std_string
+#define assert_equals_std_string(a, b)                             \
+  do {                                                             \
+    std::string _a = (a), _b = (b);                                \
+    fail_unless(_a == _b, "'%s' != '%s'", _a.c_str(), _b.c_str()); \
+  } while (0)
+#endif
+
+/* Persian script normalised with real sentences: each rule, and what it
+ * must leave alone. */
+GST_START_TEST(test_persian_normalize)
+{
+  using pt::DigitStyle;
+  auto norm = [](const char *in, DigitStyle d = DigitStyle::Persian) {
+    return pt::normalize_persian(in, d);
+  };
+  const char *cases[][2] = {
+      /* the seed's own Harf example: a space where Persian has a ZWNJ */
+      {"او می گفت که نمی داند", "او می\u200Cگفت که نمی\u200Cداند"},
+      /* Arabic kaf and yeh, and a plural suffix */
+      {"كتاب هاي خوبي خريدم", "کتاب\u200Cهای خوبی خریدم"},
+      {"این راه کوتاه تر و آن یکی بزرگ ترین است",
+       "این راه کوتاه\u200Cتر و آن یکی بزرگ\u200Cترین است"},
+      {"درخت ها و گل هایی که کاشتیم", "درخت\u200Cها و گل\u200Cهایی که کاشتیم"},
+      /* diacritics and the tatweel */
+      {"کِتابْ را بـخوان", "کتاب را بخوان"},
+      {"عِلْمٌ نور است", "علم نور است"},
+      /* spaces around punctuation */
+      {"سلام ، دنیا !", "سلام، دنیا!"},
+      {"آیا آمدی ؟ بله .", "آیا آمدی؟ بله."},
+      {"سلام،دنیا", "سلام، دنیا"},
+      {"( خیلی خوب ) و « عالی »", "(خیلی خوب) و «عالی»"},
+      {"  فاصله   های   زیاد  ", "فاصله\u200Cهای زیاد"},
+      /* a ZWNJ next to a space, or doubled */
+      {"می\u200C گفت", "می\u200Cگفت"},
+      {"نامه\u200C\u200Cها", "نامه\u200Cها"},
+      /* left alone: می as the last word, a prefix before a Latin word,
+       * a decimal point and a time */
+      {"این همان می", "این همان می"},
+      {"می Play", "می Play"},
+      {"۳.۵ درصد در ساعت ۱۰:۳۰", "۳.۵ درصد در ساعت ۱۰:۳۰"},
+  };
+  for (auto &c : cases)
+    assert_equals_std_string(norm(c[0]), c[1]);
+
+  /* digits: one script, by the setting; a number inside a Latin word stays
+   * Latin */
+  const char *mixed = "سال 1402 و ۱۴۰۳ و ١٤٠٤ با فایل MP3";
+  assert_equals_std_string(norm(mixed), "سال ۱۴۰۲ و ۱۴۰۳ و ۱۴۰۴ با فایل MP3");
+  assert_equals_std_string(norm(mixed, DigitStyle::Latin), "سال 1402 و 1403 و 1404 با فایل MP3");
+  assert_equals_std_string(norm(mixed, DigitStyle::AsReceived), mixed);
+
+  /* a segment: text and words normalised, raw text kept, words joined by a
+   * ZWNJ become one word with the first start and the last end */
+  pt::Segment seg;
+  seg.raw_text = "او مي گفت";
+  seg.text = seg.raw_text;
+  seg.words = {{"او", 0, 300 * GST_MSECOND, 0.9, false},
+               {"مي", 400 * GST_MSECOND, 500 * GST_MSECOND, 0.8, false},
+               {"گفت", 500 * GST_MSECOND, 900 * GST_MSECOND, 0.4, true}};
+  pt::normalize_segment(seg, DigitStyle::Persian);
+  assert_equals_std_string(seg.raw_text, "او مي گفت");
+  assert_equals_std_string(seg.text, "او می\u200Cگفت");
+  fail_unless_equals_int(seg.words.size(), 2);
+  assert_equals_std_string(seg.words[1].text, "می\u200Cگفت");
+  fail_unless_equals_uint64(seg.words[1].start, 400 * GST_MSECOND);
+  fail_unless_equals_uint64(seg.words[1].end, 900 * GST_MSECOND);
+  fail_unless(seg.words[1].uncertain && seg.words[1].confidence == 0.4);
+}
+GST_END_TEST;
+
 static Suite *core_suite(void)
 {
   Suite *s = suite_create("core");
@@ -834,6 +906,7 @@ static Suite *core_suite(void)
   tcase_add_test(tc, test_engine_with_fake_backend);
   tcase_add_test(tc, test_service_answers);
   tcase_add_test(tc, test_nevisa_live_messages);
+  tcase_add_test(tc, test_persian_normalize);
   tcase_add_test(tc, test_impossible_times);
   tcase_add_test(tc, test_wav_header);
   tcase_add_test(tc, test_uncertainty_and_markup);

@@ -290,6 +290,54 @@ GST_START_TEST(test_uncertain_words_and_markup)
 }
 GST_END_TEST;
 
+/* What the service sends in Arabic letters, mixed digits and spaced
+ * prefixes reaches the message text, the words and the buffers normalised
+ * (raw-text keeps it as sent); digits=latin and normalize=false as asked. */
+static const char *const kUnnormalised[] = {
+    "او مي گفت كه 3 روز در راه بود",
+    "كتاب هاي ١٤٠٢ را نمی خواند",
+    "دَرس ها تمام شد",
+};
+
+static void latin_digits(GstElement *el)
+{
+  gst_util_set_object_arg(G_OBJECT(el), "digits", "latin");
+}
+
+static void no_normalize(GstElement *el)
+{
+  g_object_set(el, "normalize", FALSE, nullptr);
+}
+
+GST_START_TEST(test_normalized_text)
+{
+  emu::Options o = default_options();
+  o.script.assign(std::begin(kUnnormalised), std::end(kUnnormalised));
+  emu::Emulator e(o);
+  start_emulator(e);
+  const char *persian[] = {"او می\u200Cگفت که ۳ روز در راه بود",
+                           "کتاب\u200Cهای ۱۴۰۲ را نمی\u200Cخواند", "درس\u200Cها تمام شد"};
+  const char *latin[] = {"او می\u200Cگفت که 3 روز در راه بود",
+                         "کتاب\u200Cهای 1402 را نمی\u200Cخواند", "درس\u200Cها تمام شد"};
+  for (int pass = 0; pass < 3; ++pass) {
+    Input in;
+    Run run;
+    run_stream(e, in, run, pass == 0 ? nullptr : pass == 1 ? latin_digits : no_normalize);
+    fail_unless_equals_int(run.messages.size(), 3);
+    for (size_t i = 0; i < 3; ++i) {
+      const std::string want = pass == 0 ? persian[i] : pass == 1 ? latin[i] : kUnnormalised[i];
+      assert_equals_std_string(get_str(run.messages[i], "text"), want);
+      assert_equals_std_string(get_str(run.messages[i], "raw-text"), kUnnormalised[i]);
+      assert_equals_std_string(buffer_text(run.buffers[i]), want);
+    }
+    /* the words too: «می گفت» is one word */
+    const GValue *words = gst_structure_get_value(run.messages[0], "words");
+    const GstStructure *w1 = gst_value_get_structure(gst_value_array_get_value(words, 1));
+    assert_equals_std_string(get_str(w1, "text"), pass == 2 ? "مي" : "می\u200Cگفت");
+  }
+}
+GST_END_TEST;
+
 GST_START_TEST(test_utf8_output)
 {
   emu::Emulator e(default_options());
@@ -842,6 +890,7 @@ static Suite *persiantranscribe_suite(void)
   tcase_add_test(tc, test_window_duration);
   tcase_add_test(tc, test_messages_and_buffer_times);
   tcase_add_test(tc, test_uncertain_words_and_markup);
+  tcase_add_test(tc, test_normalized_text);
   tcase_add_test(tc, test_utf8_output);
   tcase_add_test(tc, test_revisions);
   tcase_add_test(tc, test_error_rejected_token);
