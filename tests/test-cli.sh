@@ -689,6 +689,35 @@ else
 fi
 chmod 755 "$tmp/read-only"
 
+# --- 6b. Persian text normalised, as asked ------------------------------------
+# The service's text in Arabic letters, Latin digits and spaced prefixes:
+# normalised by default, Latin digits with --digits latin, untouched with
+# --no-normalize; raw_text is the service's text every time.
+printf '%s\n' 'او مي گفت كه 3 روز ماند' 'كتاب هاي ١٤٠٢' 'درس ها تمام شد' >"$tmp/arabic-script.txt"
+start_emulator arabic --token "$token" --script "$tmp/arabic-script.txt"
+cat >"$tmp/normalized.py" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1], encoding="utf-8"))
+segs = doc["segments"]
+want = sys.argv[2].split("|")
+raw = ["او مي گفت كه 3 روز ماند", "كتاب هاي ١٤٠٢", "درس ها تمام شد"]
+got = [s["text"] for s in segs]
+assert got[:3] == want, f"text {got} != {want}"
+assert [s["raw_text"] for s in segs][:3] == raw, "raw_text changed"
+print("text " + " / ".join(got[:3]))
+PY
+run "normalize-default" 0 --harf-url "$arabic" -f json "$wav" -o "$tmp/normalized.json"
+check_py "normalize-default" normalized.py "$tmp/normalized.json" \
+  'او می‌گفت که ۳ روز ماند|کتاب‌های ۱۴۰۲|درس‌ها تمام شد'
+run "normalize-latin" 0 --harf-url "$arabic" -f json --digits latin "$wav" -o "$tmp/latin.json"
+check_py "normalize-latin" normalized.py "$tmp/latin.json" \
+  'او می‌گفت که 3 روز ماند|کتاب‌های 1402|درس‌ها تمام شد'
+run "no-normalize" 0 --harf-url "$arabic" -f json --no-normalize "$wav" -o "$tmp/raw.json"
+check_py "no-normalize" normalized.py "$tmp/raw.json" \
+  'او مي گفت كه 3 روز ماند|كتاب هاي ١٤٠٢|درس ها تمام شد'
+run "digits-unknown" 2 --harf-url "$arabic" --digits roman "$wav" -o "$tmp/fail.srt"
+expect_message "digits-unknown" "digits"
+
 # --- 7. nothing GStreamer-internal on stderr, and no secret anywhere ----------
 if grep -lE 'CRITICAL|assertion' "$tmp"/*.err; then
   fail "CRITICAL or assertion on stderr (files above)"

@@ -36,6 +36,7 @@ Options::~Options()
   }
   g_free(auth_scheme);
   g_free(nevisa_live_framing);
+  g_free(digits);
   g_free(backend);
   g_free(output);
   g_free(format);
@@ -431,6 +432,12 @@ std::optional<Failure> parse_options(int argc, char **argv, GObjectClass *klass,
       number("poll-interval", text(batch + ": first wait between progress polls, growing to 10 s"),
              "MS"),
       number("batch-timeout", text(batch + ": seconds the job may take after the upload"), "S"),
+      {"no-normalize", 0, 0, G_OPTION_ARG_NONE, &o.no_normalize,
+       "Keep the service's text as it is: no Persian script normalisation (Arabic letters, "
+       "digits, diacritics, ZWNJ after mi-/before -ha, spaces around punctuation)",
+       nullptr},
+      {"digits", 0, 0, G_OPTION_ARG_STRING, &o.digits,
+       text("Script of the digits in normalised text" + choices("digits")), "SCRIPT"},
       {"min-confidence", 0, 0, G_OPTION_ARG_DOUBLE, &o.min_confidence,
        text(nevisa + ": words below this confidence are marked uncertain" +
             range_and_default(klass, "min-confidence")),
@@ -558,6 +565,14 @@ std::optional<Failure> configure(GstElement *t, const Options &o, const std::str
       return unsupported("no-harf-wait");
     g_object_set(t, "harf-wait", FALSE, nullptr);
   }
+  if (o.no_normalize) {
+    if (!find_property(G_OBJECT_GET_CLASS(t), "normalize"))
+      return unsupported("no-normalize");
+    g_object_set(t, "normalize", FALSE, nullptr);
+  }
+  if (o.digits)
+    if (auto f = set_enum_property(t, "digits", "digits", o.digits))
+      return f;
   if (!std::isnan(o.min_confidence))
     if (auto f = set_double_property(t, "min-confidence", "min-confidence", o.min_confidence))
       return f;

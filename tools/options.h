@@ -51,6 +51,8 @@ struct Options {
   gboolean quiet = FALSE;
   gboolean version = FALSE;
   gboolean no_harf_wait = FALSE;
+  gboolean no_normalize = FALSE;
+  gchar *digits = nullptr;
   gboolean decode = FALSE;
   double min_confidence = NAN;  // NaN: not given
   std::vector<NumberOption> numbers = {
