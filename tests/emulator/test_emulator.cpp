@@ -2029,7 +2029,11 @@ void test_fault_http_huge_body()
   g_assert_true(g_str_has_prefix(start.c_str(), "{\"padding\":\"xxxx"));
   g_assert_true(g_str_has_suffix(end.c_str(), "}}"));  // ...the PENDING answer's end
   g_assert_true(contains(end, "\"state\":\"PENDING\""));
-  g_assert_cmpint(rss_max - rss0, <, 64 * 1024);
+  /* Under AddressSanitizer (scripts/test-sanitizers sets PT_UNDER_ASAN)
+   * RSS measures its shadow memory and quarantine, not the emulator: the
+   * bound is left out there, as for the suite's other RSS checks. */
+  if (!g_getenv("PT_UNDER_ASAN"))
+    g_assert_cmpint(rss_max - rss0, <, 64 * 1024);
   g_test_message("400 MB streamed; RSS grew by %ld kB", rss_max - rss0);
 }
 
