@@ -13,6 +13,7 @@ PT_PACKAGES=(
   gstreamer1.0-x                                         # textoverlay (the pango plugin)
   fonts-noto-core                                        # Persian glyphs for textoverlay
   python3 python3-gi gir1.2-gstreamer-1.0 python3-gst-1.0   # the Python example and its test
+  gir1.2-pango-1.0                                       # test-cli: lays subtitle lines out with Pango
   valgrind                                               # the leak test under valgrind
   man-db                                                 # man and groff for the install test (nm: binutils, from g++)
   clang libclang-rt-14-dev                               # scripts/fuzz: clang with libFuzzer and its sanitizer runtimes

@@ -226,8 +226,16 @@ for n, b in enumerate(blocks, 1):
         sys.exit("cue %d: bad time line %r" % (n, lines[0]))
     if len(lines) < 2 or not all(l.strip() for l in lines[1:]):
         sys.exit("cue %d: no text" % n)
+    # every text line between two RIGHT-TO-LEFT MARKs (U+200F), unless
+    # --no-rtl-marks (a fourth argument "none")
+    marks = len(sys.argv) < 5 or sys.argv[4] != "none"
+    for l in lines[1:]:
+        if marks and not (len(l) > 2 and l[0] == l[-1] == "\u200f"):
+            sys.exit("cue %d: line %r is not between two RLMs" % (n, l))
+        if not marks and "\u200f" in l:
+            sys.exit("cue %d: an RLM in %r with --no-rtl-marks" % (n, l))
     # the element may break a long line in two: compare joined with a space
-    cues.append((ms(m, 1), ms(m, 5), " ".join(lines[1:])))
+    cues.append((ms(m, 1), ms(m, 5), " ".join(l.strip("\u200f") for l in lines[1:])))
 if [c[2] for c in cues] != expected:
     sys.exit("texts %r != script %r" % ([c[2] for c in cues], expected))
 last_end = -1
@@ -717,6 +725,73 @@ check_py "no-normalize" normalized.py "$tmp/raw.json" \
   'او مي گفت كه 3 روز ماند|كتاب هاي ١٤٠٢|درس ها تمام شد'
 run "digits-unknown" 2 --harf-url "$arabic" --digits roman "$wav" -o "$tmp/fail.srt"
 expect_message "digits-unknown" "digits"
+
+# --- 6c. right-to-left lines in SRT and WebVTT ----------------------------------
+# Each line between two RLMs renders right to left even where the paragraph is
+# laid out left to right (as a player without bidi detection does): laid out
+# with Pango, LTR base direction, a line's final punctuation is at its left
+# end, its first letter at its right end, and its digits stay inside.  Without
+# the marks (--no-rtl-marks) the final punctuation goes to the right end.
+printf '%s\n' 'جلسه ۳ ساعت و ۱۵ دقیقه طول کشید.' 'آیا فردا ساعت ۸ می‌آیی؟' 'بله، حتما!' >"$tmp/rtl-script.txt"
+start_emulator rtl --token "$token" --script "$tmp/rtl-script.txt"
+cat >"$tmp/check_rtl.py" <<'PY'
+# check_rtl.py FILE marks|none
+import re, sys
+import gi
+gi.require_version("Pango", "1.0")
+gi.require_version("PangoCairo", "1.0")
+from gi.repository import Pango, PangoCairo
+path, mode = sys.argv[1:3]
+text = open(path, encoding="utf-8").read()
+lines = [l for l in text.split("\n") if l.strip() and not re.match(r"^(\d+|WEBVTT|\d\d:.*-->.*)$", l)]
+ctx = PangoCairo.FontMap.get_default().create_context()
+ctx.set_base_dir(Pango.Direction.LTR)
+checked = 0
+for line in lines:
+    layout = Pango.Layout.new(ctx)
+    layout.set_auto_dir(False)
+    layout.set_text(line, -1)
+    raw = line.encode("utf-8")
+    def x(char_index):
+        # the centre of the character's box (an RTL box has a negative width)
+        r = layout.index_to_pos(len(line[:char_index].encode("utf-8")))
+        return r.x + r.width / 2
+    body = line.strip("\u200f")
+    first = line.index(body[0])                # the first letter, logically
+    last = line.rindex(body[-1])               # the final character
+    width = layout.get_size()[0]
+    if mode == "marks" and body[-1] in ".؟!":
+        checked += 1
+        assert x(last) < x(first), "%r: the final %r is not left of the first letter" % (body, body[-1])
+    elif body[-1] in ".!":
+        # the failure the marks prevent ("؟" is an Arabic letter to the
+        # bidi algorithm: it lands right either way)
+        checked += 1
+        assert x(last) > x(first), "%r: without marks the final %r should be on the right" % (body, body[-1])
+    digits = [i for i, c in enumerate(line) if "\u06f0" <= c <= "\u06f9"]
+    if mode == "marks" and digits:
+        assert x(last) < x(digits[0]) < x(first), "%r: the digits moved out of the line" % body
+print("%d lines with final punctuation laid out %s" % (checked, "right to left" if mode == "marks" else "left to right (no marks)"))
+assert checked >= (3 if mode == "marks" else 2), checked
+PY
+# The first interpreter with PyGObject and Pango's typelibs (a pyenv or venv
+# python3 on PATH usually has no gi; /usr/bin/python3 has it).
+gi_python=
+for p in ${PYTHON:-} python3 /usr/bin/python3; do
+  if "$p" -c 'import gi; gi.require_version("PangoCairo", "1.0")' 2>/dev/null; then
+    gi_python=$p
+    break
+  fi
+done
+[ -n "$gi_python" ] || die "no python3 with PyGObject and Pango: apt-get install python3-gi gir1.2-pango-1.0"
+for fmt in srt vtt; do
+  run "rtl-$fmt" 0 --harf-url "$rtl" "$wav" -o "$tmp/rtl.$fmt"
+  python=$gi_python check_py "rtl-$fmt renders right to left" check_rtl.py "$tmp/rtl.$fmt" marks
+  check_py "rtl-$fmt marks" check_subtitles.py "$fmt" "$tmp/rtl.$fmt" "$tmp/rtl-script.txt"
+  run "no-rtl-marks-$fmt" 0 --harf-url "$rtl" --no-rtl-marks "$wav" -o "$tmp/no-rtl.$fmt"
+  python=$gi_python check_py "no-rtl-marks-$fmt" check_rtl.py "$tmp/no-rtl.$fmt" none
+  check_py "no-rtl-marks-$fmt plain" check_subtitles.py "$fmt" "$tmp/no-rtl.$fmt" "$tmp/rtl-script.txt" none
+done
 
 # --- 7. nothing GStreamer-internal on stderr, and no secret anywhere ----------
 if grep -lE 'CRITICAL|assertion' "$tmp"/*.err; then

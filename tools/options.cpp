@@ -432,6 +432,10 @@ std::optional<Failure> parse_options(int argc, char **argv, GObjectClass *klass,
       number("poll-interval", text(batch + ": first wait between progress polls, growing to 10 s"),
              "MS"),
       number("batch-timeout", text(batch + ": seconds the job may take after the upload"), "S"),
+      {"no-rtl-marks", 0, 0, G_OPTION_ARG_NONE, &o.no_rtl_marks,
+       "srt, vtt: no RIGHT-TO-LEFT MARK (U+200F) around each line (by default they make "
+       "players that lay lines out left to right show Persian right to left)",
+       nullptr},
       {"no-normalize", 0, 0, G_OPTION_ARG_NONE, &o.no_normalize,
        "Keep the service's text as it is: no Persian script normalisation (Arabic letters, "
        "digits, diacritics, ZWNJ after mi-/before -ha, spaces around punctuation)",

@@ -52,6 +52,7 @@ struct Options {
   gboolean version = FALSE;
   gboolean no_harf_wait = FALSE;
   gboolean no_normalize = FALSE;
+  gboolean no_rtl_marks = FALSE;
   gchar *digits = nullptr;
   gboolean decode = FALSE;
   double min_confidence = NAN;  // NaN: not given

@@ -68,8 +68,14 @@ std::vector<std::string> cue_lines(const std::string &text)
   return lines;
 }
 
-std::string write_subtitles(const std::vector<Cue> &cues, Format f)
+std::string write_subtitles(const std::vector<Cue> &cues, Format f, bool rtl_marks)
 {
+  /* An RLM at both ends rather than RLE ... PDF: a mark, not an embedding,
+   * so there is nothing to balance when a player re-wraps or cuts a line,
+   * a player that ignores bidi controls shows nothing for it (zero width),
+   * and it is the first strong character that players detecting the
+   * paragraph direction (UAX #9, rule P2) look for. */
+  const std::string rlm = rtl_marks ? "\u200F" : "";
   std::string out;
   if (f == Format::Vtt)
     out += "WEBVTT\n\n";
@@ -83,7 +89,7 @@ std::string write_subtitles(const std::vector<Cue> &cues, Format f)
       out += std::to_string(++index) + "\n";
     out += format_time(c.start, sep) + " --> " + format_time(c.end, sep) + "\n";
     for (const auto &l : lines)
-      out += (f == Format::Vtt ? pt::markup_escape(l) : l) + "\n";
+      out += rlm + (f == Format::Vtt ? pt::markup_escape(l) : l) + rlm + "\n";
     out += "\n";
   }
   return out;
@@ -180,12 +186,12 @@ std::string write_json(const Transcript &t)
 
 }  // namespace
 
-std::string format_transcript(const Transcript &t, Format format)
+std::string format_transcript(const Transcript &t, Format format, bool rtl_marks)
 {
   switch (format) {
     case Format::Srt:
     case Format::Vtt:
-      return write_subtitles(t.cues, format);
+      return write_subtitles(t.cues, format, rtl_marks);
     case Format::Json:
       return write_json(t);
     case Format::Txt:

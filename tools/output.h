@@ -51,7 +51,10 @@ struct Transcript {
 };
 
 // The transcript in FORMAT: srt and vtt from its cues, json and txt from its segments.
-std::string format_transcript(const Transcript &t, Format format);
+// rtl_marks: every srt and vtt line between two RIGHT-TO-LEFT MARKs (U+200F),
+// so that a player that lays lines out left to right still shows a Persian
+// line right to left (its final punctuation on the left, digits in place).
+std::string format_transcript(const Transcript &t, Format format, bool rtl_marks = true);
 
 // Whether OUTPUT can be written, checked before the transcription starts, with
 // the same rules as write_output: a regular file or a new name needs its

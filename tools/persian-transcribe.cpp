@@ -167,7 +167,7 @@ int run(int argc, char **argv)
   }
   if (tr.backend.empty())
     tr.backend = cfg.backend;
-  const std::string data = format_transcript(tr, std::get<Format>(format));
+  const std::string data = format_transcript(tr, std::get<Format>(format), !o.no_rtl_marks);
   std::string error;
   if (o.to_stdout() ? !write_stdout(data, &error) : !write_output(o.output, data, &error))
     return fail({kExitFailure, error});
