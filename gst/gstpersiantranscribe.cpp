@@ -44,6 +44,7 @@ enum {
   PROP_MAX_CUE_DURATION,
   PROP_MIN_CUE_DURATION,
   PROP_MAX_OBSERVED_DELAY,
+  PROP_RTL_MARKS,
 };
 
 namespace {
@@ -178,6 +179,9 @@ struct PersianTranscribePrivate final : public EngineDriver {
       case PROP_MIN_CUE_DURATION:
         cue_props.min_duration = (guint64)g_value_get_uint(value) * GST_MSECOND;
         return true;
+      case PROP_RTL_MARKS:
+        rtl_marks_prop = g_value_get_boolean(value);
+        return true;
     }
     return false;
   }
@@ -196,6 +200,9 @@ struct PersianTranscribePrivate final : public EngineDriver {
         return true;
       case PROP_MIN_CUE_DURATION:
         g_value_set_uint(value, (guint)(cue_props.min_duration / GST_MSECOND));
+        return true;
+      case PROP_RTL_MARKS:
+        g_value_set_boolean(value, rtl_marks_prop);
         return true;
     }
     return false;
@@ -220,11 +227,13 @@ struct PersianTranscribePrivate final : public EngineDriver {
 
   /* Properties beyond the common ones: protected by the object lock */
   pt::CueSettings cue_props;
+  bool rtl_marks_prop = true;
 
   /* The engine (EngineDriver) is made in READY->PAUSED before the pads
    * activate and dropped in PAUSED->READY after they are deactivated (so no
    * thread uses it then). */
-  pt::CueSettings cues; /* snapshot of the cue properties */
+  pt::CueSettings cues;  /* snapshot of the cue properties */
+  bool rtl_marks = true; /* snapshot of rtl-marks */
 
   /* Src task only (and reset while it is stopped) */
   bool markup = true;
@@ -363,6 +372,15 @@ static gboolean push_cue(GstPersianTranscribe *self, const pt::Cue &cue, gint64 
   }
   push_gap(self, gap_from, pts);
   std::string text = cue.text(markup);
+  if (!markup && p.rtl_marks && !text.empty()) {
+    /* Each line between two RLMs, as the command writes SRT and WebVTT:
+     * srtenc and webvttenc carry no paragraph direction.  Pango finds the
+     * direction itself: never in pango-markup. */
+    std::string marked = "\u200F";
+    for (char c : text)
+      marked += c == '\n' ? std::string("\u200F\n\u200F") : std::string(1, c);
+    text = marked + "\u200F";
+  }
   if (text.empty()) {
     push_gap(self, pts, pts + duration);
     return TRUE;
@@ -707,6 +725,7 @@ static GstStateChangeReturn gst_persian_transcribe_change_state(GstElement *elem
       p.latency_ns_valid = true;
       GST_OBJECT_LOCK(self);
       p.cues = p.cue_props;
+      p.rtl_marks = p.rtl_marks_prop;
       GST_OBJECT_UNLOCK(self);
       p.reset_stream_locked();
       p.have_segment = false;
@@ -781,6 +800,14 @@ static void gst_persian_transcribe_class_init(GstPersianTranscribeClass *klass)
       g_param_spec_uint("min-cue-duration", "Min cue duration",
                         "Shortest a cue stays on screen (ms), when the next cue leaves room", 0,
                         10000, (guint)(kCueDefaults.min_duration / GST_MSECOND), rw));
+  g_object_class_install_property(
+      gobject_class, PROP_RTL_MARKS,
+      g_param_spec_boolean(
+          "rtl-marks", "Right-to-left marks",
+          "utf8 output (for srtenc, webvttenc): every line between two RIGHT-TO-LEFT MARKs "
+          "(U+200F), so that players that lay lines out left to right show Persian right to "
+          "left. Never added to pango-markup, where Pango finds the direction itself",
+          TRUE, rw));
   g_object_class_install_property(
       gobject_class, PROP_MAX_OBSERVED_DELAY,
       g_param_spec_uint(

@@ -338,27 +338,47 @@ GST_START_TEST(test_normalized_text)
 }
 GST_END_TEST;
 
+static void without_rtl_marks(GstElement *el)
+{
+  g_object_set(el, "rtl-marks", FALSE, nullptr);
+}
+
 GST_START_TEST(test_utf8_output)
 {
   emu::Emulator e(default_options());
   start_emulator(e);
-  Input in;
-  in.sink_caps = "text/x-raw, format=(string)utf8";
-  Run run;
-  run_stream(e, in, run);
-  fail_unless_equals_int(run.buffers.size(), 3);
   auto script = persian_script();
-  for (size_t i = 0; i < 3; ++i) {
-    std::string t = buffer_text(run.buffers[i]);
-    fail_unless(g_utf8_validate(t.c_str(), t.size(), nullptr));
-    /* a cue of at most two lines of at most 42 characters */
-    gchar **lines = g_strsplit(t.c_str(), "\n", -1);
-    fail_unless(g_strv_length(lines) <= 2);
-    for (gchar **l = lines; *l; ++l)
-      fail_unless(g_utf8_strlen(*l, -1) <= 42, "line too long: %s", *l);
-    g_strfreev(lines);
-    std::replace(t.begin(), t.end(), '\n', ' ');
-    assert_equals_std_string(t.c_str(), unbracket(script[i]).c_str());
+  const std::string rlm = "\u200F";
+  /* pass 0: rtl-marks (the default): every line between two RLMs;
+   * pass 1: rtl-marks=false: plain lines */
+  for (int pass = 0; pass < 2; ++pass) {
+    Input in;
+    in.sink_caps = "text/x-raw, format=(string)utf8";
+    Run run;
+    run_stream(e, in, run, pass == 0 ? nullptr : without_rtl_marks);
+    fail_unless_equals_int(run.buffers.size(), 3);
+    for (size_t i = 0; i < 3; ++i) {
+      std::string t = buffer_text(run.buffers[i]);
+      fail_unless(g_utf8_validate(t.c_str(), t.size(), nullptr));
+      /* a cue of at most two lines of at most 42 characters */
+      gchar **lines = g_strsplit(t.c_str(), "\n", -1);
+      fail_unless(g_strv_length(lines) <= 2);
+      std::string joined;
+      for (gchar **l = lines; *l; ++l) {
+        std::string line = *l;
+        if (pass == 0) {
+          fail_unless(line.size() > 2 * rlm.size() && line.compare(0, rlm.size(), rlm) == 0 &&
+                          line.compare(line.size() - rlm.size(), rlm.size(), rlm) == 0,
+                      "line not between two RLMs: %s", *l);
+          line = line.substr(rlm.size(), line.size() - 2 * rlm.size());
+        }
+        fail_unless(line.find(rlm) == std::string::npos, "an RLM inside a line: %s", *l);
+        fail_unless(g_utf8_strlen(line.c_str(), -1) <= 42, "line too long: %s", *l);
+        joined += (joined.empty() ? "" : " ") + line;
+      }
+      g_strfreev(lines);
+      assert_equals_std_string(joined, unbracket(script[i]));
+    }
   }
 }
 GST_END_TEST;

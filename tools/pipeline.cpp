@@ -194,6 +194,10 @@ std::optional<Failure> Transcriber::build()
   }
 
   g_object_set(decodebin_, "uri", cfg_.uri.c_str(), nullptr);
+  /* The cues are taken as plain text: the writers add the direction marks
+   * themselves (srt, vtt), and json and txt have none. */
+  if (g_object_class_find_property(G_OBJECT_GET_CLASS(transcriber_), "rtl-marks"))
+    g_object_set(transcriber_, "rtl-marks", FALSE, nullptr);
   CapsRef caps(gst_caps_from_string("text/x-raw, format=(string)utf8"));
   g_object_set(appsink_, "caps", caps.get(), "sync", FALSE, "emit-signals", TRUE, nullptr);
 
