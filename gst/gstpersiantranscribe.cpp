@@ -45,7 +45,10 @@ enum {
   PROP_MIN_CUE_DURATION,
   PROP_MAX_OBSERVED_DELAY,
   PROP_RTL_MARKS,
+  PROP_LANGUAGE_CODE,
 };
+
+static GParamSpec *max_observed_delay_pspec = nullptr;
 
 namespace {
 
@@ -74,7 +77,8 @@ struct PersianTranscribePrivate final : public EngineDriver {
     last_partial_id = -1;
     last_pts = GST_CLOCK_TIME_NONE;
     held.reset();
-    max_observed_delay = 0;
+    /* max-observed-delay is not reset: transcriberbin reads it across state
+     * changes to size its latency. */
     warned_delay = 0;
   }
 
@@ -121,12 +125,14 @@ struct PersianTranscribePrivate final : public EngineDriver {
   {
     guint64 delay = 0;
     bool late = false;
+    bool grew = false;
     {
       std::lock_guard<std::mutex> lk(lock);
       /* On live input the audio received so far is "now": the delay is how
        * far past the start of its audio the result came. */
       if (live && GST_CLOCK_TIME_IS_VALID(audio_position) && audio_position > r.pts) {
         delay = audio_position - r.pts;
+        grew = delay / GST_MSECOND > max_observed_delay / GST_MSECOND;
         max_observed_delay = MAX(max_observed_delay, delay);
         /* One warning per new worst delay, not one per late result */
         late = delay > latency_ns && delay > warned_delay;
@@ -135,6 +141,8 @@ struct PersianTranscribePrivate final : public EngineDriver {
       }
     }
     post_result(r);
+    if (grew)
+      g_object_notify_by_pspec(G_OBJECT(self), max_observed_delay_pspec);
     if (late) {
       GST_ELEMENT_WARNING(
           self, RESOURCE, READ,
@@ -182,6 +190,16 @@ struct PersianTranscribePrivate final : public EngineDriver {
       case PROP_RTL_MARKS:
         rtl_marks_prop = g_value_get_boolean(value);
         return true;
+      case PROP_LANGUAGE_CODE: {
+        const gchar *code = g_value_get_string(value);
+        language_code_prop = code && *code ? code : "fa-IR";
+        if (!g_str_has_prefix(language_code_prop.c_str(), "fa"))
+          GST_WARNING_OBJECT(self,
+                             "language-code \"%s\": the services transcribe Persian (fa) "
+                             "only; the text is tagged with it all the same",
+                             language_code_prop.c_str());
+        return true;
+      }
     }
     return false;
   }
@@ -203,6 +221,9 @@ struct PersianTranscribePrivate final : public EngineDriver {
         return true;
       case PROP_RTL_MARKS:
         g_value_set_boolean(value, rtl_marks_prop);
+        return true;
+      case PROP_LANGUAGE_CODE:
+        g_value_set_string(value, language_code_prop.c_str());
         return true;
     }
     return false;
@@ -228,12 +249,14 @@ struct PersianTranscribePrivate final : public EngineDriver {
   /* Properties beyond the common ones: protected by the object lock */
   pt::CueSettings cue_props;
   bool rtl_marks_prop = true;
+  std::string language_code_prop = "fa-IR";
 
   /* The engine (EngineDriver) is made in READY->PAUSED before the pads
    * activate and dropped in PAUSED->READY after they are deactivated (so no
    * thread uses it then). */
-  pt::CueSettings cues;  /* snapshot of the cue properties */
-  bool rtl_marks = true; /* snapshot of rtl-marks */
+  pt::CueSettings cues;      /* snapshot of the cue properties */
+  bool rtl_marks = true;     /* snapshot of rtl-marks */
+  std::string language_code; /* snapshot of language-code */
 
   /* Src task only (and reset while it is stopped) */
   bool markup = true;
@@ -440,7 +463,15 @@ static void gst_persian_transcribe_src_loop(GstPersianTranscribe *self)
         return;
       }
     }
+    /* The language of the text, as an ISO 639 code ("fa" of "fa-IR"),
+     * after the segment (the order of sticky events). */
+    std::string lang = p.language_code.substr(0, p.language_code.find_first_of("-_"));
+    for (char &c : lang)
+      c = g_ascii_tolower(c);
+    GstTagList *tags = gst_tag_list_new(GST_TAG_LANGUAGE_CODE, lang.c_str(), NULL);
+    gst_tag_list_set_scope(tags, GST_TAG_SCOPE_STREAM);
     gst_pad_push_event(self->srcpad, gst_event_new_segment(&seg));
+    gst_pad_push_event(self->srcpad, gst_event_new_tag(tags)); /* sticky order: after it */
     return;
   }
 
@@ -726,6 +757,7 @@ static GstStateChangeReturn gst_persian_transcribe_change_state(GstElement *elem
       GST_OBJECT_LOCK(self);
       p.cues = p.cue_props;
       p.rtl_marks = p.rtl_marks_prop;
+      p.language_code = p.language_code_prop;
       GST_OBJECT_UNLOCK(self);
       p.reset_stream_locked();
       p.have_segment = false;
@@ -808,13 +840,20 @@ static void gst_persian_transcribe_class_init(GstPersianTranscribeClass *klass)
           "(U+200F), so that players that lay lines out left to right show Persian right to "
           "left. Never added to pango-markup, where Pango finds the direction itself",
           TRUE, rw));
+  max_observed_delay_pspec = g_param_spec_uint(
+      "max-observed-delay", "Max observed delay",
+      "On live input: the largest delay seen (ms) from the start of a segment's audio to the "
+      "arrival of its result, over the element's life (a state change does not reset it); "
+      "notified when it grows. Keep \"latency\" above it",
+      0, G_MAXUINT, 0, (GParamFlags)(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property(gobject_class, PROP_MAX_OBSERVED_DELAY, max_observed_delay_pspec);
   g_object_class_install_property(
-      gobject_class, PROP_MAX_OBSERVED_DELAY,
-      g_param_spec_uint(
-          "max-observed-delay", "Max observed delay",
-          "On live input: the largest delay seen (ms) from the start of a segment's audio "
-          "to the arrival of its result. Keep \"latency\" above it",
-          0, G_MAXUINT, 0, (GParamFlags)(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
+      gobject_class, PROP_LANGUAGE_CODE,
+      g_param_spec_string("language-code", "Language code",
+                          "The language of the speech and the text, as transcriberbin sets it; "
+                          "the services transcribe Persian only. The text stream is tagged "
+                          "with its ISO 639 code (language-code tag, \"fa\")",
+                          "fa-IR", rw));
 
   element_class->change_state = GST_DEBUG_FUNCPTR(gst_persian_transcribe_change_state);
 

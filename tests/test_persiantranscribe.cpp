@@ -338,6 +338,48 @@ GST_START_TEST(test_normalized_text)
 }
 GST_END_TEST;
 
+/* The contract gst-plugins-rs's transcriberbin expects of a transcriber:
+ * language-code exists (fa-IR by default, settable), and the text stream
+ * carries a language-code tag, after its caps and segment and before its
+ * first buffer. */
+GST_START_TEST(test_transcriberbin_contract)
+{
+  emu::Emulator e(default_options());
+  start_emulator(e);
+  GstElement *probe = gst_element_factory_make("persiantranscribe", nullptr);
+  gchar *code = nullptr;
+  g_object_get(probe, "language-code", &code, nullptr);
+  assert_equals_std_string(code, "fa-IR");
+  g_free(code);
+  for (const char *prop : {"latency", "language-code", "max-observed-delay"})
+    fail_unless(g_object_class_find_property(G_OBJECT_GET_CLASS(probe), prop), "no %s", prop);
+  gst_object_unref(probe);
+
+  Input in;
+  Run run;
+  run_stream(e, in, run, [](GstElement *el) { g_object_set(el, "language-code", "fa", nullptr); });
+  bool segment = false, tagged = false;
+  for (auto *ev : run.events) {
+    if (GST_EVENT_TYPE(ev) == GST_EVENT_SEGMENT)
+      segment = true;
+    if (GST_EVENT_TYPE(ev) == GST_EVENT_TAG) {
+      GstTagList *tags;
+      gst_event_parse_tag(ev, &tags);
+      gchar *lang = nullptr;
+      if (gst_tag_list_get_string(tags, GST_TAG_LANGUAGE_CODE, &lang)) {
+        fail_unless(segment, "the tag came before the caps and segment");
+        assert_equals_std_string(lang, "fa");
+        fail_unless_equals_int(gst_tag_list_get_scope(tags), GST_TAG_SCOPE_STREAM);
+        tagged = true;
+      }
+      g_free(lang);
+    }
+  }
+  fail_unless(tagged, "no language-code tag on the text stream");
+  fail_unless_equals_int(run.buffers.size(), 3);
+}
+GST_END_TEST;
+
 static void without_rtl_marks(GstElement *el)
 {
   g_object_set(el, "rtl-marks", FALSE, nullptr);
@@ -726,7 +768,8 @@ GST_START_TEST(test_live_latency_and_gaps)
   fail_unless_equals_int(order[0], GST_EVENT_STREAM_START);
   fail_unless_equals_int(order[1], GST_EVENT_CAPS);
   fail_unless_equals_int(order[2], GST_EVENT_SEGMENT);
-  fail_unless_equals_int(order[3], GST_EVENT_GAP);
+  fail_unless_equals_int(order[3], GST_EVENT_TAG); /* the language-code tag */
+  fail_unless_equals_int(order[4], GST_EVENT_GAP);
 
   /* The LATENCY query answers upstream + latency */
   GstElement *t = gst_bin_get_by_name(GST_BIN(pipe), "t");
@@ -770,6 +813,13 @@ GST_START_TEST(test_late_results_clamped)
   GstBus *bus;
   GstElement *el = make_element("persiantranscribe", e, &bus);
   g_object_set(el, "latency", 200u, "window-duration", 500u, nullptr);
+  /* transcriberbin watches max-observed-delay: it is notified as it grows */
+  int notified = 0;
+  g_signal_connect(el, "notify::max-observed-delay",
+                   G_CALLBACK(+[](GObject *, GParamSpec *, gpointer n) {
+                     g_atomic_int_inc(static_cast<int *>(n));
+                   }),
+                   &notified);
   GstHarness *h = gst_harness_new_with_element(el, "sink", "src");
   gst_harness_set_live(h, TRUE);
   gst_harness_play(h);
@@ -799,6 +849,13 @@ GST_START_TEST(test_late_results_clamped)
   guint max_delay = 0;
   g_object_get(el, "max-observed-delay", &max_delay, nullptr);
   fail_unless(max_delay > 200, "max-observed-delay %u ms", max_delay);
+  fail_unless(g_atomic_int_get(&notified) >= 1, "max-observed-delay was never notified");
+  /* ... and a state change does not reset it */
+  fail_unless_equals_int(gst_element_set_state(el, GST_STATE_READY), GST_STATE_CHANGE_SUCCESS);
+  fail_unless_equals_int(gst_element_set_state(el, GST_STATE_PAUSED), GST_STATE_CHANGE_SUCCESS);
+  guint after_restart = 0;
+  g_object_get(el, "max-observed-delay", &after_restart, nullptr);
+  fail_unless_equals_int(after_restart, max_delay);
 
   /* all three segments arrived as buffers, none dropped */
   fail_unless_equals_int(msgs.size(), 3);
@@ -911,6 +968,7 @@ static Suite *persiantranscribe_suite(void)
   tcase_add_test(tc, test_messages_and_buffer_times);
   tcase_add_test(tc, test_uncertain_words_and_markup);
   tcase_add_test(tc, test_normalized_text);
+  tcase_add_test(tc, test_transcriberbin_contract);
   tcase_add_test(tc, test_utf8_output);
   tcase_add_test(tc, test_revisions);
   tcase_add_test(tc, test_error_rejected_token);
