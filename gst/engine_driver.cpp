@@ -87,9 +87,22 @@ bool EngineDriver::start()
   pt::Settings s = props;
   GST_OBJECT_UNLOCK(element_);
   pt::apply_environment(s);
+  missing_credentials_.reset();
   if (auto problem = pt::validate_settings(s)) {
-    pt_post_engine_error(element_, *problem, FALSE);
-    return false;
+    std::optional<pt::Error> other = problem;
+    if (problem->reason == pt::kReasonMissingCredentials) {
+      /* The rest is checked now all the same, with stand-in credentials. */
+      pt::Settings stand_in = s;
+      stand_in.token = stand_in.nevisa_auth_token = stand_in.nevisa_api_key = "-";
+      other = pt::validate_settings(stand_in);
+    }
+    if (other) {
+      pt_post_engine_error(element_, *other, FALSE);
+      return false;
+    }
+    /* No credentials: fine until there is audio to send. */
+    GST_INFO_OBJECT(element_, "no credentials yet: %s", problem->message.c_str());
+    missing_credentials_ = problem;
   }
   active_ = s;
   live_checked_ = false;
@@ -175,6 +188,10 @@ GstFlowReturn EngineDriver::push_buffer(GstBuffer *buffer)
 {
   if (!engine_)
     return GST_FLOW_FLUSHING;
+  if (missing_credentials_) {
+    pt_post_engine_error(element_, *missing_credentials_, FALSE);
+    return GST_FLOW_ERROR;
+  }
   check_live();
   GstMapInfo map;
   if (!gst_buffer_map(buffer, &map, GST_MAP_READ)) {
@@ -190,6 +207,10 @@ GstFlowReturn EngineDriver::push_gap(GstEvent *gap)
 {
   if (!engine_)
     return GST_FLOW_FLUSHING;
+  if (missing_credentials_) {
+    pt_post_engine_error(element_, *missing_credentials_, FALSE);
+    return GST_FLOW_ERROR;
+  }
   GstClockTime ts, duration;
   gst_event_parse_gap(gap, &ts, &duration);
   return flow_return(engine_->push_gap(ts, duration));

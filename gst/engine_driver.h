@@ -10,6 +10,7 @@
 #include <gst/audio/audio.h>
 
 #include <memory>
+#include <optional>
 #include <mutex>
 
 #include "engine.h"
@@ -39,7 +40,9 @@ class EngineDriver : public pt::EngineListener {
 
   /* Streaming starts: snapshots the properties (credentials falling back to
    * the environment), checks them and makes the engine.  False, with the
-   * error posted, when they cannot work. */
+   * error posted, when they cannot work.  Missing credentials alone do not
+   * stop it: the element reaches PAUSED (transcriberbin sets it there to ask
+   * its latency) and the error comes with the first buffer of audio. */
   bool start();
   /* Streaming has stopped (no thread uses the engine any more): drops it. */
   void stop();
@@ -96,7 +99,8 @@ class EngineDriver : public pt::EngineListener {
  private:
   std::unique_ptr<pt::Engine> engine_;
   pt::Settings active_;
-  bool live_checked_ = false; /* streaming thread */
+  std::optional<pt::Error> missing_credentials_; /* posted at the first buffer */
+  bool live_checked_ = false;                    /* streaming thread */
   bool live_ = false;
   mutable std::mutex segment_lock_;
   GstSegment segment_; /* protected by segment_lock_ */
