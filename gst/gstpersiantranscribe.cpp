@@ -46,6 +46,7 @@ enum {
   PROP_MAX_OBSERVED_DELAY,
   PROP_RTL_MARKS,
   PROP_LANGUAGE_CODE,
+  PROP_LATENESS,
 };
 
 static GParamSpec *max_observed_delay_pspec = nullptr;
@@ -190,6 +191,9 @@ struct PersianTranscribePrivate final : public EngineDriver {
       case PROP_RTL_MARKS:
         rtl_marks_prop = g_value_get_boolean(value);
         return true;
+      case PROP_LATENESS:
+        lateness_prop = g_value_get_uint(value);
+        return true;
       case PROP_LANGUAGE_CODE: {
         const gchar *code = g_value_get_string(value);
         language_code_prop = code && *code ? code : "fa-IR";
@@ -225,6 +229,9 @@ struct PersianTranscribePrivate final : public EngineDriver {
       case PROP_LANGUAGE_CODE:
         g_value_set_string(value, language_code_prop.c_str());
         return true;
+      case PROP_LATENESS:
+        g_value_set_uint(value, lateness_prop);
+        return true;
     }
     return false;
   }
@@ -250,13 +257,15 @@ struct PersianTranscribePrivate final : public EngineDriver {
   pt::CueSettings cue_props;
   bool rtl_marks_prop = true;
   std::string language_code_prop = "fa-IR";
+  guint lateness_prop = G_MAXUINT; /* ms; G_MAXUINT: never drop */
 
   /* The engine (EngineDriver) is made in READY->PAUSED before the pads
    * activate and dropped in PAUSED->READY after they are deactivated (so no
    * thread uses it then). */
-  pt::CueSettings cues;      /* snapshot of the cue properties */
-  bool rtl_marks = true;     /* snapshot of rtl-marks */
-  std::string language_code; /* snapshot of language-code */
+  pt::CueSettings cues;                      /* snapshot of the cue properties */
+  bool rtl_marks = true;                     /* snapshot of rtl-marks */
+  std::string language_code;                 /* snapshot of language-code */
+  guint64 lateness_ns = GST_CLOCK_TIME_NONE; /* snapshot of lateness; NONE: never drop */
 
   /* Src task only (and reset while it is stopped) */
   bool markup = true;
@@ -379,6 +388,16 @@ static gboolean push_cue(GstPersianTranscribe *self, const pt::Cue &cue, gint64 
       /* This replaces the partial text pushed last. */
       pts = MAX(pts, p.last_pts);
       gap_from = GST_CLOCK_TIME_NONE;
+    } else if (GST_CLOCK_TIME_IS_VALID(p.out_position) && pts < p.out_position &&
+               GST_CLOCK_TIME_IS_VALID(p.lateness_ns) && p.out_position - pts > p.lateness_ns) {
+      /* Later than "lateness" allows: the bus message went out, the text
+       * does not. */
+      GST_INFO_OBJECT(self,
+                      "dropping the text for %" GST_TIME_FORMAT ": %" G_GUINT64_FORMAT
+                      " ms behind the text stream, lateness %" G_GUINT64_FORMAT " ms",
+                      GST_TIME_ARGS(pts), (p.out_position - pts) / GST_MSECOND,
+                      p.lateness_ns / GST_MSECOND);
+      return TRUE;
     } else if (GST_CLOCK_TIME_IS_VALID(p.out_position) && pts < p.out_position) {
       GST_WARNING_OBJECT(self,
                          "text for %" GST_TIME_FORMAT
@@ -758,6 +777,8 @@ static GstStateChangeReturn gst_persian_transcribe_change_state(GstElement *elem
       p.cues = p.cue_props;
       p.rtl_marks = p.rtl_marks_prop;
       p.language_code = p.language_code_prop;
+      p.lateness_ns = p.lateness_prop == G_MAXUINT ? GST_CLOCK_TIME_NONE
+                                                   : (guint64)p.lateness_prop * GST_MSECOND;
       GST_OBJECT_UNLOCK(self);
       p.reset_stream_locked();
       p.have_segment = false;
@@ -847,6 +868,14 @@ static void gst_persian_transcribe_class_init(GstPersianTranscribeClass *klass)
       "notified when it grows. Keep \"latency\" above it",
       0, G_MAXUINT, 0, (GParamFlags)(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property(gobject_class, PROP_MAX_OBSERVED_DELAY, max_observed_delay_pspec);
+  g_object_class_install_property(
+      gobject_class, PROP_LATENESS,
+      g_param_spec_uint("lateness", "Lateness",
+                        "On live input: how far (ms) behind the text stream a result's text may "
+                        "start and still be pushed (from where the stream is); later text is "
+                        "dropped (its transcription message is still posted). The default, "
+                        "4294967295, never drops",
+                        0, G_MAXUINT, G_MAXUINT, rw));
   g_object_class_install_property(
       gobject_class, PROP_LANGUAGE_CODE,
       g_param_spec_string("language-code", "Language code",

@@ -802,6 +802,52 @@ GST_END_TEST;
 
 /* ---- late results on live input are clamped, never dropped ---- */
 
+/* lateness (transcriberbin sets it): text that would start further behind
+ * the text stream than lateness allows is dropped, its message still
+ * posted; the same late input with the default keeps every text. */
+GST_START_TEST(test_lateness_drops_late_text)
+{
+  emu::Options o = default_options();
+  o.delay_ms = 100;
+  emu::Emulator e(o);
+  start_emulator(e);
+  GstBus *bus;
+  GstElement *el = make_element("persiantranscribe", e, &bus);
+  g_object_set(el, "latency", 200u, "window-duration", 500u, "lateness", 0u, nullptr);
+  GstHarness *h = gst_harness_new_with_element(el, "sink", "src");
+  gst_harness_set_live(h, TRUE);
+  gst_harness_play(h);
+  gst_harness_set_src_caps(h, audio_caps(GST_AUDIO_FORMAT_S16LE, 16000, 1));
+  push_audio(h, GST_AUDIO_FORMAT_S16LE, 16000, 1,
+             make_audio(GST_AUDIO_FORMAT_S16LE, 16000, 1, three_sentences()), 0);
+  fail_unless(gst_harness_push_event(h, gst_event_new_eos()));
+  auto events = pull_events_until_eos(h);
+  auto buffers = pull_all_buffers(h);
+  auto msgs = pop_transcriptions(bus);
+  fail_unless_equals_int(msgs.size(), 3);
+  /* every text pushed starts where the stream was: none moved forward */
+  for (auto *b : buffers) {
+    bool found = false;
+    for (auto *m : msgs) {
+      guint64 ts;
+      gst_structure_get_uint64(m, "timestamp", &ts);
+      found = found || GST_BUFFER_PTS(b) == ts;
+    }
+    fail_unless(found, "a text at %" GST_TIME_FORMAT " was moved, not dropped",
+                GST_TIME_ARGS(GST_BUFFER_PTS(b)));
+  }
+  fail_unless(buffers.size() < msgs.size(), "no text was dropped (%zu buffers)", buffers.size());
+  guint lateness = 0;
+  g_object_get(el, "lateness", &lateness, nullptr);
+  fail_unless_equals_int(lateness, 0);
+  free_events(events);
+  for (auto *b : buffers)
+    gst_buffer_unref(b);
+  free_structures(msgs);
+  teardown_element(h, el, bus);
+}
+GST_END_TEST;
+
 GST_START_TEST(test_late_results_clamped)
 {
   /* Replies are delayed while the (live) input races ahead: the text stream
@@ -982,6 +1028,7 @@ static Suite *persiantranscribe_suite(void)
   tcase_add_test(tc, test_token_never_logged);
   tcase_add_test(tc, test_live_latency_and_gaps);
   tcase_add_test(tc, test_late_results_clamped);
+  tcase_add_test(tc, test_lateness_drops_late_text);
   tcase_add_test(tc, test_max_inflight);
   tcase_add_test(tc, test_flushing_seek);
   return s;
