@@ -699,11 +699,15 @@ static gboolean gst_persian_transcribe_src_query(GstPad *pad, GstObject *parent,
   PersianTranscribePrivate &p = priv(self);
 
   if (GST_QUERY_TYPE(query) == GST_QUERY_LATENCY) {
-    if (!gst_pad_peer_query(self->sinkpad, query))
-      return FALSE;
-    gboolean live;
-    GstClockTime min, max;
-    gst_query_parse_latency(query, &live, &min, &max);
+    gboolean live = FALSE;
+    GstClockTime min = 0, max = GST_CLOCK_TIME_NONE;
+    /* Upstream may not answer yet (a live source in PAUSED does not):
+     * what this element adds is answered all the same, because bins such
+     * as transcriberbin ask it in PAUSED to size their own latency. */
+    if (gst_pad_peer_query(self->sinkpad, query))
+      gst_query_parse_latency(query, &live, &min, &max);
+    else
+      GST_DEBUG_OBJECT(self, "upstream did not answer the latency query: our own latency only");
     GST_OBJECT_LOCK(self);
     guint64 ours = p.props.latency_ns;
     GST_OBJECT_UNLOCK(self);

@@ -351,9 +351,35 @@ GST_START_TEST(test_transcriberbin_contract)
   g_object_get(probe, "language-code", &code, nullptr);
   assert_equals_std_string(code, "fa-IR");
   g_free(code);
-  for (const char *prop : {"latency", "language-code", "max-observed-delay"})
+  for (const char *prop : {"latency", "lateness", "language-code", "max-observed-delay"})
     fail_unless(g_object_class_find_property(G_OBJECT_GET_CLASS(probe), prop), "no %s", prop);
   gst_object_unref(probe);
+
+  /* What the bins do, in their order, with no credentials anywhere: set
+   * latency, lateness and language-code, go to PAUSED, ask the latency. */
+  g_unsetenv("HARF_TOKEN");
+  GstElement *pipe =
+      gst_parse_launch("audiotestsrc is-live=true ! persiantranscribe name=t ! fakesink", nullptr);
+  GstElement *t = gst_bin_get_by_name(GST_BIN(pipe), "t");
+  g_object_set(t, "latency", 3000u, "lateness", 1000u, "language-code", "fa-IR", nullptr);
+  fail_unless(gst_element_set_state(pipe, GST_STATE_PAUSED) != GST_STATE_CHANGE_FAILURE);
+  GstState st;
+  gst_element_get_state(t, &st, nullptr, 5 * GST_SECOND);
+  fail_unless_equals_int(st, GST_STATE_PAUSED);
+  GstQuery *q = gst_query_new_latency();
+  GstPad *src = gst_element_get_static_pad(t, "src");
+  /* answered although the live source upstream does not answer in PAUSED */
+  fail_unless(gst_pad_query(src, q), "no answer to the LATENCY query in PAUSED");
+  gboolean live;
+  GstClockTime min_latency;
+  gst_query_parse_latency(q, &live, &min_latency, nullptr);
+  fail_unless(min_latency >= 3 * GST_SECOND, "min latency %" GST_TIME_FORMAT,
+              GST_TIME_ARGS(min_latency));
+  gst_query_unref(q);
+  gst_object_unref(src);
+  gst_element_set_state(pipe, GST_STATE_NULL);
+  gst_object_unref(t);
+  gst_object_unref(pipe);
 
   Input in;
   Run run;
