@@ -5,6 +5,7 @@
 
 #include <gst/check/gstcheck.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
@@ -684,6 +685,49 @@ GST_START_TEST(test_cues_long_segment_by_characters)
 }
 GST_END_TEST;
 
+/* One long sentence of four clauses in a 12 s segment (the issue's own
+ * case: the greedy packer gave 79, 77 and 5 characters, cut mid-clause,
+ * with «نیست.» alone on the last screen).  Cues now end at clause
+ * boundaries (punctuation, or before a conjunction), are balanced, and no
+ * cue is a single word. */
+GST_START_TEST(test_cues_break_at_clauses)
+{
+  pt::CueSettings cs;
+  const char *sentence =
+      "وقتی به خانه رسیدیم باران شدیدی می‌بارید و ما با لباس‌های خیس از پله‌ها بالا "
+      "رفتیم، "
+      "ناگهان برق رفت و همه جا در تاریکی فرو رفت، اما هیچ‌کس از این تاریکی نترسید چون "
+      "این "
+      "اتفاق برای ما تازه نیست.";
+  pt::Segment s = words_segment(sentence);
+  auto cues = pt::shape_cues(s, 0, 12 * kSecond, cs);
+  assert_text(join_cues(cues), s.text);
+  fail_unless(cues.size() >= 2, "%zu cues", cues.size());
+  const char *joiners[] = {"و", "که", "تا", "از", "با", "به", "در", "برای", "اما", "ولی", "چون"};
+  size_t shortest = SIZE_MAX, longest = 0;
+  for (size_t i = 0; i < cues.size(); ++i) {
+    std::string text = cues[i].text(false);
+    std::replace(text.begin(), text.end(), '\n', ' ');
+    const size_t chars = pt::utf8_chars(text);
+    shortest = std::min(shortest, chars);
+    longest = std::max(longest, chars);
+    fail_unless(text.find(' ') != std::string::npos, "a one-word cue: %s", text.c_str());
+    if (i + 1 < cues.size()) {
+      /* the cue ends with punctuation, or the next starts with a conjunction */
+      const bool punct = g_str_has_suffix(text.c_str(), "،") || g_str_has_suffix(text.c_str(), ".");
+      std::string next = cues[i + 1].lines[0];
+      std::string first = next.substr(0, next.find(' '));
+      bool joiner = false;
+      for (const char *j : joiners)
+        joiner = joiner || first == j;
+      fail_unless(punct || joiner, "cue %zu ends mid-clause: «%s» | «%s»", i, text.c_str(),
+                  next.c_str());
+    }
+  }
+  fail_unless(longest <= 2 * shortest, "unbalanced cues: %zu to %zu characters", shortest, longest);
+}
+GST_END_TEST;
+
 GST_START_TEST(test_cues_word_times_and_limits)
 {
   /* Nevisa-like word times: cue boundaries follow them */
@@ -916,6 +960,7 @@ static Suite *core_suite(void)
   tcase_add_test(tc, test_settings_validation);
   tcase_add_test(tc, test_cues_short_and_min_duration);
   tcase_add_test(tc, test_cues_long_segment_by_characters);
+  tcase_add_test(tc, test_cues_break_at_clauses);
   tcase_add_test(tc, test_cues_word_times_and_limits);
   tcase_add_test(tc, test_cues_punctuation_and_mixed_text);
   return s;
