@@ -47,6 +47,7 @@ enum {
   PROP_RTL_MARKS,
   PROP_LANGUAGE_CODE,
   PROP_LATENESS,
+  PROP_MAX_CHARS_PER_SECOND,
 };
 
 static GParamSpec *max_observed_delay_pspec = nullptr;
@@ -194,6 +195,9 @@ struct PersianTranscribePrivate final : public EngineDriver {
       case PROP_LATENESS:
         lateness_prop = g_value_get_uint(value);
         return true;
+      case PROP_MAX_CHARS_PER_SECOND:
+        cue_props.max_chars_per_second = g_value_get_uint(value);
+        return true;
       case PROP_LANGUAGE_CODE: {
         const gchar *code = g_value_get_string(value);
         language_code_prop = code && *code ? code : "fa-IR";
@@ -231,6 +235,9 @@ struct PersianTranscribePrivate final : public EngineDriver {
         return true;
       case PROP_LATENESS:
         g_value_set_uint(value, lateness_prop);
+        return true;
+      case PROP_MAX_CHARS_PER_SECOND:
+        g_value_set_uint(value, cue_props.max_chars_per_second);
         return true;
     }
     return false;
@@ -443,8 +450,8 @@ static gboolean push_held(GstPersianTranscribe *self, guint64 limit)
   PersianTranscribePrivate &p = priv(self);
   pt::Cue cue = std::move(*p.held);
   p.held.reset();
-  if (GST_CLOCK_TIME_IS_VALID(limit) && limit > cue.start && cue.end > limit)
-    cue.end = limit;
+  if (GST_CLOCK_TIME_IS_VALID(limit) && limit > cue.start)
+    cue.end = pt::end_before(cue.start, cue.end, limit);
   return push_cue(self, cue, -1);
 }
 
@@ -872,6 +879,13 @@ static void gst_persian_transcribe_class_init(GstPersianTranscribeClass *klass)
       "notified when it grows. Keep \"latency\" above it",
       0, G_MAXUINT, 0, (GParamFlags)(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property(gobject_class, PROP_MAX_OBSERVED_DELAY, max_observed_delay_pspec);
+  g_object_class_install_property(
+      gobject_class, PROP_MAX_CHARS_PER_SECOND,
+      g_param_spec_uint("max-chars-per-second", "Max characters per second",
+                        "Reading speed: a cue denser than this stays on screen longer, into "
+                        "the silence after its speech (up to the next cue, less two frames); "
+                        "0 turns it off",
+                        0, 100, kCueDefaults.max_chars_per_second, rw));
   g_object_class_install_property(
       gobject_class, PROP_LATENESS,
       g_param_spec_uint("lateness", "Lateness",

@@ -165,6 +165,22 @@ double break_cost(const Token &a, const Token &b)
 
 }  // namespace
 
+uint64_t reading_end(uint64_t start, uint64_t end, size_t chars, const CueSettings &cs)
+{
+  uint64_t want = std::max(end, start + cs.min_duration);
+  if (cs.max_chars_per_second > 0)
+    want = std::max(want, start + chars * kSecond / cs.max_chars_per_second);
+  return want;
+}
+
+uint64_t end_before(uint64_t start, uint64_t end, uint64_t next_start)
+{
+  if (end + kCueGap <= next_start)
+    return end;
+  /* kCueGap before the next cue where that leaves the cue time of its own */
+  return next_start >= start + 2 * kCueGap ? next_start - kCueGap : std::min(end, next_start);
+}
+
 size_t utf8_chars(const std::string &s)
 {
   return static_cast<size_t>(g_utf8_strlen(s.c_str(), static_cast<gssize>(s.size())));
@@ -295,15 +311,21 @@ std::vector<Cue> shape_cues(const Segment &seg, uint64_t seg_start, uint64_t seg
     i = j;
   }
 
-  /* 3. At least min_duration where the next cue leaves room; never overlap. */
+  /* 3. Time to read: at least min_duration, and at least the time
+   *    max-chars-per-second needs, where the next cue leaves room (it may
+   *    reach into the silence after the speech, never before it: a cue
+   *    starts with its first word); then kCueGap before the next cue,
+   *    where the cue keeps time of its own. */
   for (size_t k = 0; k < cues.size(); ++k) {
-    uint64_t want = cues[k].start + cs.min_duration;
+    const uint64_t want =
+        reading_end(cues[k].start, cues[k].end, utf8_chars(cues[k].text(false)), cs);
+    const bool last = k + 1 == cues.size();
     if (cues[k].end < want) {
-      cues[k].end = k + 1 < cues.size() ? std::min(want, cues[k + 1].start) : want;
-      cues[k].extended = k + 1 == cues.size();
+      cues[k].end = last ? want : std::min(want, cues[k + 1].start);
+      cues[k].extended = last;
     }
-    if (k + 1 < cues.size() && cues[k].end > cues[k + 1].start)
-      cues[k].end = cues[k + 1].start;
+    if (!last)
+      cues[k].end = end_before(cues[k].start, cues[k].end, cues[k + 1].start);
   }
   return cues;
 }

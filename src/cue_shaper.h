@@ -28,7 +28,21 @@ struct CueSettings {
   unsigned max_lines = 2;
   uint64_t max_duration = 7 * kSecond;
   uint64_t min_duration = 1 * kSecond;
+  /* Reading speed: a cue denser than this stays on screen longer, into
+   * the silence after it (Netflix: 17 characters a second for adults). */
+  unsigned max_chars_per_second = 17;
 };
+
+/* The least time between two cues: two frames at 25 frames a second. */
+constexpr uint64_t kCueGap = 80 * kMsecond;
+
+/* How long a cue of text (chars characters, the line breaks counted as
+ * spaces) covering speech from start to end wants to stay: the speech, at
+ * least min_duration, and at least what max_chars_per_second needs. */
+uint64_t reading_end(uint64_t start, uint64_t end, size_t chars, const CueSettings &cs);
+/* Where a cue ending at end stops before the next cue starts: kCueGap
+ * before it where the cue keeps at least kCueGap of its own. */
+uint64_t end_before(uint64_t start, uint64_t end, uint64_t next_start);
 
 struct Cue {
   uint64_t start = 0; /* input timeline, ns */

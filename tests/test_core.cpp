@@ -694,9 +694,11 @@ GST_START_TEST(test_cues_break_at_clauses)
 {
   pt::CueSettings cs;
   const char *sentence =
-      "وقتی به خانه رسیدیم باران شدیدی می‌بارید و ما با لباس‌های خیس از پله‌ها بالا "
+      "وقتی به خانه رسیدیم باران شدیدی می‌بارید و ما با لباس‌های خیس از پله‌ها "
+      "بالا "
       "رفتیم، "
-      "ناگهان برق رفت و همه جا در تاریکی فرو رفت، اما هیچ‌کس از این تاریکی نترسید چون "
+      "ناگهان برق رفت و همه جا در تاریکی فرو رفت، اما هیچ‌کس از این تاریکی نترسید "
+      "چون "
       "این "
       "اتفاق برای ما تازه نیست.";
   pt::Segment s = words_segment(sentence);
@@ -725,6 +727,46 @@ GST_START_TEST(test_cues_break_at_clauses)
     }
   }
   fail_unless(longest <= 2 * shortest, "unbalanced cues: %zu to %zu characters", shortest, longest);
+}
+GST_END_TEST;
+
+/* Timing for reading: a dense cue stays longer, into the silence after its
+ * speech, never starting before it; consecutive cues keep 80 ms apart;
+ * max_chars_per_second 0 turns the lengthening off. */
+GST_START_TEST(test_cues_reading_speed)
+{
+  pt::CueSettings cs;
+  /* 46 characters spoken in 1 s: 46 / 17 = 2.705 s to read */
+  pt::Segment s = words_segment("سلام، به آزمایش رونویسی گفتار فارسی خوش آمدید.");
+  auto cues = pt::shape_cues(s, 5 * kSecond, 6 * kSecond, cs);
+  fail_unless_equals_int(cues.size(), 1);
+  fail_unless_equals_uint64(cues[0].start, 5 * kSecond);
+  const size_t chars = pt::utf8_chars(cues[0].text(false));
+  fail_unless_equals_uint64(cues[0].end, 5 * kSecond + chars * kSecond / 17);
+  fail_unless(cues[0].extended, "the last cue may be cut by the next segment's");
+  cs.max_chars_per_second = 0;
+  cues = pt::shape_cues(s, 5 * kSecond, 6 * kSecond, cs);
+  fail_unless_equals_uint64(cues[0].end, 6 * kSecond);
+
+  /* Within a segment: each cue ends 80 ms before the next starts */
+  pt::CueSettings narrow;
+  narrow.max_line_chars = 20;
+  narrow.max_lines = 1;
+  pt::Segment t = words_segment(
+      "امروز هوا آفتابی است و ما در پارک قدم می‌زنیم، سپس به خانه "
+      "می‌رویم.");
+  cues = pt::shape_cues(t, 0, 4 * kSecond, narrow);
+  fail_unless(cues.size() >= 3, "%zu cues", cues.size());
+  for (size_t i = 0; i + 1 < cues.size(); ++i) {
+    fail_unless(cues[i].end + pt::kCueGap <= cues[i + 1].start,
+                "cue %zu ends at %" G_GUINT64_FORMAT " ms, the next starts at %" G_GUINT64_FORMAT
+                " ms",
+                i, cues[i].end / kMsecond, cues[i + 1].start / kMsecond);
+    fail_unless(cues[i].end > cues[i].start);
+  }
+  /* never before the speech */
+  fail_unless_equals_uint64(cues[0].start, 0);
+  assert_text(join_cues(cues), t.text);
 }
 GST_END_TEST;
 
@@ -961,6 +1003,7 @@ static Suite *core_suite(void)
   tcase_add_test(tc, test_cues_short_and_min_duration);
   tcase_add_test(tc, test_cues_long_segment_by_characters);
   tcase_add_test(tc, test_cues_break_at_clauses);
+  tcase_add_test(tc, test_cues_reading_speed);
   tcase_add_test(tc, test_cues_word_times_and_limits);
   tcase_add_test(tc, test_cues_punctuation_and_mixed_text);
   return s;

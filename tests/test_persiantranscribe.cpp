@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* persiantranscribe against the in-process emulator, through GstHarness. */
+#include "cue_shaper.h"
 #include "test_helpers.h"
 
 #include <algorithm>
@@ -185,6 +186,19 @@ GST_START_TEST(test_window_duration)
 GST_END_TEST;
 
 /* Messages and buffers carry the emulator's times, placed after the first PTS. */
+/* What a cue's buffer lasts under the reading rules (cue_shaper.h), for a
+ * cue of text covering the speech [ts, ts + dur), followed by the next cue
+ * at next_ts (GST_CLOCK_TIME_NONE: none): at least the speech, 1 s and the
+ * time 17 characters a second need, then 80 ms before the next cue. */
+static guint64 expected_duration(const std::string &text, guint64 ts, guint64 dur, guint64 next_ts)
+{
+  pt::CueSettings cs;
+  guint64 end = pt::reading_end(ts, ts + dur, pt::utf8_chars(text), cs);
+  if (GST_CLOCK_TIME_IS_VALID(next_ts) && next_ts > ts)
+    end = pt::end_before(ts, end, next_ts);
+  return end - ts;
+}
+
 GST_START_TEST(test_messages_and_buffer_times)
 {
   emu::Emulator e(default_options());
@@ -223,7 +237,13 @@ GST_START_TEST(test_messages_and_buffer_times)
 
     GstBuffer *b = run.buffers[i];
     fail_unless_equals_uint64(GST_BUFFER_PTS(b), 5 * GST_SECOND + start);
-    fail_unless_equals_uint64(GST_BUFFER_DURATION(b), end - start);
+    /* the speech, lengthened for reading, and 80 ms before the next cue */
+    const guint64 next = i + 1 < run.messages.size() ? get_u64(run.messages[i + 1], "timestamp")
+                                                     : GST_CLOCK_TIME_NONE;
+    fail_unless_equals_uint64(
+        GST_BUFFER_DURATION(b),
+        expected_duration(get_str(m, "text"), 5 * GST_SECOND + start, end - start, next));
+    fail_unless(GST_BUFFER_DURATION(b) >= end - start);
   }
   /* stream-start, caps, segment come first, EOS last */
   fail_unless_equals_int(GST_EVENT_TYPE(run.events[0]), GST_EVENT_STREAM_START);
@@ -950,7 +970,21 @@ GST_START_TEST(test_late_results_clamped)
     gst_structure_get_uint64(msgs[bi], "timestamp", &ts);
     gst_structure_get_uint64(msgs[bi], "duration", &dur);
     fail_unless(GST_BUFFER_PTS(buffers[bi]) >= ts);
-    fail_unless_equals_uint64(GST_BUFFER_DURATION(buffers[bi]), dur);
+    /* moved forward with its duration kept: the cue's, lengthened for
+     * reading, and ended before the next cue's (unmoved) start when that
+     * result had arrived before the cue went out (else the next one is
+     * moved after it, checked below) */
+    guint64 next = GST_CLOCK_TIME_NONE;
+    if (bi + 1 < msgs.size())
+      gst_structure_get_uint64(msgs[bi + 1], "timestamp", &next);
+    const gchar *text = gst_structure_get_string(msgs[bi], "text");
+    const guint64 got = GST_BUFFER_DURATION(buffers[bi]);
+    const guint64 full = expected_duration(text ? text : "", ts, dur, GST_CLOCK_TIME_NONE);
+    const guint64 cut = expected_duration(text ? text : "", ts, dur, next);
+    fail_unless(got == full || got == cut,
+                "buffer %zu lasts %" GST_TIME_FORMAT ", not %" GST_TIME_FORMAT
+                " (for reading) nor %" GST_TIME_FORMAT " (before the next cue)",
+                bi, GST_TIME_ARGS(got), GST_TIME_ARGS(full), GST_TIME_ARGS(cut));
     clamped += GST_BUFFER_PTS(buffers[bi]) > ts;
     if (bi > 0)
       fail_unless(GST_BUFFER_PTS(buffers[bi]) >=
