@@ -141,20 +141,19 @@ class Core {
   bool start(uint16_t port, GError **error);
   void stop();
 
-  // Records (any thread).
-  size_t add_record(SessionRecord r)
-  {
-    Locker l(&mu_);
-    records_.push_back(std::move(r));
-    g_cond_broadcast(&cond_);
-    return records_.size() - 1;
-  }
+  // Records (any thread). Each kind has its list; all share mu_ and cond_.
+  size_t add_record(SessionRecord r) { return add_to(records_, std::move(r)); }
   template <typename F>
   void update_record(size_t i, F &&f)
   {
-    Locker l(&mu_);
-    f(records_.at(i));
-    g_cond_broadcast(&cond_);
+    update_in(records_, i, std::forward<F>(f));
+  }
+  std::vector<SessionRecord> records() const { return copy_of(records_); }
+  // Waits (on cond_) until pred(records) holds; false on timeout.
+  bool wait_until(const std::function<bool(const std::vector<SessionRecord> &)> &pred,
+                  unsigned timeout_ms) const
+  {
+    return wait_for(pred, records_, timeout_ms);
   }
   void count_handshake()
   {
@@ -171,38 +170,15 @@ class Core {
     Locker l(&mu_);
     return handshakes_;
   }
-  std::vector<SessionRecord> records() const
-  {
-    Locker l(&mu_);
-    return records_;
-  }
-  // Waits (on cond_) until pred(records) holds; false on timeout.
-  bool wait_until(const std::function<bool(const std::vector<SessionRecord> &)> &pred,
-                  unsigned timeout_ms) const
-  {
-    return wait_for(pred, records_, timeout_ms);
-  }
 
   // REST records (any thread).
-  size_t add_rest(RestRecord r)
-  {
-    Locker l(&mu_);
-    rest_records_.push_back(std::move(r));
-    g_cond_broadcast(&cond_);
-    return rest_records_.size() - 1;
-  }
+  size_t add_rest(RestRecord r) { return add_to(rest_records_, std::move(r)); }
   template <typename F>
   void update_rest(size_t i, F &&f)
   {
-    Locker l(&mu_);
-    f(rest_records_.at(i));
-    g_cond_broadcast(&cond_);
+    update_in(rest_records_, i, std::forward<F>(f));
   }
-  std::vector<RestRecord> rest_records() const
-  {
-    Locker l(&mu_);
-    return rest_records_;
-  }
+  std::vector<RestRecord> rest_records() const { return copy_of(rest_records_); }
   bool wait_rest(const std::function<bool(const std::vector<RestRecord> &)> &pred,
                  unsigned timeout_ms) const
   {
@@ -210,24 +186,15 @@ class Core {
   }
 
   // Nevisa live records (any thread).
-  size_t add_nevisa_live(NevisaLiveRecord r)
-  {
-    Locker l(&mu_);
-    nevisa_live_records_.push_back(std::move(r));
-    g_cond_broadcast(&cond_);
-    return nevisa_live_records_.size() - 1;
-  }
+  size_t add_nevisa_live(NevisaLiveRecord r) { return add_to(nevisa_live_records_, std::move(r)); }
   template <typename F>
   void update_nevisa_live(size_t i, F &&f)
   {
-    Locker l(&mu_);
-    f(nevisa_live_records_.at(i));
-    g_cond_broadcast(&cond_);
+    update_in(nevisa_live_records_, i, std::forward<F>(f));
   }
   std::vector<NevisaLiveRecord> nevisa_live_records() const
   {
-    Locker l(&mu_);
-    return nevisa_live_records_;
+    return copy_of(nevisa_live_records_);
   }
   bool wait_nevisa_live(const std::function<bool(const std::vector<NevisaLiveRecord> &)> &pred,
                         unsigned timeout_ms) const
@@ -241,6 +208,29 @@ class Core {
   const Options opts;
 
  private:
+  // One list of records, under mu_: appends r (returns its index), changes one in place (f
+  // gets it by reference), or copies them all. Changes are signalled on cond_.
+  template <typename Record>
+  size_t add_to(std::vector<Record> &records, Record r)
+  {
+    Locker l(&mu_);
+    records.push_back(std::move(r));
+    g_cond_broadcast(&cond_);
+    return records.size() - 1;
+  }
+  template <typename Record, typename F>
+  void update_in(std::vector<Record> &records, size_t i, F &&f)
+  {
+    Locker l(&mu_);
+    f(records.at(i));
+    g_cond_broadcast(&cond_);
+  }
+  template <typename Record>
+  std::vector<Record> copy_of(const std::vector<Record> &records) const
+  {
+    Locker l(&mu_);
+    return records;
+  }
   template <typename Pred, typename Records>
   bool wait_for(const Pred &pred, const Records &records, unsigned timeout_ms) const
   {

@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <deque>
 #include <string>
 #include <utility>
 
@@ -103,7 +102,6 @@ class HarfLiveSession {
     Kind kind = Kind::Text;
   };
   struct Batch {  // what one reply slot sends, after the delay
-    gint64 due_us = 0;
     std::vector<Outgoing> items;
     bool finish = false;
     gushort close_code = 0;
@@ -115,7 +113,6 @@ class HarfLiveSession {
   static void message_cb(SoupWebsocketConnection *, gint type, GBytes *message, gpointer self);
   static void closed_cb(SoupWebsocketConnection *, gpointer self);
   static void error_cb(SoupWebsocketConnection *, GError *error, gpointer self);
-  static gboolean timer_cb(gpointer self);
 
   void on_binary(const uint8_t *data, size_t n);
   void on_text(const std::string &text);
@@ -124,7 +121,8 @@ class HarfLiveSession {
   std::vector<Outgoing> fault_replies(size_t nth) const;
   Outgoing next_reply();
   Outgoing segment_reply(const SpeechDetector::Segment &seg, bool partial);
-  void enqueue(Batch b);
+  // Replies leave in the order they were made; with delay_ms each waits that long.
+  void enqueue(Batch b) { queue_.push(std::move(b)); }
   void deliver(const Batch &b);
   void send(const Outgoing &o);
   bool write_raw(const std::string &frame);
@@ -134,7 +132,6 @@ class HarfLiveSession {
   // Aborts the TCP connection: SO_LINGER 0 and a read shutdown, so libsoup sees EOF and closes
   // the socket, which sends RST (no close frame, no FIN first).
   void reset();
-  void arm_timer();
   template <typename F>
   void update(F &&f)
   {
@@ -156,8 +153,7 @@ class HarfLiveSession {
   bool aborted_ = false;   // the socket was shut down under libsoup (raw close or reset)
   uint64_t partial_index_ = UINT64_MAX;
   unsigned partial_count_ = 0;
-  std::deque<Batch> queue_;
-  SourcePtr timer_;
+  DelayedQueue<Batch> queue_;
 };
 
 HarfLiveService::HarfLiveService(Core &core, SoupServer *server, LiveFaults &faults)
@@ -251,7 +247,10 @@ HarfLiveSession::HarfLiveSession(HarfLiveService &svc, Core &core, size_t record
       serial_(unsigned(record + 1)),
       conn_(SOUP_WEBSOCKET_CONNECTION(g_object_ref(conn))),
       socket_(socket ? G_SOCKET(g_object_ref(socket)) : nullptr),
-      audio_sum_(g_checksum_new(G_CHECKSUM_SHA256))
+      audio_sum_(g_checksum_new(G_CHECKSUM_SHA256)),
+      queue_(
+          "harf-live timer", opts_.delay_ms, [this](const Batch &b) { deliver(b); },
+          [this] { return closed_; })
 {
   soup_websocket_connection_set_max_incoming_payload_size(conn, kMaxPayload);
   g_signal_connect(conn, "message", G_CALLBACK(message_cb), this);
@@ -262,7 +261,7 @@ HarfLiveSession::HarfLiveSession(HarfLiveService &svc, Core &core, size_t record
 HarfLiveSession::~HarfLiveSession()
 {
   g_signal_handlers_disconnect_by_data(conn_.get(), this);
-  timer_.reset();
+  queue_.clear();
   g_checksum_free(audio_sum_);
 }
 
@@ -430,7 +429,6 @@ void HarfLiveSession::on_closed()
 {
   closed_ = true;
   queue_.clear();
-  timer_.reset();
   g_info("session %u: closed (code %u) after %zu binary messages", serial_,
          soup_websocket_connection_get_close_code(conn_.get()), n_binary_);
   update([](SessionRecord &r) { r.closed = true; });
@@ -475,44 +473,6 @@ HarfLiveSession::Outgoing HarfLiveSession::segment_reply(const SpeechDetector::S
   out.seg.end_str = format_timedelta(out.seg.end_ns);
   out.text = segment_json(out.seg);
   return out;
-}
-
-// Replies leave in the order they were made; with delay_ms each waits that long.
-void HarfLiveSession::enqueue(Batch b)
-{
-  if (opts_.delay_ms == 0 && queue_.empty()) {
-    deliver(b);
-    return;
-  }
-  b.due_us = g_get_monotonic_time() + gint64(opts_.delay_ms) * 1000;
-  queue_.push_back(std::move(b));
-  arm_timer();
-}
-
-void HarfLiveSession::arm_timer()
-{
-  if (timer_ || queue_.empty())
-    return;
-  const gint64 wait_us = std::max<gint64>(0, queue_.front().due_us - g_get_monotonic_time());
-  timer_.reset(g_timeout_source_new(guint((wait_us + 999) / 1000)));
-  g_source_set_callback(timer_.get(), timer_cb, this, nullptr);
-  g_source_attach(timer_.get(), g_main_context_get_thread_default());
-}
-
-gboolean HarfLiveSession::timer_cb(gpointer self)
-{
-  guarded("harf-live timer", [&] {
-    auto *s = static_cast<HarfLiveSession *>(self);
-    g_source_unref(s->timer_.release());  // returning G_SOURCE_REMOVE destroys it
-    const gint64 now = g_get_monotonic_time() + 1000;
-    while (!s->queue_.empty() && s->queue_.front().due_us <= now && !s->closed_) {
-      Batch b = std::move(s->queue_.front());
-      s->queue_.pop_front();
-      s->deliver(b);
-    }
-    s->arm_timer();
-  });
-  return G_SOURCE_REMOVE;
 }
 
 void HarfLiveSession::deliver(const Batch &b)

@@ -1,13 +1,18 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // What the WebSocket services (Harf live, Nevisa live) share: the handshake fault and the
-// close budget, forced closes (raw close frames), WAV headers, JSON error bodies.
+// close budget, forced closes (raw close frames), WAV headers, JSON error bodies, the queue of
+// delayed replies.
 #pragma once
 
 #include <libsoup/soup.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <string>
+#include <utility>
 
 #include "emulator_internal.h"
 
@@ -35,6 +40,78 @@ class LiveFaults {
   const Options &opts_;
   int failed_handshakes_ = 0;  // handshake_status answers sent
   int forced_closes_ = 0;      // connections dropped by close_after / *_on_finalize
+};
+
+// A session's outgoing items (server thread only). They leave in the order they were pushed,
+// each delay_ms after it was pushed, from a GSource timer on the thread-default main context;
+// with no delay and nothing waiting, at once. The owner supplies the delivery and the "closed"
+// check: once closed, the timer delivers nothing more.
+template <typename T>
+class DelayedQueue {
+ public:
+  // where: the timer's label in messages (an exception in it is logged there, not thrown).
+  DelayedQueue(const char *where, unsigned delay_ms, std::function<void(const T &)> deliver,
+               std::function<bool()> closed)
+      : where_(where), delay_ms_(delay_ms), deliver_(std::move(deliver)), closed_(std::move(closed))
+  {
+  }
+  DelayedQueue(const DelayedQueue &) = delete;
+  DelayedQueue &operator=(const DelayedQueue &) = delete;
+
+  void push(T item)
+  {
+    if (delay_ms_ == 0 && queue_.empty()) {
+      deliver_(item);
+      return;
+    }
+    queue_.push_back(Entry{g_get_monotonic_time() + gint64(delay_ms_) * 1000, std::move(item)});
+    arm_timer();
+  }
+  // Drops what waits and destroys the timer (the session closed).
+  void clear()
+  {
+    queue_.clear();
+    timer_.reset();
+  }
+
+ private:
+  struct Entry {
+    gint64 due_us;
+    T item;
+  };
+
+  void arm_timer()
+  {
+    if (timer_ || queue_.empty())
+      return;
+    const gint64 wait_us = std::max<gint64>(0, queue_.front().due_us - g_get_monotonic_time());
+    timer_.reset(g_timeout_source_new(guint((wait_us + 999) / 1000)));
+    g_source_set_callback(timer_.get(), timer_cb, this, nullptr);
+    g_source_attach(timer_.get(), g_main_context_get_thread_default());
+  }
+
+  static gboolean timer_cb(gpointer self)
+  {
+    auto *q = static_cast<DelayedQueue *>(self);
+    guarded(q->where_, [&] {
+      g_source_unref(q->timer_.release());               // returning G_SOURCE_REMOVE destroys it
+      const gint64 now = g_get_monotonic_time() + 1000;  // 1 ms early is on time
+      while (!q->queue_.empty() && q->queue_.front().due_us <= now && !q->closed_()) {
+        T item = std::move(q->queue_.front().item);
+        q->queue_.pop_front();
+        q->deliver_(item);
+      }
+      q->arm_timer();
+    });
+    return G_SOURCE_REMOVE;
+  }
+
+  const char *const where_;
+  const unsigned delay_ms_;
+  const std::function<void(const T &)> deliver_;
+  const std::function<bool()> closed_;
+  std::deque<Entry> queue_;
+  SourcePtr timer_;
 };
 
 // {"detail": "..."} (compact).

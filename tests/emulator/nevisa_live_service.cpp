@@ -20,7 +20,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <deque>
 #include <string>
 #include <utility>
 #include <vector>
@@ -203,8 +202,7 @@ class NevisaLiveSession {
   }
 
  private:
-  struct Outgoing {  // one text and/or a close, sent after the delay
-    gint64 due_us = 0;
+  struct Outgoing {    // one text and/or a close, sent after the delay
     std::string text;  // empty: no text (a close only)
     bool is_final = false;
     NevisaLiveRecord::Final final{};
@@ -216,7 +214,6 @@ class NevisaLiveSession {
   static void message_cb(SoupWebsocketConnection *, gint type, GBytes *message, gpointer self);
   static void closed_cb(SoupWebsocketConnection *, gpointer self);
   static void error_cb(SoupWebsocketConnection *, GError *error, gpointer self);
-  static gboolean timer_cb(gpointer self);
 
   void on_text(const std::string &text);
   void on_binary(const uint8_t *data, size_t n);
@@ -240,7 +237,8 @@ class NevisaLiveSession {
     o.text = std::move(text);
     enqueue(std::move(o));
   }
-  void enqueue(Outgoing o);
+  // Texts leave in the order they were made; with delay_ms each waits that long.
+  void enqueue(Outgoing o) { queue_.push(std::move(o)); }
   void deliver(const Outgoing &o);
   void send_text(const std::string &text);
   // The emulator closes with code: recorded now (the client may never answer the close).
@@ -249,7 +247,6 @@ class NevisaLiveSession {
     close_code_ = code;
     update([&](NevisaLiveRecord &r) { r.close_code = code; });
   }
-  void arm_timer();
   template <typename F>
   void update(F &&f)
   {
@@ -272,8 +269,7 @@ class NevisaLiveSession {
   gushort close_code_ = 0;  // the emulator's close code, when it closed
   uint64_t partial_index_ = UINT64_MAX;
   unsigned partial_count_ = 0;
-  std::deque<Outgoing> queue_;
-  SourcePtr timer_;
+  DelayedQueue<Outgoing> queue_;
 };
 
 NevisaLiveService::NevisaLiveService(Core &core, SoupServer *server, LiveFaults &faults,
@@ -360,7 +356,10 @@ NevisaLiveSession::NevisaLiveSession(NevisaLiveService &svc, Core &core, size_t 
       record_(record),
       serial_(unsigned(record + 1)),
       conn_(SOUP_WEBSOCKET_CONNECTION(g_object_ref(conn))),
-      socket_(socket ? G_SOCKET(g_object_ref(socket)) : nullptr)
+      socket_(socket ? G_SOCKET(g_object_ref(socket)) : nullptr),
+      queue_(
+          "nevisa-live timer", opts_.delay_ms, [this](const Outgoing &o) { deliver(o); },
+          [this] { return closed_; })
 {
   soup_websocket_connection_set_max_incoming_payload_size(conn, kMaxPayload);
   g_signal_connect(conn, "message", G_CALLBACK(message_cb), this);
@@ -371,7 +370,7 @@ NevisaLiveSession::NevisaLiveSession(NevisaLiveService &svc, Core &core, size_t 
 NevisaLiveSession::~NevisaLiveSession()
 {
   g_signal_handlers_disconnect_by_data(conn_.get(), this);
-  timer_.reset();
+  queue_.clear();
 }
 
 void NevisaLiveSession::start()
@@ -630,7 +629,6 @@ void NevisaLiveSession::on_closed()
 {
   closed_ = true;
   queue_.clear();
-  timer_.reset();
   const int code =
       close_code_ ? close_code_ : int(soup_websocket_connection_get_close_code(conn_.get()));
   g_info("nevisa-live %u: closed (code %d) after %zu binary messages", serial_, code, n_binary_);
@@ -639,44 +637,6 @@ void NevisaLiveSession::on_closed()
     r.close_code = code;
   });
   svc_.session_closed();
-}
-
-// Texts leave in the order they were made; with delay_ms each waits that long.
-void NevisaLiveSession::enqueue(Outgoing o)
-{
-  if (opts_.delay_ms == 0 && queue_.empty()) {
-    deliver(o);
-    return;
-  }
-  o.due_us = g_get_monotonic_time() + gint64(opts_.delay_ms) * 1000;
-  queue_.push_back(std::move(o));
-  arm_timer();
-}
-
-void NevisaLiveSession::arm_timer()
-{
-  if (timer_ || queue_.empty())
-    return;
-  const gint64 wait_us = std::max<gint64>(0, queue_.front().due_us - g_get_monotonic_time());
-  timer_.reset(g_timeout_source_new(guint((wait_us + 999) / 1000)));
-  g_source_set_callback(timer_.get(), timer_cb, this, nullptr);
-  g_source_attach(timer_.get(), g_main_context_get_thread_default());
-}
-
-gboolean NevisaLiveSession::timer_cb(gpointer self)
-{
-  guarded("nevisa-live timer", [&] {
-    auto *s = static_cast<NevisaLiveSession *>(self);
-    g_source_unref(s->timer_.release());  // returning G_SOURCE_REMOVE destroys it
-    const gint64 now = g_get_monotonic_time() + 1000;
-    while (!s->queue_.empty() && s->queue_.front().due_us <= now && !s->closed_) {
-      Outgoing o = std::move(s->queue_.front());
-      s->queue_.pop_front();
-      s->deliver(o);
-    }
-    s->arm_timer();
-  });
-  return G_SOURCE_REMOVE;
 }
 
 void NevisaLiveSession::deliver(const Outgoing &o)
