@@ -90,7 +90,9 @@ bool EngineDriver::start()
   missing_credentials_.reset();
   if (auto problem = pt::validate_settings(s)) {
     std::optional<pt::Error> other = problem;
-    if (problem->reason == pt::kReasonMissingCredentials) {
+    /* By content: the same string constant may have an address per
+     * library (AddressSanitizer builds do not merge them). */
+    if (g_strcmp0(problem->reason, pt::kReasonMissingCredentials) == 0) {
       /* The rest is checked now all the same, with stand-in credentials. */
       pt::Settings stand_in = s;
       stand_in.token = stand_in.nevisa_auth_token = stand_in.nevisa_api_key = "-";
