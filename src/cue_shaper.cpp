@@ -168,8 +168,12 @@ double break_cost(const Token &a, const Token &b)
 uint64_t reading_end(uint64_t start, uint64_t end, size_t chars, const CueSettings &cs)
 {
   uint64_t want = std::max(end, start + cs.min_duration);
-  if (cs.max_chars_per_second > 0)
-    want = std::max(want, start + chars * kSecond / cs.max_chars_per_second);
+  if (cs.max_chars_per_second > 0) {
+    /* Reading time, but never past max-cue-duration (fuzzing found it) */
+    const uint64_t reading = start + chars * kSecond / cs.max_chars_per_second;
+    const uint64_t longest = start + std::max(cs.max_duration, cs.min_duration);
+    want = std::max(want, std::min(reading, std::max(longest, end)));
+  }
   return want;
 }
 

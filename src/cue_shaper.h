@@ -38,7 +38,8 @@ constexpr uint64_t kCueGap = 80 * kMsecond;
 
 /* How long a cue of text (chars characters, the line breaks counted as
  * spaces) covering speech from start to end wants to stay: the speech, at
- * least min_duration, and at least what max_chars_per_second needs. */
+ * least min_duration, and at least what max_chars_per_second needs, but
+ * for reading never longer than max_duration. */
 uint64_t reading_end(uint64_t start, uint64_t end, size_t chars, const CueSettings &cs);
 /* Where a cue ending at end stops before the next cue starts: kCueGap
  * before it where the cue keeps at least kCueGap of its own. */
