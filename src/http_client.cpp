@@ -327,6 +327,16 @@ void HttpClient::on_sent(GObject *source, GAsyncResult *res, gpointer data)
   }
   op->stream = stream;
   op->body.clear();
+  /* Room for the whole answer at once (Content-Length, else the cap; at
+   * most 16 MB): growing a string by doubling leaves each old buffer freed
+   * behind it, so the process would hold about twice the answer at its
+   * peak. */
+  const goffset length =
+      soup_message_headers_get_content_length(soup_message_get_response_headers(op->msg));
+  size_t room = std::min<size_t>(op->owner->max_body_, size_t(16) << 20);
+  if (length > 0)
+    room = std::min(room, static_cast<size_t>(length));
+  op->body.reserve(room);
   read_more(op);
 }
 
