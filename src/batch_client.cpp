@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "batch_client.h"
+#include "json_fields.h"
 
 #include <optional>
 
@@ -250,14 +251,9 @@ gboolean BatchClient::on_poll_timer(gpointer data)
 
 void BatchClient::set_json_body(HttpRequest &req, JsonBuilder *b)
 {
-  JsonNode *root = json_builder_get_root(b);
-  gchar *body = json_to_string(root, FALSE);
   req.method = "POST";
-  req.body = body;
+  req.body = json_builder_text(b);
   req.content_type = "application/json";
-  g_free(body);
-  json_node_unref(root);
-  g_object_unref(b);
 }
 
 std::string BatchClient::resolve(const std::string &base, const std::string &ref) const

@@ -108,6 +108,17 @@ JsonScan json_scan(const char *data, size_t len, unsigned limit)
   return scan;
 }
 
+std::string json_builder_text(JsonBuilder *b)
+{
+  JsonNode *root = json_builder_get_root(b);
+  gchar *text = json_to_string(root, FALSE);
+  std::string out = text;
+  g_free(text);
+  json_node_unref(root);
+  g_object_unref(b);
+  return out;
+}
+
 std::string clean_text(const char *text, size_t max_bytes)
 {
   if (!text)

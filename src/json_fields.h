@@ -48,6 +48,9 @@ inline unsigned json_depth(const char *data, size_t len, unsigned limit)
 JsonNode *parse_json_limited(const char *data, size_t len, std::string *error,
                              std::string *detail = nullptr);
 
+/* The JSON text b built (b is consumed). */
+std::string json_builder_text(JsonBuilder *b);
+
 /* Valid UTF-8, at most max_bytes (cut at a character boundary). */
 std::string clean_text(const char *text, size_t max_bytes = kMaxTextBytes);
 

@@ -18,6 +18,7 @@
 #include <algorithm>
 
 #include "http_client.h"
+#include "json_fields.h"
 #include "live_client.h"
 #include "nevisa_login.h"
 #include "service_answers.h"
@@ -32,17 +33,6 @@ namespace {
 
 /* The sample's recorder sends a message every 500 ms. */
 constexpr unsigned kMessageMs = 500;
-
-std::string json_text(JsonBuilder *b)
-{
-  JsonNode *root = json_builder_get_root(b);
-  gchar *text = json_to_string(root, FALSE);
-  std::string out = text;
-  g_free(text);
-  json_node_unref(root);
-  g_object_unref(b);
-  return out;
-}
 
 std::string escape_query_value(const std::string &v)
 {
@@ -204,7 +194,7 @@ class NevisaLiveProtocol final : public LiveProtocol {
     json_builder_set_member_name(b, "subject");
     json_builder_add_string_value(b, subject);
     json_builder_end_object(b);
-    soup_websocket_connection_send_text(ws, json_text(b).c_str());
+    soup_websocket_connection_send_text(ws, json_builder_text(b).c_str());
   }
 
   void send_req(SoupWebsocketConnection *ws)
@@ -227,7 +217,7 @@ class NevisaLiveProtocol final : public LiveProtocol {
     json_builder_add_string_value(b, "");
     json_builder_end_object(b);
     json_builder_end_object(b);
-    soup_websocket_connection_send_text(ws, json_text(b).c_str());
+    soup_websocket_connection_send_text(ws, json_builder_text(b).c_str());
   }
 
   Reply on_subject(SoupWebsocketConnection *ws, const std::string &subject)

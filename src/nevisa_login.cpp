@@ -5,6 +5,7 @@
 #include <json-glib/json-glib.h>
 
 #include "http_client.h"
+#include "json_fields.h"
 #include "service_answers.h"
 
 GST_DEBUG_CATEGORY_EXTERN(pt_batch_debug);
@@ -30,13 +31,8 @@ void nevisa_credentials(HttpClient &http, const Settings &s, GObject *log_object
   json_builder_set_member_name(b, "password");
   json_builder_add_string_value(b, s.nevisa_password.c_str());
   json_builder_end_object(b);
-  JsonNode *root = json_builder_get_root(b);
-  gchar *body = json_to_string(root, FALSE);
-  req.body = body;
+  req.body = json_builder_text(b);
   req.content_type = "application/json";
-  g_free(body);
-  json_node_unref(root);
-  g_object_unref(b);
   GST_INFO_OBJECT(log_object, "logging in to Nevisa at %s", req.url.c_str());
   const Settings settings = s;
   http.send(std::move(req), [settings, done](const HttpResponse &r) {
