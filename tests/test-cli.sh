@@ -26,6 +26,9 @@
 #     their exit statuses: no credentials (5), no Nevisa package (5), HTTP 401
 #     (5), service FAILURE/TIMEOUT (1), batch-timeout (6); the upload and
 #     polling progress on a terminal;
+#   - '-' reads standard input; --format vtt --words tags each word with its
+#     time; Ctrl-C writes the cues so far only with --keep-partial; the
+#     progress line fits an 80-column terminal;
 #   - no GStreamer CRITICAL or assertion on stderr, and neither the token nor
 #     the Nevisa password appears in any output or log.
 #
@@ -792,6 +795,127 @@ for fmt in srt vtt; do
   python=$gi_python check_py "no-rtl-marks-$fmt" check_rtl.py "$tmp/no-rtl.$fmt" none
   check_py "no-rtl-marks-$fmt plain" check_subtitles.py "$fmt" "$tmp/no-rtl.$fmt" "$tmp/rtl-script.txt" none
 done
+
+# --- 6d. standard input, word-level WebVTT, Ctrl-C with --keep-partial ---------
+# '-' reads standard input (a pipe: no duration, no seeking); the result is
+# the same as from the file.
+run "stdin" 0 --harf-url "$url" - -o "$tmp/stdin.srt" < <(cat "$wav")
+cmp -s "$tmp/stdin.srt" "$tmp/out.srt" && pass "stdin: '-' gives the same SRT as the file" ||
+  fail "stdin: '-' gives another SRT: $(diff "$tmp/stdin.srt" "$tmp/out.srt" | head -5)"
+run "stdin-to-stdout" 0 --harf-url "$url" - -o - -f txt < <(cat "$wav")
+cmp -s "$tmp/stdin-to-stdout.out" "$tmp/out.txt" && pass "stdin-to-stdout: '- -o -' prints the text" ||
+  fail "stdin-to-stdout: '- -o -' printed something else"
+
+# --words: a timestamp tag before each word whose time nevisa gives.
+nevisa_run "vtt-words" 0 "${nv[@]}" --format vtt --words "$wav" -o "$tmp/words.vtt"
+run "words-not-srt" 2 --harf-url "$url" --words "$wav" -o "$tmp/fail.srt"
+expect_message "words-not-srt" "--words is for vtt"
+cat >"$tmp/check_words.py" <<'PY'
+# check_words.py WORDS.vtt PLAIN.vtt NEVISA.json: WORDS.vtt without its tags
+# is PLAIN.vtt; inside each cue the tags increase strictly and lie strictly
+# between its start and end; each tag is the start (in ms) of the JSON word
+# that follows it.
+import json, re, sys
+words_vtt, plain_vtt, js = (open(p, encoding="utf-8").read() for p in sys.argv[1:4])
+tag = re.compile(r"<(\d\d):(\d\d):(\d\d)\.(\d\d\d)>")
+ms = lambda h, m, s, f: ((int(h) * 60 + int(m)) * 60 + int(s)) * 1000 + int(f)
+assert tag.sub("", words_vtt) == plain_vtt, "the text without tags differs from the plain vtt"
+starts = {}
+for seg in json.loads(js)["segments"]:
+    for w in seg["words"]:
+        starts.setdefault(w["text"], set()).add(round(w["start_ns"] / 1e6))
+tags = 0
+for block in words_vtt.split("\n\n")[1:]:
+    if not block.strip():
+        continue
+    lines = block.split("\n")
+    m = re.fullmatch(r"(\d\d):(\d\d):(\d\d)\.(\d\d\d) --> (\d\d):(\d\d):(\d\d)\.(\d\d\d)", lines[0])
+    start, end = ms(*m.groups()[:4]), ms(*m.groups()[4:])
+    last = start
+    for line in lines[1:]:
+        for t in tag.finditer(line):
+            at = ms(*t.groups())
+            assert start < at < end and at > last, "tag %d ms in cue %d..%d (after %d)" % (at, start, end, last)
+            last = at
+            word = line[t.end():].split(" ")[0].strip("\u200f")
+            assert at in starts.get(word, ()), "tag %d ms before %r: not its start %r" % (at, word, starts.get(word))
+            tags += 1
+assert tags >= 15, "only %d tags" % tags
+print("%d word tags, each its word's start, increasing inside its cue; the text is the plain vtt's" % tags)
+PY
+check_py "vtt-words" check_words.py "$tmp/words.vtt" "$tmp/nevisa.vtt" "$tmp/nevisa.json"
+
+# Ctrl-C: the audio comes from a pipe that stays open, so the run is still
+# going when the first cues are out (the element's log says when); SIGINT
+# then.  With --keep-partial the cues so far are written and the status is
+# 130; without it nothing is written.
+# interrupt NAME ARGS...: runs the tool on a FIFO held open, interrupts it
+# after the first cue, and checks that it exits with 130.
+interrupt() {
+  local name=$1 pid i w rc fifo="$tmp/$1.fifo"
+  shift
+  mkfifo "$fifo"
+  GST_DEBUG=persiantranscribe:5 GST_DEBUG_NO_COLOR=1 GST_DEBUG_FILE="$tmp/$name.gstlog" \
+    "$tool" --harf-url "$url" "$@" - <"$fifo" >"$tmp/$name.out" 2>"$tmp/$name.err" &
+  pid=$!
+  exec {w}>"$fifo"
+  cat "$wav" >&"$w" 2>/dev/null
+  for i in $(seq 300); do
+    grep -q 'pushing final cue' "$tmp/$name.gstlog" 2>/dev/null && break
+    sleep 0.1
+  done
+  if grep -q 'pushing final cue' "$tmp/$name.gstlog"; then
+    kill -INT "$pid"
+  else
+    fail "$name: no cue within 30 s"
+    kill "$pid"
+  fi
+  for i in $(seq 300); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null
+  wait "$pid"
+  rc=$?
+  exec {w}>&-
+  rm -f "$fifo"
+  [ "$rc" -eq 130 ] && pass "$name: Ctrl-C: exit status 130" || fail "$name: Ctrl-C: exit status $rc"
+}
+interrupt "keep-partial" --keep-partial -o "$tmp/keep-partial.srt"
+if [ -s "$tmp/keep-partial.srt" ] && head -4 "$tmp/out.srt" | cmp -s - <(head -4 "$tmp/keep-partial.srt"); then
+  pass "keep-partial: Ctrl-C wrote the cues so far ($(grep -c -- '-->' "$tmp/keep-partial.srt") of 3)"
+else
+  fail "keep-partial: no partial SRT after Ctrl-C"; cat "$tmp/keep-partial.err"
+fi
+expect_message "keep-partial" "interrupted; what was transcribed before it is in $tmp/keep-partial.srt"
+interrupt "no-keep-partial" -o "$tmp/no-keep-partial.srt"
+if [ ! -e "$tmp/no-keep-partial.srt" ] && [ -z "$(find "$tmp" -maxdepth 1 -name '.no-keep-partial*')" ]; then
+  pass "no-keep-partial: Ctrl-C without --keep-partial writes nothing"
+else
+  fail "no-keep-partial: something was written"
+fi
+expect_message "no-keep-partial" "error: interrupted"
+
+# The progress line fits an 80-column terminal, and '-' refuses a terminal
+# as standard input.
+if command -v script >/dev/null 2>&1 && script -qec true /dev/null >/dev/null 2>&1; then
+  HARF_TOKEN="$token" timeout 60 script -qec \
+    "stty cols 80; '$tool' --harf-url '$url' '$wav' -o '$tmp/tty80.srt'" "$tmp/tty80.log" >/dev/null 2>&1
+  longest=$(grep -av '^Script ' "$tmp/tty80.log" | tr '\r' '\n' | sed 's/\x1b\[K//g' | awk '{ if (length($0) > n) n = length($0) } END { print n + 0 }')
+  if [ "$longest" -gt 40 ] && [ "$longest" -le 79 ] && grep -q $'\r\\[#*\\] 100%' "$tmp/tty80.log"; then
+    pass "progress: at 80 columns the longest line is $longest characters, 100% at the end"
+  else
+    fail "progress: at 80 columns the longest line is $longest characters:"; cat -v "$tmp/tty80.log" | head -5
+  fi
+  timeout 60 script -qec "'$tool' --harf-url '$url' -" "$tmp/tty-stdin.log" >/dev/null 2>&1
+  if grep -q 'standard input is a terminal' "$tmp/tty-stdin.log" && grep -q 'COMMAND_EXIT_CODE="2"' "$tmp/tty-stdin.log"; then
+    pass "stdin: '-' with a terminal as standard input is refused (status 2)"
+  else
+    fail "stdin: '-' with a terminal:"; cat -v "$tmp/tty-stdin.log" | head -5
+  fi
+else
+  echo "SKIP: progress at 80 columns (no script(1))"
+fi
 
 # --- 7. nothing GStreamer-internal on stderr, and no secret anywhere ----------
 if grep -lE 'CRITICAL|assertion' "$tmp"/*.err; then

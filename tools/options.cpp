@@ -175,9 +175,9 @@ std::variant<const GEnumValue *, Failure> enum_value(GObjectClass *klass, const 
 
 const char *kSummary =
     "Transcribes the Persian speech in INPUT, a media file path or URI (anything\n"
-    "uridecodebin plays: wav, mp3, ogg, mp4, mkv...), with the Harf or Nevisa\n"
-    "service and writes subtitles (SRT, WebVTT), JSON with words and times, or\n"
-    "plain text.\n"
+    "uridecodebin plays: wav, mp3, ogg, mp4, mkv...) or '-' for standard input,\n"
+    "with the Harf or Nevisa service and writes subtitles (SRT, WebVTT), JSON\n"
+    "with words and times, or plain text.\n"
     "\n"
     "The format is --format, else OUTPUT's extension (.srt .vtt .json .txt), else\n"
     "txt.  Without -o the result goes to standard output.  A file OUTPUT is\n"
@@ -208,7 +208,7 @@ const char *kEnvironmentAndExitStatus =
     "  6    the service cannot be reached (connection, DNS, TLS), the connection\n"
     "       failed while transcribing (no reply, closed), or a batch job did not\n"
     "       finish within --batch-timeout\n"
-    "  130  interrupted (SIGINT or SIGTERM)\n";
+    "  130  interrupted (SIGINT or SIGTERM); nothing written without --keep-partial\n";
 
 // TEXT in lines of at most 79 columns: the first after FIRST, the others
 // after INDENT spaces.
@@ -432,6 +432,14 @@ std::optional<Failure> parse_options(int argc, char **argv, GObjectClass *klass,
       number("poll-interval", text(batch + ": first wait between progress polls, growing to 10 s"),
              "MS"),
       number("batch-timeout", text(batch + ": seconds the job may take after the upload"), "S"),
+      {"words", 0, 0, G_OPTION_ARG_NONE, &o.words,
+       "vtt: a timestamp tag before each word whose time the backend gives (nevisa, "
+       "nevisa-live), for players and editors that show words as they are spoken",
+       nullptr},
+      {"keep-partial", 0, 0, G_OPTION_ARG_NONE, &o.keep_partial,
+       "When interrupted (Ctrl-C, SIGTERM), still write what was transcribed so far (the exit "
+       "status stays 130)",
+       nullptr},
       {"no-rtl-marks", 0, 0, G_OPTION_ARG_NONE, &o.no_rtl_marks,
        "srt, vtt: no RIGHT-TO-LEFT MARK (U+200F) around each line (by default they make "
        "players that lay lines out left to right show Persian right to left)",

@@ -53,6 +53,8 @@ struct Options {
   gboolean no_harf_wait = FALSE;
   gboolean no_normalize = FALSE;
   gboolean no_rtl_marks = FALSE;
+  gboolean words = FALSE;
+  gboolean keep_partial = FALSE;
   gchar *digits = nullptr;
   gboolean decode = FALSE;
   double min_confidence = NAN;  // NaN: not given

@@ -68,7 +68,55 @@ std::vector<std::string> cue_lines(const std::string &text)
   return lines;
 }
 
-std::string write_subtitles(const std::vector<Cue> &cues, Format f, bool rtl_marks)
+// The words of SEGMENTS that have a start time, in order.
+std::vector<const Word *> timed_words(const std::vector<Segment> &segments)
+{
+  std::vector<const Word *> out;
+  for (const Segment &s : segments)
+    for (const Word &w : s.words)
+      if (GST_CLOCK_TIME_IS_VALID(w.start) && !w.text.empty())
+        out.push_back(&w);
+  return out;
+}
+
+// A WebVTT cue line with a timestamp tag (<hh:mm:ss.mmm>) before each word
+// whose time is known: players and editors show the words as they are
+// spoken.  The cue's words are found in WORDS in order, from *NEXT on (a
+// word the cue text does not have, or has differently, is skipped: its
+// neighbours keep their times).  A tag must lie strictly inside the cue and
+// after the previous one (WebVTT's rule); the first word needs none.
+std::string vtt_words_line(const std::string &line, const Cue &cue,
+                           const std::vector<const Word *> &words, size_t *next, guint64 *last_tag)
+{
+  constexpr size_t kLookAhead = 8;
+  std::string out;
+  size_t i = 0;
+  while (i < line.size()) {
+    size_t j = line.find(' ', i);
+    if (j == std::string::npos)
+      j = line.size();
+    const std::string token = line.substr(i, j - i);
+    for (size_t k = *next; k < words.size() && k < *next + kLookAhead; ++k) {
+      if (words[k]->text != token)
+        continue;
+      const guint64 t = words[k]->start;
+      if (t > cue.start && t < cue.end && t > *last_tag) {
+        out += "<" + format_time(t, '.') + ">";
+        *last_tag = t;
+      }
+      *next = k + 1;
+      break;
+    }
+    out += pt::markup_escape(token);
+    if (j < line.size())
+      out += ' ';
+    i = j + 1;
+  }
+  return out;
+}
+
+std::string write_subtitles(const std::vector<Cue> &cues, Format f, bool rtl_marks,
+                            const std::vector<Segment> *timed)
 {
   /* An RLM at both ends rather than RLE ... PDF: a mark, not an embedding,
    * so there is nothing to balance when a player re-wraps or cuts a line,
@@ -80,6 +128,8 @@ std::string write_subtitles(const std::vector<Cue> &cues, Format f, bool rtl_mar
   if (f == Format::Vtt)
     out += "WEBVTT\n\n";
   unsigned index = 0;
+  const std::vector<const Word *> words = timed ? timed_words(*timed) : std::vector<const Word *>();
+  size_t next_word = 0;
   for (const Cue &c : cues) {
     auto lines = cue_lines(c.text);
     if (lines.empty())
@@ -88,8 +138,15 @@ std::string write_subtitles(const std::vector<Cue> &cues, Format f, bool rtl_mar
     if (f == Format::Srt)
       out += std::to_string(++index) + "\n";
     out += format_time(c.start, sep) + " --> " + format_time(c.end, sep) + "\n";
-    for (const auto &l : lines)
-      out += rlm + (f == Format::Vtt ? pt::markup_escape(l) : l) + rlm + "\n";
+    guint64 last_tag = c.start;
+    for (const auto &l : lines) {
+      std::string text = l;
+      if (f == Format::Vtt && timed)
+        text = vtt_words_line(l, c, words, &next_word, &last_tag);
+      else if (f == Format::Vtt)
+        text = pt::markup_escape(l);
+      out += rlm + text + rlm + "\n";
+    }
     out += "\n";
   }
   return out;
@@ -186,12 +243,12 @@ std::string write_json(const Transcript &t)
 
 }  // namespace
 
-std::string format_transcript(const Transcript &t, Format format, bool rtl_marks)
+std::string format_transcript(const Transcript &t, Format format, bool rtl_marks, bool words)
 {
   switch (format) {
     case Format::Srt:
     case Format::Vtt:
-      return write_subtitles(t.cues, format, rtl_marks);
+      return write_subtitles(t.cues, format, rtl_marks, words ? &t.segments : nullptr);
     case Format::Json:
       return write_json(t);
     case Format::Txt:

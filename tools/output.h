@@ -54,7 +54,17 @@ struct Transcript {
 // rtl_marks: every srt and vtt line between two RIGHT-TO-LEFT MARKs (U+200F),
 // so that a player that lays lines out left to right still shows a Persian
 // line right to left (its final punctuation on the left, digits in place).
-std::string format_transcript(const Transcript &t, Format format, bool rtl_marks = true);
+// words: vtt only, a timestamp tag (<00:01:02.345>) before each word of a cue
+// whose time the backend gave (nevisa, nevisa-live), for players and editors
+// that show the words as they are spoken.
+std::string format_transcript(const Transcript &t, Format format, bool rtl_marks = true,
+                              bool words = false);
+
+// Whether anything was transcribed: a cue or a final segment.
+inline bool has_results(const Transcript &t)
+{
+  return !t.cues.empty() || !t.segments.empty();
+}
 
 // Whether OUTPUT can be written, checked before the transcription starts, with
 // the same rules as write_output: a regular file or a new name needs its

@@ -16,6 +16,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <variant>
 
@@ -43,6 +44,14 @@ std::variant<Input, Failure> input_uri(const std::string &input)
 {
   std::string path;
   std::string uri;
+  if (input == "-") {
+    // fdsrc reads it; typefind tells the format, as for a file.
+    if (isatty(STDIN_FILENO))
+      return Failure{
+          kExitUsage,
+          "standard input is a terminal: pipe the audio in (... | persian-transcribe -)"};
+    return Input{"fd://0", ""};
+  }
   if (input.find("://") != std::string::npos) {
     if (!gst_uri_is_valid(input.c_str()))
       return Failure{kExitUsage, "'" + input + "' is not a valid URI"};
@@ -114,6 +123,8 @@ int run(int argc, char **argv)
   auto format = output_format(o);
   if (auto *f = std::get_if<Failure>(&format))
     return fail(*f);
+  if (o.words && std::get<Format>(format) != Format::Vtt)
+    return fail({kExitUsage, "--words is for vtt output (json always has the words)"});
   if (!o.to_stdout())
     if (auto f = check_output(o.output))
       return fail(*f);
@@ -136,7 +147,7 @@ int run(int argc, char **argv)
 
   Config cfg;
   cfg.uri = in.uri;
-  cfg.input = o.inputs[0];
+  cfg.input = in.uri == "fd://0" ? "standard input" : o.inputs[0];
   cfg.backend = b.name;
   cfg.backend_kind = b.kind;
   cfg.quiet = o.quiet;
@@ -155,22 +166,33 @@ int run(int argc, char **argv)
   // output is written: a FIFO without a reader blocks the write, and Ctrl-C
   // must still end the command then.
   Transcript tr;
+  std::optional<Failure> stopped;  // interrupted, or an error after the start
   {
     Transcriber t(cfg);
     if (auto f = t.build())
       return fail(*f);
     if (auto f = configure(t.transcriber(), o, upload_file))
       return fail(*f);
-    if (auto f = t.run())
-      return fail(*f);
+    stopped = t.run();
     tr = t.transcript();
   }
+  // A failed run writes nothing; an interrupted one neither, unless
+  // --keep-partial asks for what was transcribed before Ctrl-C.
+  const bool keep = o.keep_partial && stopped && stopped->code == kExitInterrupted;
+  if (stopped && !(keep && has_results(tr)))
+    return fail(*stopped);
   if (tr.backend.empty())
     tr.backend = cfg.backend;
-  const std::string data = format_transcript(tr, std::get<Format>(format), !o.no_rtl_marks);
+  const std::string data =
+      format_transcript(tr, std::get<Format>(format), !o.no_rtl_marks, o.words);
   std::string error;
   if (o.to_stdout() ? !write_stdout(data, &error) : !write_output(o.output, data, &error))
     return fail({kExitFailure, error});
+  if (stopped) {
+    const std::string where = o.to_stdout() ? "standard output" : std::string(o.output);
+    return fail({stopped->code, stopped->message + "; what was transcribed before it is in " +
+                                    where + " (--keep-partial)"});
+  }
   return kExitOk;
 }
 

@@ -162,6 +162,7 @@ int exit_code_for(const GError *err, const std::string &reason, bool from_transc
 Transcriber::Transcriber(Config cfg) : cfg_(std::move(cfg)), progress_(cfg_.progress)
 {
   transcript_.input_uri = cfg_.uri;
+  gst_segment_init(&text_segment_, GST_FORMAT_UNDEFINED);
 }
 
 Transcriber::~Transcriber()
@@ -210,9 +211,12 @@ std::optional<Failure> Transcriber::build()
   g_signal_connect(appsink_, "new-sample", G_CALLBACK(on_new_sample), this);
 
   transcriber_sink_.reset(gst_element_get_static_pad(transcriber_, "sink"));
-  if (batch())
-    gst_pad_add_probe(transcriber_sink_.get(), GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, on_sink_event,
-                      this, nullptr);
+  gst_pad_add_probe(transcriber_sink_.get(), GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, on_sink_event,
+                    this, nullptr);
+  GstRef<GstPad> src(gst_element_get_static_pad(transcriber_, "src"));
+  gst_pad_add_probe(
+      src.get(), GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
+      on_text, this, nullptr);
   return std::nullopt;
 }
 
@@ -285,6 +289,44 @@ GstPadProbeReturn Transcriber::on_sink_event(GstPad *, GstPadProbeInfo *info, gp
   GstEvent *ev = GST_PAD_PROBE_INFO_EVENT(info);
   if (ev && GST_EVENT_TYPE(ev) == GST_EVENT_EOS)
     self->audio_done_.store(true);
+  return GST_PAD_PROBE_OK;
+}
+
+// The text stream leaving the transcriber: how far the transcription has
+// got.  Its buffers and GAP events cover the input's timeline up to where
+// the service has answered, without the audio the element only queued.
+GstPadProbeReturn Transcriber::on_text(GstPad *, GstPadProbeInfo *info, gpointer data)
+{
+  auto *self = static_cast<Transcriber *>(data);
+  guint64 start = GST_CLOCK_TIME_NONE, duration = 0;
+  if (GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info)) {
+    start = GST_BUFFER_PTS(buf);
+    if (GST_BUFFER_DURATION_IS_VALID(buf))
+      duration = GST_BUFFER_DURATION(buf);
+  } else if (GstEvent *ev = GST_PAD_PROBE_INFO_EVENT(info)) {
+    if (GST_EVENT_TYPE(ev) == GST_EVENT_SEGMENT) {
+      const GstSegment *seg = nullptr;
+      gst_event_parse_segment(ev, &seg);
+      if (seg)
+        gst_segment_copy_into(seg, &self->text_segment_);
+    } else if (GST_EVENT_TYPE(ev) == GST_EVENT_GAP) {
+      GstClockTime ts, dur;
+      gst_event_parse_gap(ev, &ts, &dur);
+      start = ts;
+      if (GST_CLOCK_TIME_IS_VALID(dur))
+        duration = dur;
+    }
+  }
+  if (!GST_CLOCK_TIME_IS_VALID(start) || self->text_segment_.format != GST_FORMAT_TIME)
+    return GST_PAD_PROBE_OK;
+  const guint64 end =
+      gst_segment_to_stream_time(&self->text_segment_, GST_FORMAT_TIME, start + duration);
+  if (GST_CLOCK_TIME_IS_VALID(end)) {
+    guint64 seen = self->text_position_.load();
+    while ((!GST_CLOCK_TIME_IS_VALID(seen) || end > seen) &&
+           !self->text_position_.compare_exchange_weak(seen, end)) {
+    }
+  }
   return GST_PAD_PROBE_OK;
 }
 
@@ -470,9 +512,13 @@ void Transcriber::query_duration()
     transcript_.media_duration = guint64(dur);
 }
 
-// The position of the audio handed to persiantranscribe.
+// How far the transcription has got: with a live backend, the text
+// stream's position; with a batch backend (nothing comes back before the
+// upload), the audio handed to persiantranscribe, which it records at once.
 guint64 Transcriber::query_position()
 {
+  if (!batch())
+    return text_position_.load();
   gint64 pos = -1;
   if (transcriber_sink_ &&
       gst_pad_peer_query_position(transcriber_sink_.get(), GST_FORMAT_TIME, &pos) && pos >= 0)
@@ -490,6 +536,7 @@ void Transcriber::update_progress(bool done)
     query_duration();
   if (batch() && audio_done_.load())
     batch_.active = true;
+  progress_.set_input_read(audio_done_.load());
   progress_.draw(query_position(), transcript_.media_duration, done, batch() ? &batch_ : nullptr);
 }
 

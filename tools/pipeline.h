@@ -53,6 +53,7 @@ class Transcriber {
   /* streaming threads */
   static void on_pad_added(GstElement *, GstPad *pad, gpointer data);
   static GstPadProbeReturn on_sink_event(GstPad *, GstPadProbeInfo *info, gpointer data);
+  static GstPadProbeReturn on_text(GstPad *, GstPadProbeInfo *info, gpointer data);
   static void on_no_more_pads(GstElement *, gpointer data);
   static GstFlowReturn on_new_sample(GstElement *sink, gpointer data);
   void post_error(GstElement *element, GQuark domain, gint code, const std::string &message);
@@ -83,6 +84,9 @@ class Transcriber {
   std::vector<guint> sources_;
   std::atomic<bool> audio_linked_{false};
   std::atomic<bool> audio_done_{false};  // EOS reached the transcriber
+  GstSegment text_segment_;              // the transcriber's src pad; its streaming thread
+  // stream time the text stream has reached (buffers and GAPs), or NONE
+  std::atomic<guint64> text_position_{GST_CLOCK_TIME_NONE};
   BatchStatus batch_;
   std::mutex cues_lock_;
   std::vector<Cue> cues_;  // cues_lock_
