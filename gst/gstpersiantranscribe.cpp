@@ -767,7 +767,10 @@ static GstFlowReturn gst_persian_transcribe_chain(GstPad *pad, GstObject *parent
     return ret;
   std::lock_guard<std::mutex> lk(p.lock);
   p.audio_position = p.engine()->input_position();
-  p.cond.notify_all();
+  /* The task waits for has_work_locked(): waking it for every buffer when
+   * there is none cost two context switches per buffer. */
+  if (p.has_work_locked())
+    p.cond.notify_all();
   return GST_FLOW_OK;
 }
 
