@@ -110,9 +110,8 @@ class HarfLiveSession {
     const char *fault = "";  // SessionRecord::fault when the batch is delivered
   };
 
-  static void message_cb(SoupWebsocketConnection *, gint type, GBytes *message, gpointer self);
-  static void closed_cb(SoupWebsocketConnection *, gpointer self);
-  static void error_cb(SoupWebsocketConnection *, GError *error, gpointer self);
+  friend struct SessionSignals<HarfLiveSession>;
+  static constexpr const char *kName = "harf-live";  // in logs
 
   void on_binary(const uint8_t *data, size_t n);
   void on_text(const std::string &text);
@@ -253,9 +252,7 @@ HarfLiveSession::HarfLiveSession(HarfLiveService &svc, Core &core, size_t record
           [this] { return closed_; })
 {
   soup_websocket_connection_set_max_incoming_payload_size(conn, kMaxPayload);
-  g_signal_connect(conn, "message", G_CALLBACK(message_cb), this);
-  g_signal_connect(conn, "closed", G_CALLBACK(closed_cb), this);
-  g_signal_connect(conn, "error", G_CALLBACK(error_cb), this);
+  SessionSignals<HarfLiveSession>::connect(conn, this);
 }
 
 HarfLiveSession::~HarfLiveSession()
@@ -263,31 +260,6 @@ HarfLiveSession::~HarfLiveSession()
   g_signal_handlers_disconnect_by_data(conn_.get(), this);
   queue_.clear();
   g_checksum_free(audio_sum_);
-}
-
-void HarfLiveSession::message_cb(SoupWebsocketConnection *, gint type, GBytes *message,
-                                 gpointer self)
-{
-  guarded("harf-live message", [&] {
-    auto *s = static_cast<HarfLiveSession *>(self);
-    gsize n = 0;
-    const auto *data = static_cast<const uint8_t *>(g_bytes_get_data(message, &n));
-    if (type == SOUP_WEBSOCKET_DATA_BINARY)
-      s->on_binary(data, n);
-    else
-      s->on_text(std::string(reinterpret_cast<const char *>(data), n));
-  });
-}
-
-void HarfLiveSession::closed_cb(SoupWebsocketConnection *, gpointer self)
-{
-  guarded("harf-live closed", [&] { static_cast<HarfLiveSession *>(self)->on_closed(); });
-}
-
-void HarfLiveSession::error_cb(SoupWebsocketConnection *, GError *error, gpointer self)
-{
-  g_info("session %u: WebSocket error: %s", static_cast<HarfLiveSession *>(self)->serial_,
-         error->message);
 }
 
 void HarfLiveSession::on_binary(const uint8_t *data, size_t n)

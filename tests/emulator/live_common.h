@@ -140,5 +140,42 @@ WavHeader parse_wav_header(const uint8_t *p, size_t n);
 // The first k words (split on spaces and tabs) of line; line itself when it has no words.
 std::string first_words(const std::string &line, unsigned k);
 
+// Connects a live session's WebSocket signals: a binary message goes to
+// S::on_binary(), a text one to S::on_text(), the close to S::on_closed(),
+// each under guarded(); errors are logged with S::kName and the session's
+// serial_.  S (HarfLiveSession, NevisaLiveSession) befriends SessionSignals<S>
+// and disconnects them (g_signal_handlers_disconnect_by_data) when it goes.
+template <class S>
+struct SessionSignals {
+  static void connect(SoupWebsocketConnection *conn, S *session)
+  {
+    g_signal_connect(conn, "message", G_CALLBACK(message_cb), session);
+    g_signal_connect(conn, "closed", G_CALLBACK(closed_cb), session);
+    g_signal_connect(conn, "error", G_CALLBACK(error_cb), session);
+  }
+
+ private:
+  static void message_cb(SoupWebsocketConnection *, gint type, GBytes *message, gpointer self)
+  {
+    guarded(S::kName, [&] {
+      auto *s = static_cast<S *>(self);
+      gsize n = 0;
+      const auto *data = static_cast<const uint8_t *>(g_bytes_get_data(message, &n));
+      if (type == SOUP_WEBSOCKET_DATA_BINARY)
+        s->on_binary(data, n);
+      else
+        s->on_text(std::string(reinterpret_cast<const char *>(data), n));
+    });
+  }
+  static void closed_cb(SoupWebsocketConnection *, gpointer self)
+  {
+    guarded(S::kName, [&] { static_cast<S *>(self)->on_closed(); });
+  }
+  static void error_cb(SoupWebsocketConnection *, GError *error, gpointer self)
+  {
+    g_info("%s %u: WebSocket error: %s", S::kName, static_cast<S *>(self)->serial_, error->message);
+  }
+};
+
 }  // namespace detail
 }  // namespace emu

@@ -211,9 +211,8 @@ class NevisaLiveSession {
     const char *fault = "";  // NevisaLiveRecord::fault when delivered
   };
 
-  static void message_cb(SoupWebsocketConnection *, gint type, GBytes *message, gpointer self);
-  static void closed_cb(SoupWebsocketConnection *, gpointer self);
-  static void error_cb(SoupWebsocketConnection *, GError *error, gpointer self);
+  friend struct SessionSignals<NevisaLiveSession>;
+  static constexpr const char *kName = "nevisa-live";  // in logs
 
   void on_text(const std::string &text);
   void on_binary(const uint8_t *data, size_t n);
@@ -362,9 +361,7 @@ NevisaLiveSession::NevisaLiveSession(NevisaLiveService &svc, Core &core, size_t 
           [this] { return closed_; })
 {
   soup_websocket_connection_set_max_incoming_payload_size(conn, kMaxPayload);
-  g_signal_connect(conn, "message", G_CALLBACK(message_cb), this);
-  g_signal_connect(conn, "closed", G_CALLBACK(closed_cb), this);
-  g_signal_connect(conn, "error", G_CALLBACK(error_cb), this);
+  SessionSignals<NevisaLiveSession>::connect(conn, this);
 }
 
 NevisaLiveSession::~NevisaLiveSession()
@@ -381,31 +378,6 @@ void NevisaLiveSession::start()
   }
   if (soup_websocket_connection_get_state(conn_.get()) == SOUP_WEBSOCKET_STATE_OPEN)
     send_text(subject_message("INIT"));
-}
-
-void NevisaLiveSession::message_cb(SoupWebsocketConnection *, gint type, GBytes *message,
-                                   gpointer self)
-{
-  guarded("nevisa-live message", [&] {
-    auto *s = static_cast<NevisaLiveSession *>(self);
-    gsize n = 0;
-    const auto *data = static_cast<const uint8_t *>(g_bytes_get_data(message, &n));
-    if (type == SOUP_WEBSOCKET_DATA_BINARY)
-      s->on_binary(data, n);
-    else
-      s->on_text(std::string(reinterpret_cast<const char *>(data), n));
-  });
-}
-
-void NevisaLiveSession::closed_cb(SoupWebsocketConnection *, gpointer self)
-{
-  guarded("nevisa-live closed", [&] { static_cast<NevisaLiveSession *>(self)->on_closed(); });
-}
-
-void NevisaLiveSession::error_cb(SoupWebsocketConnection *, GError *error, gpointer self)
-{
-  g_info("nevisa-live %u: WebSocket error: %s", static_cast<NevisaLiveSession *>(self)->serial_,
-         error->message);
 }
 
 void NevisaLiveSession::on_text(const std::string &text)
