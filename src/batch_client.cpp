@@ -114,20 +114,28 @@ void BatchClient::remove_file()
   }
 }
 
+/* The I/O context is shared and outlives this client: the poll timer and
+ * every request (with its retry timer) go before it does. */
 void BatchClient::shutdown()
 {
   if (started_job_ && !finished_)
     abort_job();
   finished_ = true;
+  stop_polling();
+  if (http_)
+    http_->cancel_all();
+  http_.reset();
+  remove_file();
+}
+
+void BatchClient::stop_polling()
+{
   if (poll_timer_) {
     g_source_destroy(poll_timer_);
     g_source_unref(poll_timer_);
     poll_timer_ = nullptr;
   }
-  if (http_)
-    http_->cancel_all();
-  http_.reset();
-  remove_file();
+  poll_fn_ = nullptr;
 }
 
 void BatchClient::deliver_segments(std::vector<Segment> segs, int64_t total_words,
@@ -191,6 +199,7 @@ void BatchClient::fail(ErrorKind kind, const std::string &message, const std::st
   if (started_job_)
     abort_job();
   finished_ = true;
+  stop_polling();
   remove_file();
   if (!reason && kind == ErrorKind::NotAuthorized)
     reason = kReasonCredentialsRejected;
@@ -202,6 +211,7 @@ void BatchClient::done()
   if (finished_)
     return;
   finished_ = true;
+  stop_polling();
   remove_file();
   host_->finished();
 }
@@ -233,6 +243,7 @@ void BatchClient::schedule_poll(std::function<void()> fn)
   ms = std::min(ms, 10000.0);
   ms *= g_random_double_range(0.8, 1.2);
   polls_++;
+  stop_polling(); /* one poll pending at a time */
   poll_fn_ = std::move(fn);
   poll_timer_ = g_timeout_source_new(static_cast<guint>(ms));
   g_source_set_callback(poll_timer_, on_poll_timer, this, nullptr);

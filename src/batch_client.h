@@ -71,6 +71,8 @@ class BatchClient : public Backend {
   static gboolean on_poll_timer(gpointer data);
   void finish_recording();
   void remove_file();
+  /* Destroys the poll timer, if armed. */
+  void stop_polling();
 
   FILE *file_ = nullptr;
   std::string path_;

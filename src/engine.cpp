@@ -26,7 +26,7 @@ Engine::Engine(const Settings &s, EngineListener *listener, GObject *log_object,
       listener_(listener),
       log_object_(log_object),
       factory_(std::move(factory)),
-      io_(io ? std::move(io) : std::make_shared<IoThread>("pt-io")),
+      io_(io ? std::move(io) : IoThread::shared_for_engine()),
       audio_needed_(!(is_batch(s.backend) && !s.upload_file.empty())),
       windower_(s.sample_rate, s.window_ms),
       alive_(std::make_shared<bool>(true))
@@ -39,11 +39,14 @@ Engine::Engine(const Settings &s, EngineListener *listener, GObject *log_object,
 Engine::~Engine()
 {
   set_flushing(true);
+  /* The I/O thread may be shared: the backend cancels everything it put on
+   * the context (Backend::shutdown), and alive_ turns the work this engine
+   * posted and that has not run yet into nothing. */
   io_->run_sync([this] {
     *alive_ = false;
     destroy_backend();
   });
-  io_.reset();
+  io_.reset(); /* one user less for the pool */
 }
 
 bool Engine::set_format(const GstAudioInfo &info, std::string *err)

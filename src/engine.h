@@ -6,7 +6,9 @@
  *  - the streaming thread calls set_format / push_audio / push_gap / finish;
  *    it converts and windows audio and waits only when the bounded window
  *    queue is full (woken by set_flushing(true), an error, or room);
- *  - the I/O thread (IoThread) runs the backend and calls the listener;
+ *  - the I/O thread (IoThread) runs the backend and calls the listener; by
+ *    default one of the process's pool (IoThread::shared_for_engine()),
+ *    shared with other engines, so nothing run there may block;
  *  - any thread may call set_flushing, reset (not the I/O thread), resume_output.
  */
 #pragma once
@@ -47,7 +49,10 @@ class Engine : private BackendHost {
   enum class Flow { Ok, Flushing, Error };
 
   /* log_object: the element that log lines name (borrowed; it outlives the
-   * engine).  factory makes the backend on the I/O thread. */
+   * engine).  factory makes the backend on the I/O thread.  io: the thread
+   * to run on; null takes the least loaded thread of IoPool::global().
+   * Destroying the engine waits for the I/O thread (not to be done from a
+   * callback of this engine). */
   Engine(const Settings &s, EngineListener *listener, GObject *log_object = nullptr,
          BackendFactory factory = make_backend, std::shared_ptr<IoThread> io = nullptr);
   ~Engine() override;
@@ -139,7 +144,8 @@ class Engine : private BackendHost {
 
   /* Owned here, but created, used and destroyed on the I/O thread.  alive_
    * is read and cleared on the I/O thread only, so work posted there never
-   * touches a destroyed engine, even on a shared IoThread. */
+   * touches a destroyed engine on the shared IoThread: each posted closure
+   * holds a copy and checks it first. */
   std::unique_ptr<Backend> backend_;
   std::shared_ptr<bool> alive_;
 };

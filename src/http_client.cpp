@@ -523,6 +523,13 @@ void send_detached(HttpRequest req, unsigned timeout_s, std::string label)
     d->client->send(std::move(req), [d, &io](const HttpResponse &r) {
       GST_INFO("%s: answered HTTP %u%s%s", d->label.c_str(), r.status, r.error.empty() ? "" : ": ",
                r.error.c_str());
+      /* The timer goes now: firing before the post below runs, it would
+       * free d a second time. */
+      if (d->timer) {
+        g_source_destroy(d->timer);
+        g_source_unref(d->timer);
+        d->timer = nullptr;
+      }
       /* Not from inside the client's own callback */
       io.post([d] { end_detached(d); });
     });

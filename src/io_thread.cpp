@@ -1,8 +1,15 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "io_thread.h"
 
+#include <gst/gst.h>
+
+#include <cerrno>
 #include <condition_variable>
+#include <cstdlib>
 #include <mutex>
+
+GST_DEBUG_CATEGORY_EXTERN(pt_engine_debug);
+#define GST_CAT_DEFAULT pt_engine_debug
 
 namespace pt {
 
@@ -44,7 +51,17 @@ gboolean quit_loop(gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* The default pool's size when PT_IO_THREADS does not set it. */
+constexpr unsigned kDefaultMaxThreads = 4;
+
 }  // namespace
+
+/* What the thread itself holds: its own references, so that a thread
+ * detached by ~IoThread on itself can still finish and free them. */
+struct IoThread::Loop {
+  GMainContext *context;
+  GMainLoop *loop;
+};
 
 IoThread::IoThread(const std::string &name)
 {
@@ -55,20 +72,29 @@ IoThread::IoThread(const std::string &name)
   g_source_set_callback(src, mark_running, &started, nullptr);
   g_source_attach(src, context_);
   g_source_unref(src);
-  thread_ = g_thread_new(name.c_str(), thread_main, this);
+  auto *run = new Loop{g_main_context_ref(context_), g_main_loop_ref(loop_)};
+  thread_ = g_thread_new(name.c_str(), thread_main, run);
   std::unique_lock<std::mutex> lk(started.m);
   started.cv.wait(lk, [&] { return started.running; });
 }
 
 IoThread::~IoThread()
 {
-  g_return_if_fail(!is_current());
-  GSource *src = g_idle_source_new();
-  g_source_set_priority(src, G_PRIORITY_LOW);
-  g_source_set_callback(src, quit_loop, loop_, nullptr);
-  g_source_attach(src, context_);
-  g_source_unref(src);
-  g_thread_join(thread_);
+  if (is_current()) {
+    /* Dropped by work running on this thread: it cannot join itself.  The
+     * loop ends when that work returns; the thread then drains what is
+     * pending, frees its references and ends, detached. */
+    g_main_loop_quit(loop_);
+    g_thread_unref(thread_);
+  } else {
+    GSource *src = g_idle_source_new();
+    g_source_set_priority(src, G_PRIORITY_LOW);
+    g_source_set_callback(src, quit_loop, g_main_loop_ref(loop_),
+                          reinterpret_cast<GDestroyNotify>(g_main_loop_unref));
+    g_source_attach(src, context_);
+    g_source_unref(src);
+    g_thread_join(thread_);
+  }
   g_main_loop_unref(loop_);
   g_main_context_unref(context_);
 }
@@ -81,16 +107,24 @@ IoThread &IoThread::process_wide()
   return *shared;
 }
 
+std::shared_ptr<IoThread> IoThread::shared_for_engine()
+{
+  return IoPool::global().acquire();
+}
+
 gpointer IoThread::thread_main(gpointer data)
 {
-  auto *self = static_cast<IoThread *>(data);
-  g_main_context_push_thread_default(self->context_);
-  g_main_loop_run(self->loop_);
+  auto *run = static_cast<Loop *>(data);
+  g_main_context_push_thread_default(run->context);
+  g_main_loop_run(run->loop);
   /* Let sources that were cancelled just before the quit finish, so their
    * callbacks never run after the owners are gone. */
-  while (g_main_context_iteration(self->context_, FALSE)) {
+  while (g_main_context_iteration(run->context, FALSE)) {
   }
-  g_main_context_pop_thread_default(self->context_);
+  g_main_context_pop_thread_default(run->context);
+  g_main_loop_unref(run->loop);
+  g_main_context_unref(run->context);
+  delete run;
   return nullptr;
 }
 
@@ -125,6 +159,121 @@ void IoThread::run_sync(const std::function<void()> &fn)
   });
   std::unique_lock<std::mutex> lk(m);
   cv.wait(lk, [&] { return done; });
+}
+
+/* ---- the pool ---- */
+
+struct IoPool::State {
+  struct Slot {
+    std::shared_ptr<IoThread> thread; /* null until first needed, and after ~IoPool */
+    unsigned users = 0;
+  };
+
+  explicit State(unsigned size, std::string n) : name(std::move(n)), slots(size) {}
+
+  mutable std::mutex m;
+  const std::string name;
+  /* Never resized: a lease keeps its index.  Threads start in index order
+   * (acquire() takes the first of the idle ones), so slots [0, started)
+   * are the ones started. */
+  std::vector<Slot> slots;
+  unsigned started = 0;
+};
+
+IoPool::IoPool(unsigned size, const std::string &name)
+    : state_(std::make_shared<State>(CLAMP(size, 1u, kMaxThreads), name))
+{
+}
+
+IoPool::~IoPool()
+{
+  std::vector<std::shared_ptr<IoThread>> threads;
+  {
+    std::lock_guard<std::mutex> lk(state_->m);
+    for (State::Slot &s : state_->slots)
+      threads.push_back(std::move(s.thread));
+  }
+  /* Threads without users are joined here; the others end with their
+   * last user (see ~IoThread for one that ends on itself). */
+}
+
+IoPool &IoPool::global()
+{
+  /* Never freed, like IoThread::process_wide(): its threads live as long
+   * as the process. */
+  static IoPool *pool = [] {
+    const unsigned n = size_from_environment();
+    GST_INFO("the process's I/O pool: up to %u threads", n);
+    return new IoPool(n, "pt-io");
+  }();
+  return *pool;
+}
+
+unsigned IoPool::size_from_environment()
+{
+  const unsigned cores = static_cast<unsigned>(MAX(g_get_num_processors(), 1u));
+  const unsigned fallback = MIN(cores, kDefaultMaxThreads);
+  const char *v = g_getenv("PT_IO_THREADS");
+  if (!v || !*v)
+    return fallback;
+  char *end = nullptr;
+  errno = 0;
+  const long n = std::strtol(v, &end, 10);
+  if (errno != 0 || end == v || *end != '\0' || n < 1 || n > long(kMaxThreads)) {
+    GST_WARNING("PT_IO_THREADS=\"%s\" is not a whole number from 1 to %u: using %u I/O threads", v,
+                kMaxThreads, fallback);
+    return fallback;
+  }
+  return static_cast<unsigned>(n);
+}
+
+std::shared_ptr<IoThread> IoPool::acquire()
+{
+  std::shared_ptr<State> st = state_;
+  std::unique_lock<std::mutex> lk(st->m);
+  /* The fewest users; among equals a thread already running, then the
+   * first: a new thread starts only when every running one has users. */
+  size_t best = 0;
+  for (size_t i = 1; i < st->slots.size(); ++i) {
+    const State::Slot &a = st->slots[i], &b = st->slots[best];
+    if (a.users < b.users || (a.users == b.users && a.thread && !b.thread))
+      best = i;
+  }
+  State::Slot &slot = st->slots[best];
+  if (!slot.thread) {
+    /* Under the lock: a second engine must not start the same thread.
+     * Starting one takes a moment, and happens at most size times. */
+    slot.thread = std::make_shared<IoThread>(st->name + "-" + std::to_string(best));
+    st->started = MAX(st->started, static_cast<unsigned>(best + 1));
+    GST_DEBUG("started I/O thread %s-%zu", st->name.c_str(), best);
+  }
+  slot.users++;
+  std::shared_ptr<IoThread> thread = slot.thread;
+  IoThread *raw = thread.get();
+  /* The lease: its deleter counts the user out, on whatever thread drops
+   * the last copy, and lets go of the thread (which ends if the pool has
+   * let go of it too). */
+  return std::shared_ptr<IoThread>(raw, [st, best, thread](IoThread *) mutable {
+    {
+      std::lock_guard<std::mutex> g(st->m);
+      st->slots[best].users--;
+    }
+    thread.reset();
+  });
+}
+
+unsigned IoPool::size() const
+{
+  return static_cast<unsigned>(state_->slots.size());
+}
+
+std::vector<unsigned> IoPool::loads() const
+{
+  std::lock_guard<std::mutex> lk(state_->m);
+  std::vector<unsigned> out;
+  for (unsigned i = 0; i < state_->started; ++i)
+    out.push_back(state_->slots[i].users);
+  return out;
 }
 
 }  // namespace pt

@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-/* The I/O thread: one GThread running one GMainContext, which owns every
- * libsoup object created on it.
+/* The I/O threads: one GThread running one GMainContext, which owns every
+ * libsoup object created on it; and the pool of them that the engines of a
+ * process share.
  *
- * Ownership: an IoThread is held by std::shared_ptr.  Today each Engine
- * creates its own; a process-wide pool can later hand the same IoThread to
- * many engines, because nothing here knows who uses it.  Code that runs on
- * it must not block: it is a GLib event loop. */
+ * Ownership: an IoThread is held by std::shared_ptr.  By default an Engine
+ * takes one from IoPool::global(): a few threads (the cores, at most 4, or
+ * PT_IO_THREADS) carry every stream of the process, each engine on the
+ * least loaded.  Nothing in IoThread knows its users; each user cancels or
+ * guards what it attached to the context before it goes (see
+ * docs/architecture.md, "The I/O pool").  Code that runs on an I/O thread
+ * must not block: it is a GLib event loop that other streams share. */
 #pragma once
 
 #include <glib.h>
@@ -13,13 +17,18 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace pt {
 
 class IoThread {
  public:
   explicit IoThread(const std::string &name);
-  ~IoThread(); /* quits and joins; must not be called on the I/O thread itself */
+  /* Quits the loop and joins the thread.  Called on the I/O thread itself
+   * (its last reference dropped by work running there) it cannot join: the
+   * loop is quit, and the thread, detached, frees its loop and context once
+   * the work in hand has returned. */
+  ~IoThread();
 
   IoThread(const IoThread &) = delete;
   IoThread &operator=(const IoThread &) = delete;
@@ -28,6 +37,10 @@ class IoThread {
    * work that must outlive the element that started it (a terminate-task
    * sent while a pipeline stops). */
   static IoThread &process_wide();
+  /* What an engine runs on by default: the least loaded thread of
+   * IoPool::global().  The thread counts the engine as its user until the
+   * last copy of the pointer is dropped. */
+  static std::shared_ptr<IoThread> shared_for_engine();
 
   GMainContext *context() const { return context_; }
   bool is_current() const;
@@ -39,11 +52,54 @@ class IoThread {
   void run_sync(const std::function<void()> &fn);
 
  private:
+  struct Loop;
   static gpointer thread_main(gpointer data);
 
   GMainContext *context_ = nullptr;
   GMainLoop *loop_ = nullptr;
   GThread *thread_ = nullptr;
+};
+
+/* A fixed number of I/O threads shared by many engines.  acquire() hands out
+ * the thread with the fewest users (engines holding one of its pointers),
+ * starting threads only as they are needed: the first engines each get a
+ * thread of their own, later ones share.  Thread-safe. */
+class IoPool {
+ public:
+  static constexpr unsigned kMaxThreads = 64;
+
+  /* size: the most threads (clamped to 1..kMaxThreads); they are named
+   * "<name>-0", "<name>-1", ... (keep name short: Linux shows 15 bytes). */
+  IoPool(unsigned size, const std::string &name);
+  /* Lets go of the threads: those without users are joined at once, the
+   * others end when their last user lets go (on the thread itself, if
+   * that is where it lets go: see ~IoThread). */
+  ~IoPool();
+  IoPool(const IoPool &) = delete;
+  IoPool &operator=(const IoPool &) = delete;
+
+  /* The process's pool, "pt-io-N", made on first use with
+   * size_from_environment() threads.  It is never destroyed and keeps its
+   * threads once started: late callbacks of cancelled requests still run
+   * and free what they hold, and state changes do not start and join a
+   * thread each time. */
+  static IoPool &global();
+  /* PT_IO_THREADS when it is a whole number in 1..kMaxThreads, else the
+   * number of cores, at most 4. */
+  static unsigned size_from_environment();
+
+  /* The least loaded thread, started if need be.  The pointer (and every
+   * copy of it) counts as one user until the last copy is dropped, on any
+   * thread. */
+  std::shared_ptr<IoThread> acquire();
+
+  unsigned size() const;
+  /* Users of each thread started so far ("<name>-0" first). */
+  std::vector<unsigned> loads() const;
+
+ private:
+  struct State;
+  std::shared_ptr<State> state_;
 };
 
 }  // namespace pt

@@ -21,11 +21,14 @@ constexpr uint64_t kMaxBackoffMs = 10000;
 constexpr unsigned kMaxRetryAfterS = 60;
 }  // namespace
 
-/* One async connect; owner is cleared by shutdown() so a callback that
- * arrives after it does nothing but free the op. */
+/* One async connect, with its own cancellable.  abandon_connect() (a
+ * timeout, a failure, shutdown()) clears owner and cancels it: on the
+ * shared I/O context the callback still comes, after the client may be
+ * gone, and then does nothing but free the op. */
 struct LiveClient::ConnectOp {
   LiveClient *owner;
   SoupMessage *msg;
+  GCancellable *cancel;
 };
 
 LiveClient::LiveClient(const Settings &s, BackendHost *host, IoThread *io, uint64_t time_base,
@@ -57,8 +60,9 @@ uint64_t LiveClient::ns_to_pcm(uint64_t ns) const
 void LiveClient::start()
 {
   g_return_if_fail(state_ == State::Idle);
+  /* On the I/O thread, whose context is the thread default: the session
+   * and everything it starts belong to that context. */
   session_ = soup_session_new_with_options("user-agent", "persiantranscribe/" VERSION, nullptr);
-  cancel_ = g_cancellable_new();
   state_ = State::Preparing;
   protocol_->prepare([this](const Error *e) {
     if (e) {
@@ -79,10 +83,11 @@ void LiveClient::connect()
   }
   GST_INFO_OBJECT(host_->log_object(), "connecting to %s", protocol_->public_url().c_str());
   state_ = State::Connecting;
-  connect_op_ = new ConnectOp{this, msg};
+  abandon_connect();
+  connect_op_ = new ConnectOp{this, msg, g_cancellable_new()};
   arm_timer(settings_.timeout_s);
-  soup_session_websocket_connect_async(session_, msg, nullptr, nullptr, G_PRIORITY_DEFAULT, cancel_,
-                                       on_connect_done, connect_op_);
+  soup_session_websocket_connect_async(session_, msg, nullptr, nullptr, G_PRIORITY_DEFAULT,
+                                       connect_op_->cancel, on_connect_done, connect_op_);
 }
 
 void LiveClient::on_connect_done(GObject *source, GAsyncResult *res, gpointer data)
@@ -103,7 +108,17 @@ void LiveClient::on_connect_done(GObject *source, GAsyncResult *res, gpointer da
   }
   g_clear_error(&err);
   g_object_unref(op->msg);
+  g_object_unref(op->cancel);
   delete op;
+}
+
+void LiveClient::abandon_connect()
+{
+  if (connect_op_) {
+    connect_op_->owner = nullptr;
+    g_cancellable_cancel(connect_op_->cancel);
+    connect_op_ = nullptr;
+  }
 }
 
 void LiveClient::connected(SoupWebsocketConnection *ws)
@@ -544,6 +559,7 @@ void LiveClient::connection_lost(ErrorKind kind, const std::string &message,
                   delay_ms, attempts_, message.c_str());
   host_->reconnecting({attempts_, message, pcm_to_ns(kept), delay_ms * GST_MSECOND});
   state_ = State::Waiting;
+  disarm_reconnect_timer();
   reconnect_timer_ = g_timeout_source_new(static_cast<guint>(delay_ms));
   g_source_set_callback(reconnect_timer_, on_reconnect_cb, this, nullptr);
   g_source_attach(reconnect_timer_, io_->context());
@@ -557,10 +573,7 @@ void LiveClient::handle_timeout()
   switch (state_) {
     case State::Connecting: {
       std::string message = "Could not connect to " + url + " within " + secs + " s (timeout)";
-      if (connect_op_) {
-        connect_op_->owner = nullptr;
-        connect_op_ = nullptr;
-      }
+      abandon_connect();
       if (ever_connected_)
         connection_lost(ErrorKind::OpenReadWrite, message, "");
       else
@@ -604,6 +617,15 @@ void LiveClient::disarm_timer()
   }
 }
 
+void LiveClient::disarm_reconnect_timer()
+{
+  if (reconnect_timer_) {
+    g_source_destroy(reconnect_timer_);
+    g_source_unref(reconnect_timer_);
+    reconnect_timer_ = nullptr;
+  }
+}
+
 void LiveClient::close_socket(gushort code)
 {
   if (!ws_)
@@ -619,35 +641,24 @@ void LiveClient::fail(ErrorKind kind, const std::string &message, const std::str
   GST_WARNING_OBJECT(host_->log_object(), "%s (%s)", message.c_str(), debug.c_str());
   state_ = State::Done;
   disarm_timer();
-  if (connect_op_) {
-    connect_op_->owner = nullptr;
-    connect_op_ = nullptr;
-  }
-  if (cancel_)
-    g_cancellable_cancel(cancel_);
+  disarm_reconnect_timer();
+  abandon_connect();
   close_socket(SOUP_WEBSOCKET_CLOSE_GOING_AWAY);
   if (!reason && kind == ErrorKind::NotAuthorized)
     reason = kReasonCredentialsRejected;
   host_->fail({kind, message, debug, reason});
 }
 
+/* Everything this client put on the I/O context, which other engines
+ * share and which outlives it: the login (protocol), both timers, the
+ * connect in flight, the socket's signal handlers, then the session's
+ * requests.  Callbacks already queued find their op without an owner. */
 void LiveClient::shutdown()
 {
   protocol_->shutdown();
   disarm_timer();
-  if (reconnect_timer_) {
-    g_source_destroy(reconnect_timer_);
-    g_source_unref(reconnect_timer_);
-    reconnect_timer_ = nullptr;
-  }
-  if (connect_op_) {
-    connect_op_->owner = nullptr;
-    connect_op_ = nullptr;
-  }
-  if (cancel_) {
-    g_cancellable_cancel(cancel_);
-    g_clear_object(&cancel_);
-  }
+  disarm_reconnect_timer();
+  abandon_connect();
   if (ws_) {
     close_socket(SOUP_WEBSOCKET_CLOSE_GOING_AWAY);
     g_clear_object(&ws_);

@@ -145,6 +145,10 @@ class LiveClient : public Backend {
   void drop_connection();
   void arm_timer(unsigned seconds);
   void disarm_timer();
+  void disarm_reconnect_timer();
+  /* The connect in flight, if any, is cancelled and its callback will
+   * only free it. */
+  void abandon_connect();
   void fail(ErrorKind kind, const std::string &message, const std::string &debug = "",
             const char *reason = nullptr);
   void close_socket(gushort code);
@@ -161,7 +165,6 @@ class LiveClient : public Backend {
   State state_ = State::Idle;
   SoupSession *session_ = nullptr;
   SoupWebsocketConnection *ws_ = nullptr;
-  GCancellable *cancel_ = nullptr;
   ConnectOp *connect_op_ = nullptr;
   GSource *timer_ = nullptr;
   GSource *reconnect_timer_ = nullptr;
