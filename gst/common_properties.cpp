@@ -184,6 +184,20 @@ void pt_install_common_properties(GObjectClass *klass, gboolean with_latency)
                             "sent as silence. The batch backends always record silence",
                             pt::kGapThresholdRange.min, pt::kGapThresholdRange.max,
                             d.gap_threshold_ms, rw));
+  install(PT_PROP_SKIP_SILENCE,
+          g_param_spec_boolean(
+              "skip-silence", "Skip silence",
+              "harf-live, nevisa-live: do not send (nor pay for) the inside of pauses: windows "
+              "with no 20 ms frame above silence-threshold, except the window before speech "
+              "and 500 ms after it, when the pause is at least gap-threshold long. Each skip "
+              "starts a new session, and results keep their exact times. The batch backends "
+              "record everything",
+              d.skip_silence, rw));
+  install(PT_PROP_SILENCE_THRESHOLD,
+          g_param_spec_double("silence-threshold", "Silence threshold",
+                              "skip-silence: 20 ms frames louder than this (RMS, dBFS) are speech",
+                              pt::kSilenceThresholdRange.min, pt::kSilenceThresholdRange.max,
+                              d.silence_threshold_dbfs, rw));
   install(PT_PROP_MAX_RECONNECTS,
           g_param_spec_uint("max-reconnects", "Max reconnects",
                             "harf-live, nevisa-live: reconnections in a row after the "
@@ -337,6 +351,12 @@ gboolean pt_set_common_property(pt::Settings &s, guint prop_id, const GValue *va
     case PT_PROP_GAP_THRESHOLD:
       s.gap_threshold_ms = g_value_get_uint(value);
       break;
+    case PT_PROP_SKIP_SILENCE:
+      s.skip_silence = g_value_get_boolean(value);
+      break;
+    case PT_PROP_SILENCE_THRESHOLD:
+      s.silence_threshold_dbfs = g_value_get_double(value);
+      break;
     case PT_PROP_MAX_RECONNECTS:
       s.max_reconnects = g_value_get_uint(value);
       break;
@@ -439,6 +459,12 @@ gboolean pt_get_common_property(const pt::Settings &s, guint prop_id, GValue *va
       break;
     case PT_PROP_GAP_THRESHOLD:
       g_value_set_uint(value, s.gap_threshold_ms);
+      break;
+    case PT_PROP_SKIP_SILENCE:
+      g_value_set_boolean(value, s.skip_silence);
+      break;
+    case PT_PROP_SILENCE_THRESHOLD:
+      g_value_set_double(value, s.silence_threshold_dbfs);
       break;
     case PT_PROP_MAX_RECONNECTS:
       g_value_set_uint(value, s.max_reconnects);

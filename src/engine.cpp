@@ -34,6 +34,8 @@ Engine::Engine(const Settings &s, EngineListener *listener, GObject *log_object,
   size_t by_time =
       static_cast<size_t>(kQueueDuration / (static_cast<uint64_t>(s.window_ms) * kMsecond));
   capacity_ = std::max<size_t>(by_time, s.max_inflight + 2);
+  if (s.skip_silence && is_live(s.backend))
+    gate_.emplace(s.sample_rate, s.window_ms, s.silence_threshold_dbfs, s.gap_threshold_ms);
 }
 
 Engine::~Engine()
@@ -132,6 +134,12 @@ void Engine::finish()
       return;
     }
     input_done_ = true;
+    if (gate_) {
+      gate_->finish(); /* trailing silence: nothing after it to place */
+      GST_INFO_OBJECT(
+          log_object_, "skip-silence: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " ms sent",
+          window_ns(gate_->bytes_out()) / kMsecond, window_ns(gate_->bytes_in()) / kMsecond);
+    }
     if (!queue_.empty())
       ensure_backend_locked(); /* audio waits: something must take it */
     no_backend = !backend_requested_;
@@ -162,6 +170,9 @@ Engine::Flow Engine::fill_hole(uint64_t duration)
     windower_.drain(out);
     std::unique_lock<std::mutex> lk(mutex_);
     Flow f = enqueue(out, lk);
+    /* The silence the gate still holds lies before the hole: skipped with it. */
+    if (gate_)
+      pending_skip_ns_ += window_ns(gate_->finish());
     pending_skip_ns_ += duration;
     return f;
   }
@@ -186,9 +197,20 @@ void Engine::set_live(bool live)
   live_ = live;
 }
 
-Engine::Flow Engine::enqueue(std::vector<Window> &windows, std::unique_lock<std::mutex> &lk)
+Engine::Flow Engine::enqueue(std::vector<Window> &in, std::unique_lock<std::mutex> &lk)
 {
-  for (auto &w : windows) {
+  /* skip-silence: the windows worth sending, each with the silence left
+   * out just before it. */
+  std::vector<SilenceGate::Out> windows;
+  for (auto &w : in) {
+    if (gate_)
+      gate_->push(std::move(w), windows);
+    else
+      windows.push_back({std::move(w), 0});
+  }
+  in.clear();
+  for (auto &[w, skipped_bytes] : windows) {
+    pending_skip_ns_ += window_ns(skipped_bytes);
     if (live_ && is_live(settings_.backend)) {
       /* Live input never waits for the network: the oldest audio goes. */
       while (queue_.size() >= capacity_ && !flushing_ && !failed_) {
@@ -303,6 +325,8 @@ void Engine::reset()
 {
   io_->run_sync([this] { destroy_backend(); });
   windower_.reset();
+  if (gate_)
+    gate_->reset();
   next_pts_ = kNoTime;
   std::lock_guard<std::mutex> lk(mutex_);
   queue_.clear();

@@ -18,10 +18,12 @@
 #include <algorithm>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <mutex>
 #include <string>
 
 #include "audio_windower.h"
+#include "silence_gate.h"
 #include "backend.h"
 #include "settings.h"
 
@@ -117,7 +119,8 @@ class Engine : private BackendHost {
 
   /* Streaming thread only */
   AudioWindower windower_;
-  uint64_t next_pts_ = UINT64_MAX; /* expected PTS of the next buffer */
+  std::optional<SilenceGate> gate_; /* skip-silence, live backends */
+  uint64_t next_pts_ = UINT64_MAX;  /* expected PTS of the next buffer */
 
   /* Protected by mutex_ */
   mutable std::mutex mutex_;

@@ -62,6 +62,7 @@ constexpr Range<unsigned> kBatchTimeoutRange{1, 7 * 24 * 3600}; /* s */
 constexpr Range<double> kConfidenceRange{0.0, 1.0};
 constexpr Range<unsigned> kGapThresholdRange{100, 3600000}; /* ms */
 constexpr Range<unsigned> kMaxReconnectsRange{0, 1000};
+constexpr Range<double> kSilenceThresholdRange{-90.0, 0.0};             /* dBFS */
 constexpr Range<unsigned> kReplayRange{0, 600000};                      /* ms */
 constexpr Range<unsigned> kMaxAnswerRange{1024, 1024u * 1024u * 1024u}; /* bytes */
 /* The largest HTTP answer read from a service: far above any real answer
@@ -85,6 +86,11 @@ struct Settings {
   /* Live backends: holes and GAPs longer than this start a new session
    * instead of being sent as silence (batch backends record silence). */
   unsigned gap_threshold_ms = 2000;
+  /* Live backends: the inside of pauses (at least gap_threshold_ms long)
+   * is not sent; see silence_gate.h. */
+  bool skip_silence = false;
+  /* below quiet speech in 20 ms frames, above a quiet room's noise */
+  double silence_threshold_dbfs = -50.0;
   /* Live backends: reconnections in a row before giving up; 0: none. */
   unsigned max_reconnects = 5;
   /* Live backends: audio kept for sending again after a reconnection. */

@@ -6,6 +6,7 @@
 #include <gst/check/gstcheck.h>
 
 #include <algorithm>
+#include <cmath>
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
@@ -16,6 +17,7 @@
 #include "segment_tracker.h"
 #include "persian_normalize.h"
 #include "service_answers.h"
+#include "silence_gate.h"
 #include "settings.h"
 #include "time_value.h"
 #include "transcript.h"
@@ -694,10 +696,16 @@ GST_START_TEST(test_cues_break_at_clauses)
 {
   pt::CueSettings cs;
   const char *sentence =
-      "وقتی به خانه رسیدیم باران شدیدی می‌بارید و ما با لباس‌های خیس از پله‌ها "
+      "وقتی به خانه رسیدیم باران شدیدی می‌بارید و ما با لباس‌های "
+      "خیس "
+      "از "
+      "پله‌ها "
       "بالا "
       "رفتیم، "
-      "ناگهان برق رفت و همه جا در تاریکی فرو رفت، اما هیچ‌کس از این تاریکی نترسید "
+      "ناگهان برق رفت و همه جا در تاریکی فرو رفت، اما هیچ‌کس از "
+      "این "
+      "تاریکی "
+      "نترسید "
       "چون "
       "این "
       "اتفاق برای ما تازه نیست.";
@@ -753,7 +761,9 @@ GST_START_TEST(test_cues_reading_speed)
   narrow.max_line_chars = 20;
   narrow.max_lines = 1;
   pt::Segment t = words_segment(
-      "امروز هوا آفتابی است و ما در پارک قدم می‌زنیم، سپس به خانه "
+      "امروز هوا آفتابی است و ما در پارک قدم می‌زنیم، سپس "
+      "به "
+      "خانه "
       "می‌رویم.");
   cues = pt::shape_cues(t, 0, 4 * kSecond, narrow);
   fail_unless(cues.size() >= 3, "%zu cues", cues.size());
@@ -982,6 +992,116 @@ GST_START_TEST(test_persian_normalize)
 }
 GST_END_TEST;
 
+/* skip-silence: 16 kHz, 1 s windows; a window of silence, or of speech-level
+ * tone somewhere inside it. */
+static const double kSilenceDbfs = pt::Settings().silence_threshold_dbfs;
+
+static pt::Window gate_window(bool speech, double tone_dbfs = -30.0, double noise_dbfs = -70.0)
+{
+  const size_t n = 16000;
+  pt::Window w(n * 2);
+  const double noise = 32768.0 * pow(10.0, noise_dbfs / 20.0) * sqrt(2.0);
+  const double tone = 32768.0 * pow(10.0, tone_dbfs / 20.0) * sqrt(2.0);
+  for (size_t i = 0; i < n; ++i) {
+    double v = noise * sin(2 * G_PI * 50.0 * double(i) / 16000.0);
+    /* speech: 60 ms of a 300 Hz tone, late in the window */
+    if (speech && i >= 12000 && i < 12960)
+      v = tone * sin(2 * G_PI * 300.0 * double(i) / 16000.0);
+    const auto s = int16_t(lrint(v));
+    w[2 * i] = uint8_t(uint16_t(s) & 0xff);
+    w[2 * i + 1] = uint8_t(uint16_t(s) >> 8);
+  }
+  return w;
+}
+
+GST_START_TEST(test_silence_gate_speech)
+{
+  pt::SilenceGate g(16000, 1000, kSilenceDbfs, 2000);
+  pt::Window quiet = gate_window(false);
+  pt::Window burst = gate_window(true);
+  fail_if(g.is_speech(quiet.data(), quiet.size()), "-70 dBFS noise is speech");
+  fail_unless(g.is_speech(burst.data(), burst.size()), "60 ms at -30 dBFS is not speech");
+  pt::Window soft = gate_window(true, -45.0);
+  fail_unless(g.is_speech(soft.data(), soft.size()), "-45 dBFS speech is taken for silence");
+  pt::Window below = gate_window(true, -55.0);
+  fail_if(g.is_speech(below.data(), below.size()), "-55 dBFS is speech at a -50 dBFS threshold");
+  /* a frame shorter than 20 ms at the end is judged by its own length */
+  pt::Window tail(100 * 2, 0);
+  for (size_t i = 0; i < 100; ++i) {
+    const auto s = int16_t(8000 * ((i & 1) ? 1 : -1));
+    tail[2 * i] = uint8_t(uint16_t(s) & 0xff);
+    tail[2 * i + 1] = uint8_t(uint16_t(s) >> 8);
+  }
+  fail_unless(g.is_speech(tail.data(), tail.size()), "a loud short window is not speech");
+  fail_if(g.is_speech(tail.data(), 0), "no samples is speech");
+}
+GST_END_TEST;
+
+GST_START_TEST(test_silence_gate_keeps_speech_and_its_edges)
+{
+  /* 1 s windows, pauses skipped from 2 s (gap-threshold): q q S q q q q S
+   * q q q q q q q S q q.  One hangover window after speech (500 ms rounds up
+   * to one window) and the window before speech are always kept; a pause of
+   * 4 windows is sent (3 after the hangover: too short to skip); one of 7
+   * loses its inside (5 windows), counted before the onset's window.  The
+   * leading silence is too short to skip; the trailing one is dropped at
+   * the end. */
+  pt::SilenceGate g(16000, 1000, kSilenceDbfs, 2000);
+  const bool speech[] = {false, false, true,  false, false, false, false, true,  false,
+                         false, false, false, false, false, false, true,  false, false};
+  std::vector<pt::SilenceGate::Out> out;
+  std::vector<size_t> sent_at; /* index of each window sent */
+  std::vector<uint64_t> skips; /* its skipped_bytes */
+  size_t before = 0;
+  for (size_t i = 0; i < G_N_ELEMENTS(speech); ++i) {
+    pt::Window w = gate_window(speech[i]);
+    w[0] = uint8_t(i); /* tag: which window this is (one sample, inaudible) */
+    g.push(std::move(w), out);
+    for (; before < out.size(); ++before) {
+      sent_at.push_back(out[before].window[0]);
+      skips.push_back(out[before].skipped_bytes);
+    }
+  }
+  const uint64_t win = 32000;
+  const std::vector<size_t> want_at = {0, 1, 2, 3, 4, 5, 6, 7, 8, 14, 15, 16};
+  const std::vector<uint64_t> want_skips = {0, 0, 0, 0, 0, 0, 0, 0, 0, 5 * win, 0, 0};
+  fail_unless(sent_at == want_at, "windows sent: %zu", sent_at.size());
+  fail_unless(skips == want_skips, "skips differ");
+  fail_unless_equals_uint64(g.finish(), win); /* the last, held for an onset */
+  fail_unless_equals_uint64(g.bytes_in(), 18 * win);
+  fail_unless_equals_uint64(g.bytes_out(), 12 * win);
+  /* every byte is either sent or counted as skipped */
+  uint64_t skipped = win;
+  for (uint64_t s : skips)
+    skipped += s;
+  fail_unless_equals_uint64(skipped + g.bytes_out(), g.bytes_in());
+
+  /* speech throughout: everything goes, nothing is held */
+  g.reset();
+  out.clear();
+  for (int i = 0; i < 5; ++i)
+    g.push(gate_window(true), out);
+  fail_unless_equals_int(out.size(), 5);
+  fail_unless_equals_uint64(g.finish(), 0);
+
+  /* 250 ms windows: the hangover is two windows (500 ms); from 500 ms on
+   * a pause is skipped */
+  pt::SilenceGate quarter(16000, 250, kSilenceDbfs, 500);
+  out.clear();
+  pt::Window loud(8000, 0);
+  for (size_t i = 0; i < 4000; ++i) {
+    const auto s = int16_t((i & 1) ? 3000 : -3000);
+    loud[2 * i] = uint8_t(uint16_t(s) & 0xff);
+    loud[2 * i + 1] = uint8_t(uint16_t(s) >> 8);
+  }
+  quarter.push(loud, out);
+  for (int i = 0; i < 6; ++i)
+    quarter.push(pt::Window(8000, 0), out);
+  fail_unless_equals_int(out.size(), 3); /* the speech and two hangover windows */
+  fail_unless_equals_uint64(quarter.finish(), 4 * 8000);
+}
+GST_END_TEST;
+
 static Suite *core_suite(void)
 {
   Suite *s = suite_create("core");
@@ -1006,6 +1126,8 @@ static Suite *core_suite(void)
   tcase_add_test(tc, test_cues_reading_speed);
   tcase_add_test(tc, test_cues_word_times_and_limits);
   tcase_add_test(tc, test_cues_punctuation_and_mixed_text);
+  tcase_add_test(tc, test_silence_gate_speech);
+  tcase_add_test(tc, test_silence_gate_keeps_speech_and_its_edges);
   return s;
 }
 

@@ -60,9 +60,9 @@ struct Run {
   }
 };
 
-/* Three sentences through persiantranscribe, EOS, everything out. */
+/* Three sentences (or PATTERN) through persiantranscribe, EOS, everything out. */
 void run_three_sentences(emu::Emulator &e, Run &out, void (*extra)(GstElement *) = nullptr,
-                         bool login = false)
+                         bool login = false, const std::vector<Burst> &pattern = three_sentences())
 {
   GstBus *bus;
   GstElement *el = make_nevisa_live("persiantranscribe", e, &bus, login);
@@ -71,7 +71,7 @@ void run_three_sentences(emu::Emulator &e, Run &out, void (*extra)(GstElement *)
   GstHarness *h = gst_harness_new_with_element(el, "sink", "src");
   gst_harness_play(h);
   gst_harness_set_src_caps(h, audio_caps(GST_AUDIO_FORMAT_S16LE, 16000, 1));
-  out.audio = make_audio(GST_AUDIO_FORMAT_S16LE, 16000, 1, three_sentences());
+  out.audio = make_audio(GST_AUDIO_FORMAT_S16LE, 16000, 1, pattern);
   push_audio(h, GST_AUDIO_FORMAT_S16LE, 16000, 1, out.audio, 0);
   fail_unless(gst_harness_push_event(h, gst_event_new_eos()));
   auto events = pull_events_until_eos(h);
@@ -382,6 +382,55 @@ GST_START_TEST(test_nevisa_live_reconnects)
 }
 GST_END_TEST;
 
+/* skip-silence on nevisa-live: the inside of a 6 s pause (3 s of it) is not
+ * sent, the new session after it starts with REQ and SOES again, and both
+ * sentences come at the same times as when everything is sent. */
+static void skip_silence(GstElement *el)
+{
+  g_object_set(el, "skip-silence", TRUE, nullptr);
+}
+
+GST_START_TEST(test_nevisa_live_skip_silence)
+{
+  const std::vector<Burst> pauses = {
+      {0.5, false}, {1.0, true}, {6.0, false}, {1.0, true}, {1.0, false}};
+  uint64_t all_bytes = 0, skipped_bytes = 0;
+  Run all, skipped;
+  {
+    emu::Emulator e(live_options());
+    start_emulator(e);
+    run_three_sentences(e, all, nullptr, false, pauses);
+    for (auto &s : e.nevisa_live_sessions())
+      all_bytes += s.pcm_bytes;
+  }
+  {
+    emu::Emulator e(live_options());
+    start_emulator(e);
+    run_three_sentences(e, skipped, skip_silence, false, pauses);
+    for (auto &s : e.nevisa_live_sessions())
+      skipped_bytes += s.pcm_bytes;
+    auto sessions = e.nevisa_live_sessions();
+    fail_unless(sessions.size() >= 1);
+    size_t soes = 0;
+    for (auto &s : sessions)
+      for (auto &subject : s.subjects_received)
+        soes += subject == "SOES";
+    fail_unless_equals_int(soes, 2);
+  }
+  fail_unless(first_error(all.others) == nullptr, "an error");
+  fail_unless(first_error(skipped.others) == nullptr, "an error with skip-silence");
+  fail_unless_equals_int(all.results.size(), 2);
+  fail_unless_equals_int(skipped.results.size(), 2);
+  for (size_t i = 0; i < 2; ++i) {
+    guint64 a = 0, b = 0;
+    fail_unless(gst_structure_get_uint64(all.results[i], "timestamp", &a));
+    fail_unless(gst_structure_get_uint64(skipped.results[i], "timestamp", &b));
+    fail_unless_equals_uint64(b, a);
+  }
+  fail_unless_equals_uint64(skipped_bytes, all_bytes - 3 * 32000);
+}
+GST_END_TEST;
+
 /* The credentials are in the URL's query: no log line at any level, no
  * message, shows them. */
 namespace {
@@ -460,6 +509,7 @@ static Suite *nevisa_live_suite()
   tcase_add_test(tc, test_nevisa_live_rejected);
   tcase_add_test(tc, test_nevisa_live_unknown_subject);
   tcase_add_test(tc, test_nevisa_live_reconnects);
+  tcase_add_test(tc, test_nevisa_live_skip_silence);
   tcase_add_test(tc, test_nevisa_live_secrets_never_logged);
   tcase_add_test(tc, test_nevisa_live_harfsink);
   return s;

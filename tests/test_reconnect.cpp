@@ -313,6 +313,83 @@ GST_START_TEST(test_short_hole_is_silence)
 }
 GST_END_TEST;
 
+/* skip-silence: a meeting with long pauses.  The inside of the two long
+ * pauses is not sent (two skips: three sessions), the short pause is; every
+ * sentence is transcribed, at the same time and with the same duration as
+ * when everything is sent. */
+static std::vector<Burst> meeting()
+{
+  return {{0.5, false}, {1.0, true},  {6.0, false}, {1.0, true}, {1.0, false},
+          {1.0, true},  {8.0, false}, {1.0, true},  {1.0, false}};
+}
+
+static void skip_silence(GstElement *el)
+{
+  g_object_set(el, "skip-silence", TRUE, nullptr);
+}
+
+GST_START_TEST(test_skip_silence_keeps_speech_and_times)
+{
+  Outcome all, skipped;
+  uint64_t all_bytes = 0, skipped_bytes = 0;
+  size_t skipped_sessions = 0;
+  {
+    emu::Emulator e(default_options());
+    start_emulator(e);
+    run(e, {{0, meeting()}}, all);
+    for (auto &s : e.sessions())
+      all_bytes += s.pcm_bytes;
+    fail_unless_equals_int(e.sessions().size(), 1);
+  }
+  {
+    emu::Emulator e(default_options());
+    start_emulator(e);
+    run(e, {{0, meeting()}}, skipped, skip_silence);
+    for (auto &s : e.sessions()) {
+      fail_unless_equals_int(s.finalize_count, 1);
+      skipped_bytes += s.pcm_bytes;
+    }
+    skipped_sessions = e.sessions().size();
+  }
+  fail_unless_equals_int(all.count(GST_MESSAGE_ERROR), 0);
+  fail_unless_equals_int(skipped.count(GST_MESSAGE_ERROR), 0);
+  /* The same sentences at the same times (the emulator's script starts
+   * again with each session, so the texts are not compared). */
+  fail_unless_equals_int(all.finals.size(), 4);
+  fail_unless_equals_int(skipped.finals.size(), 4);
+  for (size_t i = 0; i < 4; ++i) {
+    fail_unless_equals_uint64(u64(skipped.finals[i], "timestamp"), u64(all.finals[i], "timestamp"));
+    fail_unless_equals_uint64(u64(skipped.finals[i], "duration"), u64(all.finals[i], "duration"));
+  }
+  fail_unless_equals_int(skipped_sessions, 3);
+  /* 20.5 s in all, in 1 s windows.  The 6 s pause: one hangover window,
+   * then 4 silent windows, the last kept for the onset: 3 s skipped.  The
+   * 8 s pause: 6 silent windows after the hangover, 5 s skipped. */
+  const uint64_t bytes_per_s = 32000;
+  fail_unless(all_bytes >= 20 * bytes_per_s, "%" G_GUINT64_FORMAT, all_bytes);
+  fail_unless_equals_uint64(skipped_bytes, all_bytes - 8 * bytes_per_s);
+  GST_INFO("skip-silence sent %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " bytes (%.0f %%)",
+           skipped_bytes, all_bytes, 100.0 * double(skipped_bytes) / double(all_bytes));
+}
+GST_END_TEST;
+
+/* skip-silence with nothing but silence: nothing is sent, no result, no
+ * error, and EOS still comes. */
+GST_START_TEST(test_skip_silence_all_silent)
+{
+  emu::Emulator e(default_options());
+  start_emulator(e);
+  Outcome got;
+  run(e, {{0, {{12.0, false}}}}, got, skip_silence);
+  fail_unless_equals_int(got.count(GST_MESSAGE_ERROR), 0);
+  fail_unless_equals_int(got.finals.size(), 0);
+  uint64_t sent = 0;
+  for (auto &s : e.sessions())
+    sent += s.pcm_bytes;
+  fail_unless(sent <= 2 * 32000, "%" G_GUINT64_FORMAT " bytes of silence sent", sent);
+}
+GST_END_TEST;
+
 /* Live input never waits for the network: with a service that never
  * answers, 45 s of live audio are all taken at once (a blocked push would
  * hang this test), the oldest audio is dropped, and a warning says how much. */
@@ -369,6 +446,8 @@ static Suite *reconnect_suite()
   tcase_add_test(tc, test_rejected_token_not_retried);
   tcase_add_test(tc, test_hole_starts_a_new_session);
   tcase_add_test(tc, test_short_hole_is_silence);
+  tcase_add_test(tc, test_skip_silence_keeps_speech_and_times);
+  tcase_add_test(tc, test_skip_silence_all_silent);
   tcase_add_test(tc, test_live_queue_drops_oldest);
   return s;
 }
