@@ -389,6 +389,9 @@ std::optional<Failure> parse_options(int argc, char **argv, GObjectClass *klass,
                         text(description + range_and_default(klass, option)),
                         arg};
   };
+  auto flag = [](const char *option, gboolean *target, const char *description) {
+    return GOptionEntry{option, 0, 0, G_OPTION_ARG_NONE, target, description, nullptr};
+  };
   auto string = [&](const char *option, const char *description, const char *arg) {
     return GOptionEntry{option, 0, 0, G_OPTION_ARG_STRING, o.string(option), description, arg};
   };
@@ -432,22 +435,18 @@ std::optional<Failure> parse_options(int argc, char **argv, GObjectClass *klass,
       number("poll-interval", text(batch + ": first wait between progress polls, growing to 10 s"),
              "MS"),
       number("batch-timeout", text(batch + ": seconds the job may take after the upload"), "S"),
-      {"words", 0, 0, G_OPTION_ARG_NONE, &o.words,
-       "vtt: a timestamp tag before each word whose time the backend gives (nevisa, "
-       "nevisa-live), for players and editors that show words as they are spoken",
-       nullptr},
-      {"keep-partial", 0, 0, G_OPTION_ARG_NONE, &o.keep_partial,
-       "When interrupted (Ctrl-C, SIGTERM), still write what was transcribed so far (the exit "
-       "status stays 130)",
-       nullptr},
-      {"no-rtl-marks", 0, 0, G_OPTION_ARG_NONE, &o.no_rtl_marks,
-       "srt, vtt: no RIGHT-TO-LEFT MARK (U+200F) around each line (by default they make "
-       "players that lay lines out left to right show Persian right to left)",
-       nullptr},
-      {"no-normalize", 0, 0, G_OPTION_ARG_NONE, &o.no_normalize,
-       "Keep the service's text as it is: no Persian script normalisation (Arabic letters, "
-       "digits, diacritics, ZWNJ after mi-/before -ha, spaces around punctuation)",
-       nullptr},
+      flag("words", &o.words,
+           "vtt: a timestamp tag before each word whose time the backend gives (nevisa, "
+           "nevisa-live), for players and editors that show words as they are spoken"),
+      flag("keep-partial", &o.keep_partial,
+           "When interrupted (Ctrl-C, SIGTERM), still write what was transcribed so far (the "
+           "exit status stays 130)"),
+      flag("no-rtl-marks", &o.no_rtl_marks,
+           "srt, vtt: no RIGHT-TO-LEFT MARK (U+200F) around each line (by default they make "
+           "players that lay lines out left to right show Persian right to left)"),
+      flag("no-normalize", &o.no_normalize,
+           "Keep the service's text as it is: no Persian script normalisation (Arabic letters, "
+           "digits, diacritics, ZWNJ after mi-/before -ha, spaces around punctuation)"),
       {"digits", 0, 0, G_OPTION_ARG_STRING, &o.digits,
        text("Script of the digits in normalised text" + choices("digits")), "SCRIPT"},
       {"min-confidence", 0, 0, G_OPTION_ARG_DOUBLE, &o.min_confidence,
