@@ -56,6 +56,10 @@ void BatchClient::start()
 
 void BatchClient::kick()
 {
+  if (!pending_.empty()) {
+    drain_results();
+    return;
+  }
   if (finished_ || started_job_)
     return;
   Window w;
@@ -118,9 +122,11 @@ void BatchClient::remove_file()
  * every request (with its retry timer) go before it does. */
 void BatchClient::shutdown()
 {
-  if (started_job_ && !finished_)
+  /* A job whose results are still going out is complete at the service. */
+  if (started_job_ && !finished_ && !done_pending_)
     abort_job();
   finished_ = true;
+  pending_.clear();
   stop_polling();
   if (http_)
     http_->cancel_all();
@@ -158,7 +164,21 @@ void BatchClient::deliver_segments(std::vector<Segment> segs, int64_t total_word
     r.backend = backend_name(settings_.backend);
     r.total_words = total_words;
     r.known_words = known_words;
+    pending_.push_back(std::move(r));
+  }
+  drain_results();
+}
+
+void BatchClient::drain_results()
+{
+  while (!pending_.empty() && host_->can_accept_results()) {
+    Result r = std::move(pending_.front());
+    pending_.pop_front();
     host_->deliver(std::move(r));
+  }
+  if (pending_.empty() && done_pending_) {
+    done_pending_ = false;
+    finish();
   }
 }
 
@@ -191,7 +211,7 @@ void BatchClient::upload_progress(uint64_t sent, uint64_t total)
 void BatchClient::fail(ErrorKind kind, const std::string &message, const std::string &debug,
                        const char *reason)
 {
-  if (finished_)
+  if (finished_ || done_pending_)
     return;
   GST_WARNING_OBJECT(host_->log_object(), "%s (%s)", message.c_str(), debug.c_str());
   /* A job that fails on our side (polls that fail, an answer we cannot
@@ -207,6 +227,18 @@ void BatchClient::fail(ErrorKind kind, const std::string &message, const std::st
 }
 
 void BatchClient::done()
+{
+  if (finished_)
+    return;
+  if (!pending_.empty()) {
+    done_pending_ = true; /* finish() once they are out */
+    stop_polling();
+    return;
+  }
+  finish();
+}
+
+void BatchClient::finish()
 {
   if (finished_)
     return;

@@ -11,6 +11,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include <deque>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -47,7 +48,8 @@ class BatchClient : public Backend {
   /* reason: kReasonCredentialsRejected by default for NotAuthorized. */
   void fail(ErrorKind kind, const std::string &message, const std::string &debug = "",
             const char *reason = nullptr);
-  /* The job is done: remove the file, then tell the host. */
+  /* The job is done: remove the file, then tell the host (once the
+   * results handed to deliver_segments() have all gone out). */
   void done();
   /* Maps an HTTP answer that is not a success to an error; true if it was
    * one (and was reported). what: "Nevisa login", "Harf upload", ... */
@@ -73,7 +75,15 @@ class BatchClient : public Backend {
   void remove_file();
   /* Destroys the poll timer, if armed. */
   void stop_polling();
+  /* Hands the results out while the host takes them (can_accept_results);
+   * kick() goes on.  Then, if done() came, finishes. */
+  void drain_results();
+  void finish();
 
+  /* Results not handed out yet: an answer with thousands of segments goes
+   * out as the element's output takes them, not all at once. */
+  std::deque<Result> pending_;
+  bool done_pending_ = false; /* done() came while results were pending */
   FILE *file_ = nullptr;
   std::string path_;
   uint64_t data_bytes_ = 0;

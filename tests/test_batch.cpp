@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* The batch backends (nevisa, harf-file) against the emulator's REST API. */
+/* Before gstcheck.h (in test_helpers.h), whose fail() would rename Engine::fail */
+#include "engine.h"
+
 #include <glib/gstdio.h>
 
 #include <set>
@@ -624,6 +627,93 @@ GST_START_TEST(test_secrets_never_logged)
 }
 GST_END_TEST;
 
+/* An answer with many segments goes out as the output takes them: the
+ * backend never hands a result to a listener that said it has no room, and
+ * the end comes only after the last result. */
+namespace {
+struct Throttled final : public pt::EngineListener {
+  void on_result(const pt::Result &) override
+  {
+    std::lock_guard<std::mutex> lk(m);
+    overflow = overflow || results >= allowed;
+    results++;
+    cv.notify_all();
+  }
+  void on_warning(const pt::Error &) override {}
+  void on_error(const pt::Error &e) override
+  {
+    std::lock_guard<std::mutex> lk(m);
+    errors.push_back(e.message);
+    cv.notify_all();
+  }
+  void on_finished() override
+  {
+    std::lock_guard<std::mutex> lk(m);
+    finished = true;
+    finished_after = results;
+    cv.notify_all();
+  }
+  bool can_accept_results() override
+  {
+    std::lock_guard<std::mutex> lk(m);
+    return results < allowed;
+  }
+  std::mutex m;
+  std::condition_variable cv;
+  size_t allowed = 2, results = 0, finished_after = 0;
+  bool overflow = false, finished = false;
+  std::vector<std::string> errors;
+};
+}  // namespace
+
+GST_START_TEST(test_batch_results_follow_the_output)
+{
+  emu::Emulator e(batch_options());
+  start_emulator(e);
+  pt::Settings s;
+  s.backend = pt::BackendKind::Nevisa;
+  s.nevisa_login_url = e.nevisa_login_url();
+  s.nevisa_api_url = e.nevisa_api_url();
+  s.nevisa_username = kUser;
+  s.nevisa_password = kPassword;
+  s.poll_interval_ms = 100;
+  Throttled l;
+  {
+    pt::Engine engine(s, &l);
+    GstAudioInfo in;
+    gst_audio_info_set_format(&in, GST_AUDIO_FORMAT_S16LE, 16000, 1, nullptr);
+    std::string err;
+    fail_unless(engine.set_format(in, &err), "%s", err.c_str());
+    std::vector<Burst> six;
+    for (int i = 0; i < 6; ++i) {
+      six.push_back({1.0, false});
+      six.push_back({1.0, true});
+    }
+    six.push_back({1.0, false});
+    auto audio = make_audio(GST_AUDIO_FORMAT_S16LE, 16000, 1, six);
+    fail_unless(engine.push_audio(0, audio.data(), audio.size()) == pt::Engine::Flow::Ok);
+    engine.finish();
+    std::unique_lock<std::mutex> lk(l.m);
+    fail_unless(l.cv.wait_for(lk, std::chrono::seconds(60),
+                              [&] { return l.results >= 2 || !l.errors.empty(); }),
+                "no results within 60 s");
+    fail_unless(l.errors.empty(), "%s", l.errors.empty() ? "" : l.errors[0].c_str());
+    fail_if(l.finished, "finished with results still to come");
+    l.allowed = 1000;
+    lk.unlock();
+    engine.resume_output();
+    lk.lock();
+    fail_unless(l.cv.wait_for(lk, std::chrono::seconds(60), [&] { return l.finished; }),
+                "not finished within 60 s");
+  }
+  fail_if(l.overflow, "a result was handed to a listener without room");
+  fail_unless_equals_int(l.results, 6);
+  fail_unless_equals_int(l.finished_after, 6);
+  /* the job was complete: no terminate-task for it */
+  fail_unless_equals_int(e.rest_count("nevisa-terminate"), 0);
+}
+GST_END_TEST;
+
 static Suite *batch_suite(void)
 {
   Suite *s = suite_create("batch");
@@ -646,6 +736,7 @@ static Suite *batch_suite(void)
   tcase_add_test(tc, test_nevisa_stop_does_not_wait_for_terminate);
   tcase_add_test(tc, test_harfsink_nevisa);
   tcase_add_test(tc, test_secrets_never_logged);
+  tcase_add_test(tc, test_batch_results_follow_the_output);
   return s;
 }
 
