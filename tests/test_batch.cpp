@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* The batch backends (nevisa, harf-file) against the emulator's REST API. */
 /* Before gstcheck.h (in test_helpers.h), whose fail() would rename Engine::fail */
-#include "engine.h"
+#include "engine_listener.h"
 
 #include <glib/gstdio.h>
 
@@ -631,7 +631,7 @@ GST_END_TEST;
  * backend never hands a result to a listener that said it has no room, and
  * the end comes only after the last result. */
 namespace {
-struct Throttled final : public pt::EngineListener {
+struct Throttled final : public testutil::RecordingListener {
   void on_result(const pt::Result &) override
   {
     std::lock_guard<std::mutex> lk(m);
@@ -639,30 +639,21 @@ struct Throttled final : public pt::EngineListener {
     results++;
     cv.notify_all();
   }
-  void on_warning(const pt::Error &) override {}
-  void on_error(const pt::Error &e) override
-  {
-    std::lock_guard<std::mutex> lk(m);
-    errors.push_back(e.message);
-    cv.notify_all();
-  }
   void on_finished() override
   {
-    std::lock_guard<std::mutex> lk(m);
-    finished = true;
-    finished_after = results;
-    cv.notify_all();
+    {
+      std::lock_guard<std::mutex> lk(m);
+      finished_after = results;
+    }
+    RecordingListener::on_finished();
   }
   bool can_accept_results() override
   {
     std::lock_guard<std::mutex> lk(m);
     return results < allowed;
   }
-  std::mutex m;
-  std::condition_variable cv;
   size_t allowed = 2, results = 0, finished_after = 0;
-  bool overflow = false, finished = false;
-  std::vector<std::string> errors;
+  bool overflow = false;
 };
 }  // namespace
 
@@ -703,7 +694,7 @@ GST_START_TEST(test_batch_results_follow_the_output)
     lk.unlock();
     engine.resume_output();
     lk.lock();
-    fail_unless(l.cv.wait_for(lk, std::chrono::seconds(60), [&] { return l.finished; }),
+    fail_unless(l.cv.wait_for(lk, std::chrono::seconds(60), [&] { return l.finished > 0; }),
                 "not finished within 60 s");
   }
   fail_if(l.overflow, "a result was handed to a listener without room");

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* Unit tests of src/: no pads, no network. */
 /* Before gstcheck.h, whose fail() macro would rename Engine::fail */
-#include "engine.h"
+#include "engine_listener.h"
 
 #include <gst/check/gstcheck.h>
 
@@ -339,30 +339,13 @@ struct FakeBackend final : public pt::Backend {
   bool ended = false;
 };
 
-struct Collect final : public pt::EngineListener {
+struct Collect final : public testutil::RecordingListener {
   void on_result(const pt::Result &r) override
   {
     std::lock_guard<std::mutex> lk(m);
     results.push_back(r);
   }
-  void on_warning(const pt::Error &) override {}
-  void on_error(const pt::Error &e) override
-  {
-    std::lock_guard<std::mutex> lk(m);
-    errors.push_back(e.message);
-    cv.notify_all();
-  }
-  void on_finished() override
-  {
-    std::lock_guard<std::mutex> lk(m);
-    finished++;
-    cv.notify_all();
-  }
-  std::mutex m;
-  std::condition_variable cv;
   std::vector<pt::Result> results;
-  std::vector<std::string> errors;
-  int finished = 0;
 };
 
 }  // namespace
@@ -696,13 +679,15 @@ GST_START_TEST(test_cues_break_at_clauses)
 {
   pt::CueSettings cs;
   const char *sentence =
-      "وقتی به خانه رسیدیم باران شدیدی می‌بارید و ما با لباس‌های "
+      "وقتی به خانه رسیدیم باران شدیدی می‌بارید و ما با "
+      "لباس‌های "
       "خیس "
       "از "
       "پله‌ها "
       "بالا "
       "رفتیم، "
-      "ناگهان برق رفت و همه جا در تاریکی فرو رفت، اما هیچ‌کس از "
+      "ناگهان برق رفت و همه جا در تاریکی فرو رفت، اما هیچ‌کس "
+      "از "
       "این "
       "تاریکی "
       "نترسید "

@@ -13,7 +13,7 @@
  *    stream on: those others still get all their results, and what the
  *    destroyed ones left on the shared context never touches freed memory
  *    (the sanitizer run checks that). */
-#include "engine.h"
+#include "engine_listener.h"
 #include "io_thread.h"
 #include "debug.h"
 #include "test_helpers.h"
@@ -73,25 +73,12 @@ unsigned sum(const std::vector<unsigned> &v)
 }
 
 /* What an engine reports, for the thread that waits on it. */
-struct Listener final : public pt::EngineListener {
+struct Listener final : public testutil::RecordingListener {
   void on_result(const pt::Result &r) override
   {
     std::lock_guard<std::mutex> lk(m);
     if (r.segment.final)
       finals.push_back(r.segment.text);
-    cv.notify_all();
-  }
-  void on_warning(const pt::Error &) override {}
-  void on_error(const pt::Error &e) override
-  {
-    std::lock_guard<std::mutex> lk(m);
-    errors.push_back(e.message);
-    cv.notify_all();
-  }
-  void on_finished() override
-  {
-    std::lock_guard<std::mutex> lk(m);
-    finished = true;
     cv.notify_all();
   }
   void on_progress(const pt::Progress &p) override
@@ -107,22 +94,12 @@ struct Listener final : public pt::EngineListener {
     reconnects++;
     cv.notify_all();
   }
-  template <class Pred>
-  bool wait(unsigned seconds, Pred pred)
-  {
-    std::unique_lock<std::mutex> lk(m);
-    return cv.wait_for(lk, std::chrono::seconds(seconds), pred);
-  }
   bool wait_done(unsigned seconds)
   {
     return wait(seconds, [this] { return finished || !errors.empty(); });
   }
 
-  std::mutex m;
-  std::condition_variable cv;
   std::vector<std::string> finals;
-  std::vector<std::string> errors;
-  bool finished = false;
   bool task_seen = false;
   int reconnects = 0;
 };
@@ -444,7 +421,6 @@ GST_START_TEST(test_churn_beside_streams)
           GST_INFO("churn: %s on %s, stage %d", kind_name(k), t.what, stage);
           emu::Emulator &e = *t.e;
           const size_t harf_sessions = e.sessions().size();
-          const size_t nevisa_sessions = e.nevisa_live_sessions().size();
           const size_t rest = e.rest_requests().size();
           {
             Stream c(settings_for(e, k), pool.acquire());
@@ -460,6 +436,7 @@ GST_START_TEST(test_churn_beside_streams)
                       return r.size() > harf_sessions;
                     },
                     10000));
+              /* nevisa-live logs in first: its login request is the sign */
               if (k == pt::BackendKind::NevisaLive)
                 fail_unless(e.wait_rest(
                     [&](const std::vector<emu::RestRecord> &r) { return r.size() > rest; }, 10000));
