@@ -27,6 +27,8 @@
 
 namespace emu {
 
+struct SentSegment;
+
 struct Options {
   std::string token;  // expected token ("Token <t>" or "Bearer <t>"); empty = accept anything
   std::vector<std::string> script;  // one line per speech segment; exhausted => placeholder line
@@ -160,6 +162,11 @@ struct Options {
   bool not_json = false;          // every 200 answer's body is an HTML page (state still advances)
   std::string rest_fault_target;  // non-empty: http_401, throttle_count and error_500_count
                                   // apply only to that endpoint (names as http_deep_target)
+
+  // Benchmarks only (tests/bench): called on the server thread as each Harf live text reply is
+  // sent (just before it is handed to libsoup), with the session's index (as in sessions()) and
+  // the segment the reply carries (nullptr for PENDING). Empty = not called.
+  std::function<void(size_t session, const SentSegment *segment)> on_reply_sent;
 };
 
 struct WavHeader {

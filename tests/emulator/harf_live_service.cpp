@@ -493,6 +493,8 @@ void HarfLiveSession::send(const Outgoing &o)
       }
       break;
     case Kind::Text:
+      if (opts_.on_reply_sent)
+        opts_.on_reply_sent(record_, o.is_segment ? &o.seg : nullptr);
       soup_websocket_connection_send_text(conn_.get(), o.text.c_str());
       break;
   }
