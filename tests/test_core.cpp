@@ -557,6 +557,97 @@ GST_START_TEST(test_windower)
 }
 GST_END_TEST;
 
+/* Runs a launch line to EOS and returns the bytes its fakesink "out" took. */
+static std::vector<uint8_t> pipeline_output(const char *launch)
+{
+  GError *error = nullptr;
+  GstElement *pipeline = gst_parse_launch(launch, &error);
+  fail_unless(pipeline && !error, "%s", error ? error->message : "no pipeline");
+  GstElement *sink = gst_bin_get_by_name(GST_BIN(pipeline), "out");
+  std::vector<uint8_t> bytes;
+  g_object_set(sink, "signal-handoffs", TRUE, nullptr);
+  g_signal_connect(sink, "handoff",
+                   G_CALLBACK(+[](GstElement *, GstBuffer *buf, GstPad *, gpointer data) {
+                     GstMapInfo map;
+                     if (gst_buffer_map(buf, &map, GST_MAP_READ)) {
+                       auto *v = static_cast<std::vector<uint8_t> *>(data);
+                       v->insert(v->end(), map.data, map.data + map.size);
+                       gst_buffer_unmap(buf, &map);
+                     }
+                   }),
+                   &bytes);
+  fail_unless(gst_element_set_state(pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
+  GstBus *bus = gst_element_get_bus(pipeline);
+  GstMessage *m = gst_bus_timed_pop_filtered(bus, 30 * GST_SECOND,
+                                             (GstMessageType)(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  fail_unless(m && GST_MESSAGE_TYPE(m) == GST_MESSAGE_EOS, "the pipeline did not reach EOS");
+  gst_message_unref(m);
+  gst_object_unref(bus);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(sink);
+  gst_object_unref(pipeline);
+  return bytes;
+}
+
+/* The windower converts as `audioconvert ! audioresample` does (mixing to
+ * S16 first, resampling in S16, which costs half of resampling in F32):
+ * its output for 2 s of 48 kHz stereo F32 is GStreamer's own chain's, to
+ * within one step of rounding; and service-format input comes out
+ * byte for byte. */
+GST_START_TEST(test_windower_matches_audioconvert_audioresample)
+{
+  const std::vector<uint8_t> input = pipeline_output(
+      "audiotestsrc wave=sine freq=440 volume=0.5 num-buffers=20 samplesperbuffer=4800 ! "
+      "audio/x-raw,format=F32LE,rate=48000,channels=2 ! fakesink name=out");
+  const std::vector<uint8_t> reference = pipeline_output(
+      "audiotestsrc wave=sine freq=440 volume=0.5 num-buffers=20 samplesperbuffer=4800 ! "
+      "audio/x-raw,format=F32LE,rate=48000,channels=2 ! audioconvert dithering=none ! "
+      "audioresample ! audio/x-raw,format=S16LE,rate=16000,channels=1 ! fakesink name=out");
+  fail_unless_equals_int(input.size(), 96000 * 2 * 4);
+  fail_unless(reference.size() >= 64000 - 64, "reference %zu bytes", reference.size());
+
+  pt::AudioWindower win(16000, 1000);
+  GstAudioInfo in;
+  gst_audio_info_set_format(&in, GST_AUDIO_FORMAT_F32LE, 48000, 2, nullptr);
+  std::vector<pt::Window> out;
+  std::string err;
+  fail_unless(win.set_input(in, out, &err));
+  for (size_t off = 0; off < input.size(); off += 4800 * 8)
+    win.push(input.data() + off, 4800 * 8, out);
+  win.drain(out);
+  std::vector<uint8_t> got;
+  for (auto &w : out)
+    got.insert(got.end(), w.begin(), w.end());
+  const size_t n = std::min(got.size(), reference.size()) / 2;
+  fail_unless(n * 2 + 64 >= reference.size() && n * 2 + 64 >= got.size(),
+              "%zu bytes from the windower, %zu from audioresample", got.size(),
+              reference.size());
+  const auto *a = reinterpret_cast<const int16_t *>(got.data());
+  const auto *b = reinterpret_cast<const int16_t *>(reference.data());
+  int worst = 0, peak = 0;
+  for (size_t i = 0; i < n; ++i) {
+    worst = std::max(worst, std::abs(a[i] - b[i]));
+    peak = std::max(peak, std::abs(int(b[i])));
+  }
+  fail_unless(peak > 10000, "the reference is a sine at half scale (peak %d)", peak);
+  fail_unless(worst <= 1, "the windower differs from audioresample by up to %d", worst);
+
+  /* Service format: copied, not converted */
+  pt::AudioWindower same(16000, 250);
+  GstAudioInfo mono;
+  gst_audio_info_set_format(&mono, GST_AUDIO_FORMAT_S16LE, 16000, 1, nullptr);
+  std::vector<pt::Window> o2;
+  fail_unless(same.set_input(mono, o2, &err));
+  same.push(reference.data(), reference.size() & ~size_t(1), o2);
+  same.drain(o2);
+  std::vector<uint8_t> copied;
+  for (auto &w : o2)
+    copied.insert(copied.end(), w.begin(), w.end());
+  fail_unless(copied == std::vector<uint8_t>(reference.begin(),
+                                             reference.begin() + (reference.size() & ~size_t(1))));
+}
+GST_END_TEST;
+
 GST_START_TEST(test_settings_validation)
 {
   pt::Settings s;
@@ -1104,6 +1195,7 @@ static Suite *core_suite(void)
   tcase_add_test(tc, test_harf_replies);
   tcase_add_test(tc, test_segment_tracker);
   tcase_add_test(tc, test_windower);
+  tcase_add_test(tc, test_windower_matches_audioconvert_audioresample);
   tcase_add_test(tc, test_settings_validation);
   tcase_add_test(tc, test_cues_short_and_min_duration);
   tcase_add_test(tc, test_cues_long_segment_by_characters);
