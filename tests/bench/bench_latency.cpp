@@ -17,6 +17,8 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -64,6 +66,8 @@ struct Received {
 struct Latencies {
   std::vector<double> first_ms;  // segment reply -> its first message
   std::vector<double> final_ms;  // the reply that closes it -> its final message
+  std::vector<double> src_ms;    // segment reply -> the next text buffer leaving src after its
+                                 // first message (its partial cue)
   size_t segments = 0;
 };
 
@@ -72,7 +76,17 @@ struct Latencies {
 struct MessageLog {
   std::mutex lock;
   std::vector<Received> got;
+  std::vector<gint64> buffers_us;  // text buffers leaving the element's src pad
 };
+
+GstPadProbeReturn on_text_buffer(GstPad *, GstPadProbeInfo *, gpointer data)
+{
+  const gint64 now = g_get_monotonic_time();
+  auto *log = static_cast<MessageLog *>(data);
+  std::lock_guard<std::mutex> lk(log->lock);
+  log->buffers_us.push_back(now);
+  return GST_PAD_PROBE_OK;
+}
 
 GstBusSyncReply on_message(GstBus *, GstMessage *m, gpointer data)
 {
@@ -116,6 +130,11 @@ Latencies run_element(emu::Emulator &e, SentLog &sent, int segments)
   MessageLog log;
   GstBus *bus = gst_element_get_bus(pipeline);
   gst_bus_set_sync_handler(bus, on_message, &log, nullptr);
+  GstElement *asr = gst_bin_get_by_name(GST_BIN(pipeline), "asr");
+  GstPad *text_src = gst_element_get_static_pad(asr, "src");
+  gst_pad_add_probe(text_src, GST_PAD_PROBE_TYPE_BUFFER, on_text_buffer, &log, nullptr);
+  gst_object_unref(text_src);
+  gst_object_unref(asr);
   if (gst_element_set_state(pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
     fail("latency: the pipeline did not start");
   GstMessage *m = gst_bus_timed_pop_filtered(bus, (60 + segments / 10) * GST_SECOND,
@@ -158,6 +177,12 @@ Latencies run_element(emu::Emulator &e, SentLog &sent, int segments)
       if (r.final)
         fail("latency: segment %" G_GINT64_FORMAT " came final first (partial-results=true)", r.id);
       out.first_ms.push_back((double)(r.t_us - reply.t_us) / 1000.0);
+      /* The src task pushes the partial cue after the message is posted */
+      auto b = std::lower_bound(log.buffers_us.begin(), log.buffers_us.end(), r.t_us);
+      if (b == log.buffers_us.end())
+        fail("latency: no text buffer left src after segment %" G_GINT64_FORMAT "'s message",
+             r.id);
+      out.src_ms.push_back((double)(*b - reply.t_us) / 1000.0);
     } else if (r.final && !seen_final[r.id]) {
       seen_final[r.id] = true;
       /* Closed by the next reply; the last ones are closed by the end of
@@ -355,7 +380,7 @@ int latency_main(int runs, bool quick, int segments)
        runs);
   run_element(e, sent, 10);  // warm-up: the registry, the first connection
 
-  std::vector<double> e50, e99, emax, f50, f99, b50, b99, bmax;
+  std::vector<double> e50, e99, emax, f50, f99, b50, b99, bmax, t50, t99;
   for (int i = 0; i < runs; ++i) {
     auto element = [&] {
       Latencies l = run_element(e, sent, segments);
@@ -364,6 +389,8 @@ int latency_main(int runs, bool quick, int segments)
       emax.push_back(percentile(l.first_ms, 100));
       f50.push_back(percentile(l.final_ms, 50));
       f99.push_back(percentile(l.final_ms, 99));
+      t50.push_back(percentile(l.src_ms, 50));
+      t99.push_back(percentile(l.src_ms, 99));
       note(
           "run %d element: p50 %.3f ms, p99 %.3f ms, max %.3f ms (%zu segments); final: p50 "
           "%.3f ms, p99 %.3f ms",
@@ -393,8 +420,200 @@ int latency_main(int runs, bool quick, int segments)
       verdict(s99.median < 2));
   row("latency", "segment sent → bus message, max ms", fmt(summarize(emax), 3),
       fmt(summarize(bmax), 3), "", "");
+  const Summary src99 = summarize(t99);
+  row("latency", "segment sent → text buffer leaving src, p50 ms", fmt(summarize(t50), 3), "", "",
+      "");
+  row("latency", "segment sent → text buffer leaving src, p99 ms", fmt(src99, 3), "", "< 2",
+      verdict(src99.median < 2));
   row("latency", "closing reply → final message, p50 / p99 ms",
       fmt(summarize(f50).median, 3) + " / " + fmt(summarize(f99).median, 3), "", "", "");
+  e.stop();
+  return 0;
+}
+
+/* ---- delay: live input in windows of 1000, 500 and 250 ms --------------- */
+/* For each window-duration, a live 16 kHz mono source (20 ms buffers, like a
+ * microphone; a 600 ms tone every 2 s) runs through the element with its
+ * defaults: the element's max-observed-delay (what `latency` must cover for
+ * live subtitles) and, for every whole window, the time from its last sample
+ * entering the element's sink pad to the emulator receiving it (so loopback
+ * and libsoup's read on the server are included: an upper bound of the time
+ * to the socket). */
+
+namespace {
+
+struct Arrival {
+  gint64 t_us;
+  size_t session;
+  size_t pcm_bytes;
+};
+
+struct ArrivalLog {
+  std::mutex lock;
+  std::vector<Arrival> all;
+};
+
+struct InputLog {
+  std::mutex lock;
+  uint64_t total = 0;
+  std::vector<std::pair<gint64, uint64_t>> in;  // when, PCM bytes in so far
+};
+
+GstPadProbeReturn on_audio_in(GstPad *, GstPadProbeInfo *info, gpointer data)
+{
+  const gint64 now = g_get_monotonic_time();
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
+  auto *log = static_cast<InputLog *>(data);
+  std::lock_guard<std::mutex> lk(log->lock);
+  log->total += gst_buffer_get_size(buf);
+  log->in.emplace_back(now, log->total);
+  return GST_PAD_PROBE_OK;
+}
+
+struct FinalCount {
+  std::atomic<long> finals{0};
+};
+
+GstBusSyncReply count_finals(GstBus *, GstMessage *m, gpointer data)
+{
+  if (GST_MESSAGE_TYPE(m) != GST_MESSAGE_ELEMENT)
+    return GST_MESSAGE_TYPE(m) & (GST_MESSAGE_EOS | GST_MESSAGE_ERROR) ? GST_BUS_PASS
+                                                                       : GST_BUS_DROP;
+  const GstStructure *s = gst_message_get_structure(m);
+  gboolean final = FALSE;
+  if (s && gst_structure_has_name(s, "transcription") &&
+      gst_structure_get_boolean(s, "final", &final) && final)
+    ++static_cast<FinalCount *>(data)->finals;
+  return GST_BUS_DROP;
+}
+
+struct DelayRun {
+  guint max_observed_delay_ms = 0;
+  std::vector<double> to_socket_ms;
+  long finals = 0;
+};
+
+DelayRun run_live(emu::Emulator &e, ArrivalLog &arrivals, int window_ms, int seconds)
+{
+  const size_t session = e.sessions().size();
+  Ticks t;
+  t.live = true;
+  t.samples_per_buffer = 320;
+  t.num_buffers = seconds * 50L;
+  Values v = ticks_values(t);
+  v["url"] = e.harf_live_url();
+  v["window-duration"] = std::to_string(window_ms);
+  GError *error = nullptr;
+  GstElement *pipeline = make_pipeline("live-window", v, &error);
+  if (!pipeline || error)
+    fail("delay: cannot make the pipeline: %s", error ? error->message : "?");
+  InputLog input;
+  FinalCount count;
+  GstElement *asr = gst_bin_get_by_name(GST_BIN(pipeline), "asr");
+  GstPad *sink = gst_element_get_static_pad(asr, "sink");
+  gst_pad_add_probe(sink, GST_PAD_PROBE_TYPE_BUFFER, on_audio_in, &input, nullptr);
+  gst_object_unref(sink);
+  GstBus *bus = gst_element_get_bus(pipeline);
+  gst_bus_set_sync_handler(bus, count_finals, &count, nullptr);
+  if (gst_element_set_state(pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
+    fail("delay: the pipeline did not start");
+  GstMessage *m = gst_bus_timed_pop_filtered(bus, (GstClockTime)(seconds + 60) * GST_SECOND,
+                                             (GstMessageType)(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  if (!m)
+    fail("delay: no EOS");
+  if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_ERROR) {
+    GError *err = nullptr;
+    gst_message_parse_error(m, &err, nullptr);
+    fail("delay: %s", err->message);
+  }
+  gst_message_unref(m);
+  DelayRun out;
+  g_object_get(asr, "max-observed-delay", &out.max_observed_delay_ms, nullptr);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_bus_set_sync_handler(bus, nullptr, nullptr, nullptr);
+  gst_object_unref(bus);
+  gst_object_unref(asr);
+  gst_object_unref(pipeline);
+  if (e.sessions().size() != session + 1)
+    fail("delay: %zu connections, expected 1", e.sessions().size() - session);
+  out.finals = count.finals.load();
+  /* One result per 2 s tone; the last may be cut by the end */
+  if (out.finals < seconds / 2 - 1)
+    fail("delay: %ld results for %d s of audio, expected %d", out.finals, seconds, seconds / 2);
+
+  /* Arrivals of this session, cumulative */
+  std::vector<std::pair<gint64, uint64_t>> got;
+  {
+    std::lock_guard<std::mutex> lk(arrivals.lock);
+    uint64_t total = 0;
+    for (auto &a : arrivals.all)
+      if (a.session == session) {
+        total += a.pcm_bytes;
+        got.emplace_back(a.t_us, total);
+      }
+  }
+  const uint64_t window_bytes = 16000ull * 2 * (uint64_t)window_ms / 1000;
+  std::lock_guard<std::mutex> lk(input.lock);
+  const uint64_t windows = std::min(input.total, got.empty() ? 0 : got.back().second) / window_bytes;
+  if (windows < (uint64_t)seconds * 1000 / (uint64_t)window_ms - 1)
+    fail("delay: %" G_GUINT64_FORMAT " whole windows reached the emulator, expected %d", windows,
+         seconds * 1000 / window_ms);
+  size_t i = 0, j = 0;
+  for (uint64_t k = 1; k <= windows; ++k) {
+    const uint64_t end = k * window_bytes;
+    while (input.in[i].second < end)
+      ++i;
+    while (got[j].second < end)
+      ++j;
+    out.to_socket_ms.push_back((double)(got[j].first - input.in[i].first) / 1000.0);
+  }
+  return out;
+}
+
+}  // namespace
+
+int delay_main(int runs, bool quick, int seconds)
+{
+  if (seconds <= 0)
+    seconds = quick ? 8 : 60;
+  runs = quick ? 1 : std::min(runs, 2);  // live: each run takes its length in real time
+  ArrivalLog arrivals;
+  emu::Options eo;
+  eo.token = bench_token();
+  eo.script = persian_script((size_t)seconds / 2 + 16);
+  eo.record_audio_max = 0;
+  eo.on_audio_received = [&arrivals](size_t session, size_t pcm_bytes) {
+    const gint64 now = g_get_monotonic_time();
+    std::lock_guard<std::mutex> lk(arrivals.lock);
+    arrivals.all.push_back(Arrival{now, session, pcm_bytes});
+  };
+  emu::Emulator e(std::move(eo));
+  GError *error = nullptr;
+  if (!e.start(0, &error))
+    fail("the emulator did not start: %s", error ? error->message : "?");
+  note("delay: %d s of live audio per run at each window-duration, %d run(s)", seconds, runs);
+  for (int window_ms : {1000, 500, 250}) {
+    std::vector<double> delay, p50, p99, all;
+    for (int i = 0; i < runs; ++i) {
+      DelayRun r = run_live(e, arrivals, window_ms, seconds);
+      delay.push_back(r.max_observed_delay_ms);
+      p50.push_back(percentile(r.to_socket_ms, 50));
+      p99.push_back(percentile(r.to_socket_ms, 99));
+      all.insert(all.end(), r.to_socket_ms.begin(), r.to_socket_ms.end());
+      note(
+          "window %d ms, run %d: max-observed-delay %u ms, %ld results; window to socket p50 "
+          "%.3f ms, p99 %.3f ms (%zu windows)",
+          window_ms, i + 1, r.max_observed_delay_ms, r.finals, p50.back(), p99.back(),
+          r.to_socket_ms.size());
+    }
+    const std::string w = "window-duration=" + std::to_string(window_ms);
+    row("delay", w + ": max-observed-delay, ms", fmt(summarize(delay), 0), "", "", "");
+    const double all99 = percentile(all, 99);
+    row("delay",
+        w + ": last sample in → window at the emulator, p50 / p99 ms (" +
+            std::to_string(all.size()) + " windows)",
+        fmt(percentile(all, 50), 3) + " / " + fmt(all99, 3), "", "p99 < 2", verdict(all99 < 2));
+  }
   e.stop();
   return 0;
 }

@@ -304,12 +304,18 @@ GstElement *make_pipeline(const std::string &key, const Values &values, GError *
            "fakesink";
   else if (key == "wav-file")
     line = ticks + " ! wavenc ! filesink location=" + v("location");
+  else if (key == "mp3-file")  // the command benchmark's input: constant bit rate MP3
+    line = ticks + " ! audioconvert ! lamemp3enc target=bitrate cbr=true bitrate=" +
+           v("bitrate") + " ! filesink location=" + v("location");
   else if (key == "pipelining")
     line = "filesrc location=" + v("location") + " ! wavparse ! persiantranscribe harf-url=" +
            v("url") + " max-inflight=" + v("max-inflight") + " ! fakesink";
   else if (key == "latency")
-    line = ticks + " ! persiantranscribe harf-url=" + v("url") + " window-duration=" +
+    line = ticks + " ! persiantranscribe name=asr harf-url=" + v("url") + " window-duration=" +
            v("window-duration") + " partial-results=true ! fakesink";
+  else if (key == "live-window")  // delay: live input, the defaults but window-duration
+    line = ticks + " ! persiantranscribe name=asr harf-url=" + v("url") + " window-duration=" +
+           v("window-duration") + " ! fakesink";
   else if (key == "nevisa")
     line = ticks + " ! persiantranscribe name=asr backend=nevisa poll-interval=100 nevisa-login-url=" +
            v("login-url") + " nevisa-api-url=" + v("api-url") + " ! fakesink";

@@ -95,7 +95,7 @@ struct Ticks {
  * Each launch line is written out whole in make_pipeline() (so that
  * tests/check-packages.py can read which elements the suite needs), and a
  * run names it with a key and the values it fills in ("url", "location",
- * "max-inflight", "login-url", "api-url", "window-duration", and the
+ * "max-inflight", "login-url", "api-url", "window-duration", "bitrate", and the
  * source's, from Ticks). */
 using Values = std::map<std::string, std::string>;
 Values ticks_values(const Ticks &t);

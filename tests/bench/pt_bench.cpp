@@ -5,6 +5,7 @@
  *   pt-bench throughput  [--runs N] [--quick] [--seconds S]
  *   pt-bench pipelining  [--runs N] [--quick] [--seconds S]
  *   pt-bench latency     [--runs N] [--quick] [--segments K]
+ *   pt-bench delay       [--runs N] [--quick] [--seconds S]   (live: at most 2 runs)
  *   pt-bench streams     [--runs N] [--quick] [--max-streams M] [--seconds S]
  *   pt-bench batch       [--runs N] [--quick] [--seconds S]
  *
@@ -13,7 +14,8 @@
  * median with the range. The emulator runs in this process, on its own
  * thread; the pipelines measured run in child processes (`pt-bench child`),
  * so the emulator's CPU, memory and threads are never counted against the
- * element. Only latency runs everything here: its two clocks must agree.
+ * element. Only latency and delay run everything here: their two clocks
+ * must agree.
  *
  * Each benchmark checks its results (segments arrived, texts identical,
  * every byte uploaded) and exits 1 when they are not right. */
@@ -34,6 +36,7 @@
 
 int child_main(int argc, char **argv);
 int latency_main(int runs, bool quick, int segments);
+int delay_main(int runs, bool quick, int seconds);
 
 using namespace bench;
 
@@ -618,7 +621,7 @@ int batch(const Common &c)
 int usage()
 {
   fprintf(stderr,
-          "usage: pt-bench throughput|pipelining|latency|streams|batch [--runs N] [--quick]\n"
+          "usage: pt-bench throughput|pipelining|latency|delay|streams|batch [--runs N] [--quick]\n"
           "                [--seconds S] [--max-streams M] [--segments K]\n");
   return 2;
 }
@@ -665,6 +668,8 @@ int main(int argc, char **argv)
     return pipelining(c);
   if (cmd == "latency")
     return latency_main(c.runs, c.quick, c.segments);
+  if (cmd == "delay")
+    return delay_main(c.runs, c.quick, c.seconds);
   if (cmd == "streams")
     return streams(c);
   if (cmd == "batch")

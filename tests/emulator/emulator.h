@@ -167,6 +167,10 @@ struct Options {
   // sent (just before it is handed to libsoup), with the session's index (as in sessions()) and
   // the segment the reply carries (nullptr for PENDING). Empty = not called.
   std::function<void(size_t session, const SentSegment *segment)> on_reply_sent;
+  // Benchmarks only: called on the server thread as each Harf live binary message arrives (before
+  // it is analysed), with the session's index and the PCM bytes it carries (the first message's
+  // 44-byte WAV header not counted). Empty = not called.
+  std::function<void(size_t session, size_t pcm_bytes)> on_audio_received;
 };
 
 struct WavHeader {

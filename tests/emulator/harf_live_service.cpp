@@ -280,6 +280,8 @@ void HarfLiveSession::on_binary(const uint8_t *data, size_t n)
              header.error.c_str());
     }
   }
+  if (opts_.on_audio_received)
+    opts_.on_audio_received(record_, n - offset);
   g_checksum_update(audio_sum_, data, gssize(n));
   GChecksum *copy = g_checksum_copy(audio_sum_);  // the digest so far; audio_sum_ stays open
   const std::string digest = g_checksum_get_string(copy);
