@@ -292,7 +292,7 @@ GstElement *make_pipeline(const std::string &key, const Values &values, GError *
       " volume=0.3 samplesperbuffer=" + v("samples-per-buffer") + " num-buffers=" +
       v("num-buffers") + " ! audio/x-raw,format=" + v("format") + ",rate=" + v("rate") +
       ",channels=" + v("channels") + ",layout=interleaved";
-  if (key == "pipelining")  // the one line without the ticks
+  if (key == "pipelining" || key == "silence")  // the lines without the ticks
     missing.clear();
   std::string line;
   if (key == "harf-live")  // throughput and streams: any input, converted by the element's caps
@@ -310,6 +310,9 @@ GstElement *make_pipeline(const std::string &key, const Values &values, GError *
   else if (key == "pipelining")
     line = "filesrc location=" + v("location") + " ! wavparse ! persiantranscribe harf-url=" +
            v("url") + " max-inflight=" + v("max-inflight") + " ! fakesink";
+  else if (key == "silence")  // the share of audio sent with and without skip-silence
+    line = "filesrc location=" + v("location") + " ! wavparse ! persiantranscribe harf-url=" +
+           v("url") + " skip-silence=" + v("skip-silence") + " ! fakesink";
   else if (key == "latency")
     line = ticks + " ! persiantranscribe name=asr harf-url=" + v("url") + " window-duration=" +
            v("window-duration") + " partial-results=true ! fakesink";

@@ -8,6 +8,7 @@
  *   pt-bench delay       [--runs N] [--quick] [--seconds S]   (live: at most 2 runs)
  *   pt-bench streams     [--runs N] [--quick] [--max-streams M] [--seconds S]
  *   pt-bench batch       [--runs N] [--quick] [--seconds S]
+ *   pt-bench silence     [--runs N] [--quick] [--seconds S]
  *
  * Every figure is measured next to its baseline in the same invocation, runs
  * alternating between the two (and which goes first), and reported as the
@@ -618,11 +619,160 @@ int batch(const Common &c)
   return 0;
 }
 
+/* ---- 6. silence (skip-silence) --------------------------------------- */
+
+/* The PCM (S16LE mono) and rate of a WAV file; fails unless it is that. */
+std::vector<int16_t> read_wav(const std::string &path, int *rate)
+{
+  gchar *data = nullptr;
+  gsize len = 0;
+  if (!g_file_get_contents(path.c_str(), &data, &len, nullptr) || len < 12 ||
+      memcmp(data, "RIFF", 4) != 0 || memcmp(data + 8, "WAVE", 4) != 0)
+    fail("%s: not a WAV file", path.c_str());
+  auto u32 = [&](size_t at) {
+    return (uint32_t)(uint8_t)data[at] | (uint32_t)(uint8_t)data[at + 1] << 8 |
+           (uint32_t)(uint8_t)data[at + 2] << 16 | (uint32_t)(uint8_t)data[at + 3] << 24;
+  };
+  std::vector<int16_t> pcm;
+  bool mono16 = false;
+  for (size_t at = 12; at + 8 <= len;) {
+    const uint32_t size = u32(at + 4);
+    if (memcmp(data + at, "fmt ", 4) == 0 && at + 24 <= len) {
+      *rate = (int)u32(at + 12);
+      mono16 = (uint8_t)data[at + 8] == 1 && (uint8_t)data[at + 10] == 1 &&
+               (uint8_t)data[at + 22] == 16;
+    } else if (memcmp(data + at, "data", 4) == 0) {
+      const size_t n = std::min<size_t>(size, len - at - 8) / 2;
+      pcm.resize(n);
+      memcpy(pcm.data(), data + at + 8, n * 2);
+      break;
+    }
+    at += 8 + size + (size & 1);
+  }
+  g_free(data);
+  if (!mono16 || pcm.empty())
+    fail("%s: expected 16-bit mono PCM", path.c_str());
+  return pcm;
+}
+
+void write_wav(const std::string &path, const std::vector<int16_t> &pcm, int rate)
+{
+  const uint32_t bytes = (uint32_t)pcm.size() * 2;
+  std::string out("RIFF\0\0\0\0WAVEfmt \x10\0\0\0\x01\0\x01\0\0\0\0\0\0\0\0\0\x02\0\x10\0data\0\0\0\0",
+                  44);
+  auto put = [&](size_t at, uint32_t v) {
+    for (int i = 0; i < 4; ++i)
+      out[at + i] = (char)(v >> (8 * i) & 0xff);
+  };
+  put(4, 36 + bytes);
+  put(24, (uint32_t)rate);
+  put(28, (uint32_t)rate * 2);
+  put(40, bytes);
+  out.append(reinterpret_cast<const char *>(pcm.data()), bytes);
+  const std::string tmp = path + ".part";
+  if (!g_file_set_contents(tmp.c_str(), out.data(), (gssize)out.size(), nullptr) ||
+      g_rename(tmp.c_str(), path.c_str()) != 0)
+    fail("cannot write %s", path.c_str());
+}
+
+/* A meeting-like recording: the Persian fixture (17.6 s of speech with its
+ * own short pauses) again and again, separated by pauses of 3 to 20 s in
+ * which a quiet room's noise (about -60 dBFS, far below the -50 dBFS
+ * threshold) goes on, cut at `seconds`. */
+void make_meeting(const std::string &fixture, const std::string &path, int seconds)
+{
+  int rate = 0;
+  const std::vector<int16_t> speech = read_wav(fixture, &rate);
+  const size_t total = (size_t)seconds * (size_t)rate;
+  const int pauses_s[] = {3, 8, 2, 12, 5, 20, 4, 9};
+  std::vector<int16_t> pcm;
+  pcm.reserve(total);
+  guint32 noise = 12345;  // a fixed LCG: the same file on every run
+  for (size_t i = 0; pcm.size() < total; ++i) {
+    pcm.insert(pcm.end(), speech.begin(), speech.end());
+    const size_t pause = (size_t)pauses_s[i % G_N_ELEMENTS(pauses_s)] * (size_t)rate;
+    for (size_t k = 0; k < pause; ++k) {
+      noise = noise * 1664525u + 1013904223u;
+      pcm.push_back((int16_t)((int)(noise >> 16 & 0x7f) - 64));  // ±64: RMS about 37, -59 dBFS
+    }
+  }
+  pcm.resize(total);
+  write_wav(path, pcm, rate);
+}
+
+int silence(const Common &c)
+{
+  const int seconds = c.seconds > 0 ? c.seconds : (c.quick ? 120 : 600);
+  emu::Options eo;
+  eo.script = persian_script(64);
+  auto e = start_emulator(eo);
+  const std::string fixture = std::string(PT_FIXTURES_DIR) + "/persian-sample.wav";
+  const std::string meeting = temp_dir() + "/meeting-" + std::to_string(seconds) + "s.wav";
+  if (!g_file_test(meeting.c_str(), G_FILE_TEST_EXISTS))
+    make_meeting(fixture, meeting, seconds);
+  note("silence: the Persian fixture and a %s meeting-like recording, skip-silence on and off, %d "
+       "run(s) of each",
+       minutes(seconds).c_str(), c.runs);
+  struct Input {
+    std::string name, path;
+  };
+  for (const Input &in : {Input{"the Persian fixture (17.6 s)", fixture},
+                          Input{"a " + minutes(seconds) + " meeting-like recording", meeting}}) {
+    /* One run: the PCM bytes the emulator received and each result's
+     * timestamp and duration. */
+    auto run = [&](bool skip, uint64_t *sent, std::vector<std::string> *times) {
+      const size_t before = e->sessions().size();
+      ChildResult r = must_run(pipeline_args("silence", {{"location", in.path},
+                                                         {"url", e->harf_live_url()},
+                                                         {"skip-silence", skip ? "true" : "false"}}),
+                               skip ? "skip-silence run" : "run without skip-silence");
+      const auto sessions = e->sessions();
+      *sent = 0;
+      for (size_t i = before; i < sessions.size(); ++i)
+        *sent += sessions[i].pcm_bytes;
+      times->clear();
+      for (const auto &t : r.texts) {
+        gchar **f = g_strsplit(t.c_str(), "\t", 4);
+        if (g_strv_length(f) >= 3)
+          times->push_back(std::string(f[1]) + "+" + f[2]);
+        g_strfreev(f);
+      }
+      return sessions.size() - before;
+    };
+    std::vector<double> share;
+    uint64_t all = 0, kept = 0;
+    size_t results = 0, sessions = 0;
+    /* Each run is a pair: without, then with skip-silence */
+    for (int i = 0; i < c.runs; ++i) {
+          std::vector<std::string> t_all, t_skip;
+          run(false, &all, &t_all);
+          sessions = run(true, &kept, &t_skip);
+          if (t_all.empty())
+            fail("silence, %s, run %d: no result", in.name.c_str(), i + 1);
+          if (t_skip != t_all)
+            fail("silence, %s, run %d: %zu results with skip-silence, %zu without, or other times",
+                 in.name.c_str(), i + 1, t_skip.size(), t_all.size());
+          results = t_all.size();
+          share.push_back(100.0 * (double)kept / (double)all);
+          note("run %d, %s: %.1f of %.1f s sent (%.1f %%), %zu results at the same times, %zu "
+               "connections",
+               i + 1, in.name.c_str(), kept / 32000.0, all / 32000.0, share.back(), results,
+               sessions);
+    }
+    row("silence",
+        "audio sent with skip-silence, " + in.name + " (" + std::to_string(results) +
+            " results, same times)",
+        fmt(summarize(share), 1) + " % (" + fmt(kept / 32000.0, 1) + " s)",
+        "100 % (" + fmt(all / 32000.0, 1) + " s)", "speech kept", "met");
+  }
+  return 0;
+}
+
 int usage()
 {
   fprintf(stderr,
-          "usage: pt-bench throughput|pipelining|latency|delay|streams|batch [--runs N] [--quick]\n"
-          "                [--seconds S] [--max-streams M] [--segments K]\n");
+          "usage: pt-bench throughput|pipelining|latency|delay|streams|batch|silence [--runs N]\n"
+          "                [--quick] [--seconds S] [--max-streams M] [--segments K]\n");
   return 2;
 }
 
@@ -674,5 +824,7 @@ int main(int argc, char **argv)
     return streams(c);
   if (cmd == "batch")
     return batch(c);
+  if (cmd == "silence")
+    return silence(c);
   return usage();
 }
