@@ -259,6 +259,24 @@ std::vector<std::string> persian_script(size_t n)
   return out;
 }
 
+std::unique_ptr<emu::Emulator> start_emulator(emu::Options o)
+{
+  o.token = bench_token();
+  o.record_audio_max = 0;
+  auto e = std::make_unique<emu::Emulator>(std::move(o));
+  GError *error = nullptr;
+  if (!e->start(0, &error))
+    fail("the emulator did not start: %s", error ? error->message : "?");
+  return e;
+}
+
+std::string minutes(int seconds)
+{
+  if (seconds % 3600 == 0)
+    return std::to_string(seconds / 3600) + " h";
+  return seconds % 60 == 0 ? std::to_string(seconds / 60) + " min" : std::to_string(seconds) + " s";
+}
+
 Values ticks_values(const Ticks &t)
 {
   return {

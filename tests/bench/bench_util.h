@@ -8,10 +8,19 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "emulator.h"
+
 namespace bench {
+
+/* An emulator on a port the OS picks, with the bench token and no audio
+ * kept (1000 sessions must not keep 8 MB each); fails if it cannot start. */
+std::unique_ptr<emu::Emulator> start_emulator(emu::Options o);
+/* "10 min", "2 h", "90 s" */
+std::string minutes(int seconds);
 
 /* Median and range of repeated runs. */
 struct Summary {

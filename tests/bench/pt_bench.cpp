@@ -9,6 +9,7 @@
  *   pt-bench streams     [--runs N] [--quick] [--max-streams M] [--seconds S]
  *   pt-bench batch       [--runs N] [--quick] [--seconds S]
  *   pt-bench silence     [--runs N] [--quick] [--seconds S]
+ *   pt-bench command     [--runs N] [--quick]
  *
  * Every figure is measured next to its baseline in the same invocation, runs
  * alternating between the two (and which goes first), and reported as the
@@ -38,6 +39,7 @@
 int child_main(int argc, char **argv);
 int latency_main(int runs, bool quick, int segments);
 int delay_main(int runs, bool quick, int seconds);
+int command_main(int runs, bool quick);
 
 using namespace bench;
 
@@ -51,16 +53,6 @@ struct Common {
   int segments = 0;
 };
 
-std::unique_ptr<emu::Emulator> start_emulator(emu::Options o)
-{
-  o.token = bench_token();
-  o.record_audio_max = 0;  // 1000 sessions must not keep 8 MB of audio each
-  auto e = std::make_unique<emu::Emulator>(std::move(o));
-  GError *error = nullptr;
-  if (!e->start(0, &error))
-    fail("the emulator did not start: %s", error ? error->message : "?");
-  return e;
-}
 
 ChildResult must_run(const std::vector<std::string> &args, const char *what)
 {
@@ -85,12 +77,6 @@ void paired(int runs, A &&a, B &&b)
   }
 }
 
-std::string minutes(int seconds)
-{
-  if (seconds % 3600 == 0)
-    return std::to_string(seconds / 3600) + " h";
-  return seconds % 60 == 0 ? std::to_string(seconds / 60) + " min" : std::to_string(seconds) + " s";
-}
 
 /* ---- 1. throughput ---------------------------------------------------- */
 
@@ -771,8 +757,8 @@ int silence(const Common &c)
 int usage()
 {
   fprintf(stderr,
-          "usage: pt-bench throughput|pipelining|latency|delay|streams|batch|silence [--runs N]\n"
-          "                [--quick] [--seconds S] [--max-streams M] [--segments K]\n");
+          "usage: pt-bench throughput|pipelining|latency|delay|streams|batch|silence|command\n"
+          "                [--runs N] [--quick] [--seconds S] [--max-streams M] [--segments K]\n");
   return 2;
 }
 
@@ -826,5 +812,7 @@ int main(int argc, char **argv)
     return batch(c);
   if (cmd == "silence")
     return silence(c);
+  if (cmd == "command")
+    return command_main(c.runs, c.quick);
   return usage();
 }
