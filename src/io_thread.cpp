@@ -169,10 +169,15 @@ struct IoPool::State {
     unsigned users = 0;
   };
 
-  explicit State(unsigned size, std::string n) : name(std::move(n)), slots(size) {}
+  State(unsigned size, std::string n, unsigned grow)
+      : name(std::move(n)), base(size), grow_per(grow), slots(grow ? kMaxThreads : size)
+  {
+  }
 
   mutable std::mutex m;
   const std::string name;
+  const unsigned base;     /* started for the first users */
+  const unsigned grow_per; /* 0: never more than base */
   /* Never resized: a lease keeps its index.  Threads start in index order
    * (acquire() takes the first of the idle ones), so slots [0, started)
    * are the ones started. */
@@ -180,8 +185,8 @@ struct IoPool::State {
   unsigned started = 0;
 };
 
-IoPool::IoPool(unsigned size, const std::string &name)
-    : state_(std::make_shared<State>(CLAMP(size, 1u, kMaxThreads), name))
+IoPool::IoPool(unsigned size, const std::string &name, unsigned grow_per)
+    : state_(std::make_shared<State>(CLAMP(size, 1u, kMaxThreads), name, grow_per))
 {
 }
 
@@ -197,14 +202,42 @@ IoPool::~IoPool()
    * last user (see ~IoThread for one that ends on itself). */
 }
 
+namespace {
+
+/* PT_IO_THREADS's value, when it is a whole number in 1..kMaxThreads */
+bool io_threads_from_environment(unsigned *n)
+{
+  const char *v = g_getenv("PT_IO_THREADS");
+  if (!v || !*v)
+    return false;
+  char *end = nullptr;
+  errno = 0;
+  const long value = std::strtol(v, &end, 10);
+  if (errno != 0 || end == v || *end != '\0' || value < 1 || value > long(IoPool::kMaxThreads)) {
+    GST_WARNING("PT_IO_THREADS=\"%s\" is not a whole number from 1 to %u: ignored", v,
+                IoPool::kMaxThreads);
+    return false;
+  }
+  *n = static_cast<unsigned>(value);
+  return true;
+}
+
+}  // namespace
+
 IoPool &IoPool::global()
 {
   /* Never freed, like IoThread::process_wide(): its threads live as long
    * as the process. */
   static IoPool *pool = [] {
-    const unsigned n = size_from_environment();
-    GST_INFO("the process's I/O pool: up to %u threads", n);
-    return new IoPool(n, "pt-io");
+    unsigned n = 0;
+    if (io_threads_from_environment(&n)) {
+      GST_INFO("the process's I/O pool: %u threads (PT_IO_THREADS)", n);
+      return new IoPool(n, "pt-io");
+    }
+    n = size_from_environment();
+    GST_INFO("the process's I/O pool: %u threads, one more per %u streams beyond", n,
+             kStreamsPerThread);
+    return new IoPool(n, "pt-io", kStreamsPerThread);
   }();
   return *pool;
 }
@@ -212,33 +245,27 @@ IoPool &IoPool::global()
 unsigned IoPool::size_from_environment()
 {
   const unsigned cores = static_cast<unsigned>(MAX(g_get_num_processors(), 1u));
-  const unsigned fallback = MIN(cores, kDefaultMaxThreads);
-  const char *v = g_getenv("PT_IO_THREADS");
-  if (!v || !*v)
-    return fallback;
-  char *end = nullptr;
-  errno = 0;
-  const long n = std::strtol(v, &end, 10);
-  if (errno != 0 || end == v || *end != '\0' || n < 1 || n > long(kMaxThreads)) {
-    GST_WARNING("PT_IO_THREADS=\"%s\" is not a whole number from 1 to %u: using %u I/O threads", v,
-                kMaxThreads, fallback);
-    return fallback;
-  }
-  return static_cast<unsigned>(n);
+  unsigned n = 0;
+  return io_threads_from_environment(&n) ? n : MIN(cores, kDefaultMaxThreads);
 }
 
 std::shared_ptr<IoThread> IoPool::acquire()
 {
   std::shared_ptr<State> st = state_;
   std::unique_lock<std::mutex> lk(st->m);
-  /* The fewest users; among equals a thread already running, then the
-   * first: a new thread starts only when every running one has users. */
+  /* The fewest users among the started threads and the base's idle slots;
+   * among equals a thread already running, then the first: a new thread
+   * starts only when every running one has users. */
+  const size_t candidates = MAX(st->started, MIN(st->base, st->slots.size()));
   size_t best = 0;
-  for (size_t i = 1; i < st->slots.size(); ++i) {
+  for (size_t i = 1; i < candidates; ++i) {
     const State::Slot &a = st->slots[i], &b = st->slots[best];
     if (a.users < b.users || (a.users == b.users && a.thread && !b.thread))
       best = i;
   }
+  /* Growing: every thread carries its share, and there is room for one more */
+  if (st->grow_per && st->slots[best].users >= st->grow_per && candidates < st->slots.size())
+    best = candidates;
   State::Slot &slot = st->slots[best];
   if (!slot.thread) {
     /* Under the lock: a second engine must not start the same thread.

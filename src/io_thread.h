@@ -60,17 +60,26 @@ class IoThread {
   GThread *thread_ = nullptr;
 };
 
-/* A fixed number of I/O threads shared by many engines.  acquire() hands out
- * the thread with the fewest users (engines holding one of its pointers),
- * starting threads only as they are needed: the first engines each get a
- * thread of their own, later ones share.  Thread-safe. */
+/* I/O threads shared by many engines.  acquire() hands out the thread with
+ * the fewest users (engines holding one of its pointers), starting threads
+ * only as they are needed: the first engines each get a thread of their
+ * own, later ones share.  A pool that grows starts one more thread once
+ * every started one has grow_per users: each turn of a GLib loop polls and
+ * checks every source on its context, so a context with hundreds of
+ * streams pays for all of them on every wake-up.  Thread-safe. */
 class IoPool {
  public:
   static constexpr unsigned kMaxThreads = 64;
-
-  /* size: the most threads (clamped to 1..kMaxThreads); they are named
-   * "<name>-0", "<name>-1", ... (keep name short: Linux shows 15 bytes). */
-  IoPool(unsigned size, const std::string &name);
+  /* What the process's pool lets each of its threads carry before it
+   * grows (without PT_IO_THREADS).  Measured: 500 live streams cost 55-62 %
+   * of a core on 2 threads, 44-52 % on 16 (docs/performance.md). */
+  static constexpr unsigned kStreamsPerThread = 64;
+  /* size: the threads it starts for its first users (clamped to
+   * 1..kMaxThreads); grow_per: 0 to stay at size, else the users each
+   * thread takes before the pool starts another, up to kMaxThreads.  They
+   * are named "<name>-0", "<name>-1", ... (keep name short: Linux shows 15
+   * bytes). */
+  IoPool(unsigned size, const std::string &name, unsigned grow_per = 0);
   /* Lets go of the threads: those without users are joined at once, the
    * others end when their last user lets go (on the thread itself, if
    * that is where it lets go: see ~IoThread). */
@@ -78,8 +87,9 @@ class IoPool {
   IoPool(const IoPool &) = delete;
   IoPool &operator=(const IoPool &) = delete;
 
-  /* The process's pool, "pt-io-N", made on first use with
-   * size_from_environment() threads.  It is never destroyed and keeps its
+  /* The process's pool, "pt-io-N", made on first use: PT_IO_THREADS
+   * threads when that is set, else the cores (at most 4) growing by one
+   * per kStreamsPerThread streams.  It is never destroyed and keeps its
    * threads once started: late callbacks of cancelled requests still run
    * and free what they hold, and state changes do not start and join a
    * thread each time. */
@@ -93,6 +103,7 @@ class IoPool {
    * thread. */
   std::shared_ptr<IoThread> acquire();
 
+  /* The most threads it may start */
   unsigned size() const;
   /* Users of each thread started so far ("<name>-0" first). */
   std::vector<unsigned> loads() const;

@@ -203,6 +203,46 @@ GST_START_TEST(test_pool_size_from_environment)
 }
 GST_END_TEST;
 
+/* A pool that grows: its base threads first, then one more whenever every
+ * started thread carries grow_per users; leaving users make room again
+ * before anything starts. */
+GST_START_TEST(test_pool_grows_with_its_users)
+{
+  auto pool = std::make_unique<pt::IoPool>(2, "pt-iog", 3);
+  fail_unless_equals_int(pool->size(), pt::IoPool::kMaxThreads);
+  std::vector<std::shared_ptr<pt::IoThread>> users;
+  for (int i = 0; i < 6; ++i)
+    users.push_back(pool->acquire());
+  fail_unless(pool->loads() == std::vector<unsigned>({3, 3}));
+  fail_unless_equals_int(count_threads("pt-iog"), 2);
+  users.push_back(pool->acquire()); /* both full: a third starts */
+  fail_unless(pool->loads() == std::vector<unsigned>({3, 3, 1}));
+  fail_unless_equals_int(count_threads("pt-iog"), 3);
+  users.push_back(pool->acquire()); /* the least loaded, not a fourth */
+  fail_unless(pool->loads() == std::vector<unsigned>({3, 3, 2}));
+  users.erase(users.begin()); /* a user of pt-iog-0 leaves */
+  fail_unless(pool->loads() == std::vector<unsigned>({2, 3, 2}));
+  users.push_back(pool->acquire()); /* a tie between running ones: the first */
+  users.push_back(pool->acquire());
+  fail_unless(pool->loads() == std::vector<unsigned>({3, 3, 3}));
+  users.push_back(pool->acquire());
+  fail_unless(pool->loads() == std::vector<unsigned>({3, 3, 3, 1}));
+  fail_unless_equals_int(count_threads("pt-iog"), 4);
+  /* One that does not grow stays at its size, however loaded */
+  auto fixed = std::make_unique<pt::IoPool>(1, "pt-iof");
+  std::vector<std::shared_ptr<pt::IoThread>> many;
+  for (int i = 0; i < 10; ++i)
+    many.push_back(fixed->acquire());
+  fail_unless(fixed->loads() == std::vector<unsigned>({10}));
+  many.clear();
+  users.clear();
+  fixed.reset();
+  pool.reset();
+  fail_unless_equals_int(count_threads("pt-iog"), 0);
+  fail_unless_equals_int(count_threads("pt-iof"), 0);
+}
+GST_END_TEST;
+
 /* The least loaded thread for each new user, threads started lazily and in
  * order; a pool that goes joins its idle threads, and a thread whose last
  * user lets go on that very thread ends on its own. */
@@ -505,6 +545,7 @@ static Suite *io_pool_suite(void)
   suite_add_tcase(s, tc);
   tcase_add_test(tc, test_pool_size_from_environment);
   tcase_add_test(tc, test_pool_least_loaded);
+  tcase_add_test(tc, test_pool_grows_with_its_users);
   tcase_add_test(tc, test_engines_share_the_pool);
   tcase_add_test(tc, test_elements_share_the_pool);
   tcase_add_test(tc, test_churn_beside_streams);
