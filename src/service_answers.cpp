@@ -168,25 +168,28 @@ namespace {
  * word; times in seconds.  Words without text are skipped (and said why);
  * words without a usable time take it from their neighbours, so that no
  * message gets an unknown timestamp. */
-void read_vosk_words(JsonArray *list, std::vector<Word> *words, std::vector<std::string> *skipped)
+void read_vosk_word(JsonNode *node, guint i, std::vector<Word> *words,
+                    std::vector<std::string> *skipped)
 {
-  for (guint i = 0; list && i < json_array_get_length(list); ++i) {
-    JsonFields w(json_array_get_element(list, i), "Nevisa word " + std::to_string(i));
-    Word word;
-    word.text = w.string("word").value_or("");
-    std::optional<uint64_t> start = w.time("start"), end = w.time("end");
-    std::optional<double> conf = w.number("conf");
-    if (!w.is_object() || !w.ok() || word.text.empty()) {
-      skipped->push_back(w.ok() ? "word " + std::to_string(i) + ": no text" : w.error());
-      continue;
-    }
-    word.start = start.value_or(kNoTime);
-    word.end = end ? std::max(*end, word.start == kNoTime ? *end : word.start) : word.start;
-    word.confidence = conf && *conf >= 0 && *conf <= 1 ? *conf : -1;
-    (*words).push_back(std::move(word));
+  JsonFields w(node, "Nevisa word " + std::to_string(i));
+  Word word;
+  word.text = w.string("word").value_or("");
+  std::optional<uint64_t> start = w.time("start"), end = w.time("end");
+  std::optional<double> conf = w.number("conf");
+  if (!w.is_object() || !w.ok() || word.text.empty()) {
+    skipped->push_back(w.ok() ? "word " + std::to_string(i) + ": no text" : w.error());
+    return;
   }
-  /* Words without a usable time take it from their neighbours, so that
-   * no message gets an unknown timestamp. */
+  word.start = start.value_or(kNoTime);
+  word.end = end ? std::max(*end, word.start == kNoTime ? *end : word.start) : word.start;
+  word.confidence = conf && *conf >= 0 && *conf <= 1 ? *conf : -1;
+  words->push_back(std::move(word));
+}
+
+/* Words without a usable time take it from their neighbours, so that no
+ * message gets an unknown timestamp. */
+void fill_word_times(std::vector<Word> *words)
+{
   for (size_t i = 0; i < (*words).size(); ++i) {
     Word &w = (*words)[i];
     if (w.start == kNoTime) {
@@ -211,9 +214,177 @@ void read_vosk_words(JsonArray *list, std::vector<Word> *words, std::vector<std:
   }
 }
 
+void read_vosk_words(JsonArray *list, std::vector<Word> *words, std::vector<std::string> *skipped)
+{
+  for (guint i = 0; list && i < json_array_get_length(list); ++i)
+    read_vosk_word(json_array_get_element(list, i), i, words, skipped);
+  fill_word_times(words);
+}
+
+/* ---- a long word list, one word at a time ----
+ *
+ * The answer to a two-hour recording holds some 36,000 words; as one
+ * json-glib tree they took about 15 MB at once.  So a long answer is cut
+ * where its word list is: the rest (the "skeleton", with an empty list) is
+ * parsed as before, and each word alone, then freed.  The cut needs only
+ * to find boundaries in JSON that json_scan() has already found strict;
+ * anything it does not expect (an escaped or repeated key on the path,
+ * another shape, a stray character between words) makes it give up, and
+ * the whole answer is parsed in one piece, as it always was.  The fuzz
+ * target checks that both ways give the same answer. */
+
+size_t skip_space(const char *d, size_t n, size_t i)
+{
+  while (i < n && (d[i] == ' ' || d[i] == '\t' || d[i] == '\n' || d[i] == '\r'))
+    ++i;
+  return i;
+}
+
+/* The end (one past) of the string starting at d[i] == '"', or 0 */
+size_t skip_string(const char *d, size_t n, size_t i)
+{
+  for (++i; i < n; ++i) {
+    if (d[i] == '\\')
+      ++i;
+    else if (d[i] == '"')
+      return i + 1;
+  }
+  return 0;
+}
+
+/* The end (one past) of the value starting at d[i], or 0 */
+size_t skip_value(const char *d, size_t n, size_t i)
+{
+  if (i >= n)
+    return 0;
+  if (d[i] == '"')
+    return skip_string(d, n, i);
+  if (d[i] == '{' || d[i] == '[') {
+    unsigned depth = 0;
+    for (; i < n; ++i) {
+      if (d[i] == '"') {
+        i = skip_string(d, n, i);
+        if (!i)
+          return 0;
+        --i;
+      } else if (d[i] == '{' || d[i] == '[') {
+        ++depth;
+      } else if (d[i] == '}' || d[i] == ']') {
+        if (--depth == 0)
+          return i + 1;
+      }
+    }
+    return 0;
+  }
+  const size_t start = i;
+  while (i < n && !strchr(",]} \t\n\r", d[i]))
+    ++i;
+  return i > start ? i : 0;
+}
+
+/* The value of key in the object starting at d[i] == '{': its range, when
+ * the key is there exactly once, written without escapes. */
+bool find_member(const char *d, size_t n, size_t i, const char *key, size_t *lo, size_t *hi)
+{
+  if (i >= n || d[i] != '{')
+    return false;
+  bool found = false;
+  i = skip_space(d, n, i + 1);
+  if (i < n && d[i] == '}')
+    return false;
+  while (i < n) {
+    const size_t key_end = d[i] == '"' ? skip_string(d, n, i) : 0;
+    if (!key_end || memchr(d + i, '\\', key_end - i))
+      return false;
+    const bool match = key_end - i - 2 == strlen(key) && memcmp(d + i + 1, key, strlen(key)) == 0;
+    i = skip_space(d, n, key_end);
+    if (i >= n || d[i] != ':')
+      return false;
+    i = skip_space(d, n, i + 1);
+    const size_t end = skip_value(d, n, i);
+    if (!end)
+      return false;
+    if (match) {
+      if (found)
+        return false; /* json-glib keeps the last: not worth following */
+      found = true;
+      *lo = i;
+      *hi = end;
+    }
+    i = skip_space(d, n, end);
+    if (i < n && d[i] == '}')
+      return found;
+    if (i >= n || d[i] != ',')
+      return false;
+    i = skip_space(d, n, i + 1);
+  }
+  return false;
+}
+
+struct WordList {
+  size_t lo = 0, hi = 0;                       /* the array, brackets included */
+  std::vector<std::pair<size_t, size_t>> items; /* each element's range */
+};
+
+bool find_word_list(const char *d, size_t n, WordList *out)
+{
+  size_t lo = 0, hi = 0, a = 0, b = 0;
+  const size_t root = skip_space(d, n, 0);
+  if (!find_member(d, n, root, "result", &lo, &hi) ||
+      !find_member(d, n, lo, "transcription", &a, &b) || !find_member(d, n, a, "result", &lo, &hi))
+    return false;
+  if (d[lo] != '[')
+    return false;
+  out->lo = lo;
+  out->hi = hi;
+  size_t i = skip_space(d, n, lo + 1);
+  if (d[i] == ']')
+    return i + 1 == hi;
+  while (i < hi) {
+    const size_t end = skip_value(d, n, i);
+    if (!end || end >= hi)
+      return false;
+    out->items.emplace_back(i, end);
+    i = skip_space(d, n, end);
+    if (d[i] == ']')
+      return i + 1 == hi;
+    if (d[i] != ',')
+      return false;
+    i = skip_space(d, n, i + 1);
+  }
+  return false;
+}
+
 }  // namespace
 
-NevisaProgress parse_nevisa_progress(const char *data, size_t len)
+NevisaProgress parse_nevisa_progress(const char *data, size_t len, size_t split_from)
+{
+  if (len < split_from)
+    return parse_nevisa_progress_whole(data, len);
+  const JsonScan scan = json_scan(data, len, kMaxJsonDepth);
+  WordList list;
+  if (scan.refused || scan.depth > kMaxJsonDepth || !find_word_list(data, len, &list))
+    return parse_nevisa_progress_whole(data, len);
+  std::string skeleton(data, list.lo);
+  skeleton += "[]";
+  skeleton.append(data + list.hi, len - list.hi);
+  NevisaProgress out = parse_nevisa_progress_whole(skeleton.data(), skeleton.size());
+  if (!out.ok || out.state != "SUCCESS")
+    return parse_nevisa_progress_whole(data, len); /* its messages quote the answer itself */
+  for (size_t i = 0; i < list.items.size(); ++i) {
+    const auto [lo, hi] = list.items[i];
+    std::string why;
+    NodePtr word(parse_json_limited(data + lo, hi - lo, &why), json_node_unref);
+    if (!word)
+      return parse_nevisa_progress_whole(data, len);
+    read_vosk_word(word.get(), static_cast<guint>(i), &out.words, &out.skipped);
+  }
+  fill_word_times(&out.words);
+  out.word_by_word = true;
+  return out;
+}
+
+NevisaProgress parse_nevisa_progress_whole(const char *data, size_t len)
 {
   NevisaProgress out;
   NodePtr root = parse(data, len, "Nevisa progress", &out.error);

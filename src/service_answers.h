@@ -57,8 +57,14 @@ struct NevisaProgress {
   std::string failure;              /* FAILURE/REVOKED/RETRY: the service's text */
   std::vector<std::string> skipped; /* words left out, and why */
   std::string error;
+  bool word_by_word = false; /* the word list was read one word at a time */
 };
-NevisaProgress parse_nevisa_progress(const char *data, size_t len);
+/* An answer of split_from bytes or more has its word list read one word at
+ * a time (a two-hour recording's words took 15 MB as one json-glib tree);
+ * the result is the same as parse_nevisa_progress_whole()'s, which parses
+ * the answer in one piece (the fuzz target compares the two). */
+NevisaProgress parse_nevisa_progress(const char *data, size_t len, size_t split_from = 64 * 1024);
+NevisaProgress parse_nevisa_progress_whole(const char *data, size_t len);
 
 /* One text message of Nevisa's live WebSocket: a control message
  * ({"subject": "INIT"}, ...), an interim text ({"transcription":

@@ -478,6 +478,87 @@ GST_START_TEST(test_service_answers)
 }
 GST_END_TEST;
 
+static void assert_same_progress(const pt::NevisaProgress &a, const pt::NevisaProgress &b,
+                                 const char *what)
+{
+  fail_unless(a.ok == b.ok && a.state == b.state && a.percent == b.percent &&
+                  a.failure == b.failure && a.error == b.error && a.skipped == b.skipped,
+              "%s: ok %d/%d, error \"%s\"/\"%s\"", what, a.ok, b.ok, a.error.c_str(),
+              b.error.c_str());
+  fail_unless_equals_int(a.words.size(), b.words.size());
+  for (size_t i = 0; i < a.words.size(); ++i)
+    fail_unless(a.words[i].text == b.words[i].text && a.words[i].start == b.words[i].start &&
+                    a.words[i].end == b.words[i].end &&
+                    a.words[i].confidence == b.words[i].confidence,
+                "%s: word %zu", what, i);
+}
+
+/* A long answer (two hours: 36,000 words) has its word list read one word
+ * at a time, which gives exactly what parsing it whole gives; and answers
+ * the cut does not expect (an escaped or repeated key, a stray character,
+ * a failure carrying a list) are parsed whole, with the same messages. */
+GST_START_TEST(test_nevisa_long_answer_one_word_at_a_time)
+{
+  const char *sentence[] = {"امروز", "درباره‌ی", "هوش", "مصنوعی", "و", "زبان", "فارسی",
+                            "صحبت", "می‌کنیم", "."};
+  std::string body = "{\"state\": \"SUCCESS\", \"complete\": true, \"progress\": {\"percent\": "
+                     "100}, \"result\": {\"transcription\": {\"text\": \"\", \"result\": [";
+  for (int i = 0; i < 36000; ++i) {
+    char word[256];
+    snprintf(word, sizeof word,
+             "%s{\"conf\": %.2f, \"end\": %.2f, \"start\": %.2f, \"word\": \"%s\"}", i ? ", " : "",
+             (i % 97) / 96.0, i * 0.2 + 0.18, i * 0.2, sentence[i % 10]);
+    body += word;
+  }
+  body += "]}}}";
+  fail_unless(body.size() > 64 * 1024);
+  const pt::NevisaProgress split = pt::parse_nevisa_progress(body.data(), body.size());
+  const pt::NevisaProgress whole = pt::parse_nevisa_progress_whole(body.data(), body.size());
+  fail_unless(split.ok && split.state == "SUCCESS");
+  fail_unless(split.word_by_word && !whole.word_by_word);
+  fail_unless_equals_int(split.words.size(), 36000);
+  assert_text(split.words[35999].text, "."); /* the last word, in order */
+  fail_unless_equals_uint64(split.words[35999].start, 7199800 * kMsecond);
+  assert_same_progress(split, whole, "36,000 words");
+
+  struct Odd {
+    const char *body;
+    bool word_by_word;
+  };
+  const Odd odd[] = {
+      /* a repeated key: json-glib keeps the last */
+      {"{\"state\": \"SUCCESS\", \"result\": {\"transcription\": {\"result\": [{\"word\": \"الف\"}]}}, "
+      "\"result\": {\"transcription\": {\"result\": [{\"word\": \"ب\", \"start\": 1}]}}}", false},
+      /* an escaped key on the path */
+      {"{\"state\": \"SUCCESS\", \"res\\u0075lt\": {\"transcription\": {\"result\": [{\"word\": "
+      "\"الف\"}]}}}", false},
+      /* a stray character between words */
+      {"{\"state\": \"SUCCESS\", \"result\": {\"transcription\": {\"result\": [{\"word\": \"الف\"} "
+      "x, {\"word\": \"ب\"}]}}}", false},
+      /* a trailing comma */
+      {"{\"state\": \"SUCCESS\", \"result\": {\"transcription\": {\"result\": [{\"word\": "
+      "\"الف\"},]}}}", false},
+      /* a failure that carries a list: its text quotes it */
+      {"{\"state\": \"FAILURE\", \"result\": {\"transcription\": {\"result\": [1, 2, 3]}}}", false},
+      /* words that are not objects, brackets inside strings */
+      {"{\"state\": \"SUCCESS\", \"result\": {\"transcription\": {\"result\": [3, \"]\", "
+      "{\"word\": \"[}\"}, [], {}]}}}", true},
+      /* garbage after the answer */
+      {"{\"state\": \"SUCCESS\", \"result\": {\"transcription\": {\"result\": []}}} x", false},
+      /* an empty list */
+      {"{\"state\": \"SUCCESS\", \"result\": {\"transcription\": {\"result\": []}}}", true},
+      /* not an answer at all */
+      {"[]", false},
+      {"", false},
+  };
+  for (const Odd &o : odd) {
+    const pt::NevisaProgress p = pt::parse_nevisa_progress(o.body, strlen(o.body), 0);
+    assert_same_progress(p, pt::parse_nevisa_progress_whole(o.body, strlen(o.body)), o.body);
+    fail_unless(p.word_by_word == o.word_by_word, "%s: word by word %d", o.body, p.word_by_word);
+  }
+}
+GST_END_TEST;
+
 /* Times the audio cannot have: 17.6 s of audio, segments at 27 h and
  * 100 years were believed (and kept EOS from coming on a live pipeline). */
 GST_START_TEST(test_impossible_times)
@@ -1188,6 +1269,7 @@ static Suite *core_suite(void)
   tcase_add_test(tc, test_engine_with_fake_backend);
   tcase_add_test(tc, test_service_answers);
   tcase_add_test(tc, test_nevisa_live_messages);
+  tcase_add_test(tc, test_nevisa_long_answer_one_word_at_a_time);
   tcase_add_test(tc, test_persian_normalize);
   tcase_add_test(tc, test_impossible_times);
   tcase_add_test(tc, test_wav_header);
