@@ -264,6 +264,7 @@ int run_streams(const std::string &key, const Values &values, int n, int ramp_ms
   const long rss = proc_status("VmRSS");
   const long threads = proc_status("Threads");
   const int fds = open_fds();
+  const int io_threads = threads_named("pt-io");
   long idle_in_window = 0;
   for (size_t i = 0; i < streams.size(); ++i)
     idle_in_window += streams[i]->finals.load() == finals_before[i];
@@ -286,8 +287,8 @@ int run_streams(const std::string &key, const Values &values, int n, int ramp_ms
   }
   printf("streams=%d\nwall_s=%.6f\ncpu_s=%.6f\ncpu_pct=%.4f\n", n, t1 - t0,
          cpu1.total() - cpu0.total(), 100.0 * (cpu1.total() - cpu0.total()) / (t1 - t0));
-  printf("nvcsw=%ld\nrss_kb=%ld\nthreads=%ld\nfds=%d\n", cpu1.nvcsw - cpu0.nvcsw, rss, threads,
-         fds);
+  printf("nvcsw=%ld\nrss_kb=%ld\nthreads=%ld\nio_threads=%d\nfds=%d\n", cpu1.nvcsw - cpu0.nvcsw,
+         rss, threads, io_threads, fds);
   printf("finals=%ld\nmin_finals=%ld\nstreams_without_results=%ld\nerrors=%ld\n", total_finals,
          min_finals, without, errors);
   printf("warmup_s=%.3f\nstreams_idle_while_measured=%ld\n", warm, idle_in_window);

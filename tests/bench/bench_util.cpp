@@ -106,6 +106,23 @@ int open_fds()
   return n;
 }
 
+int threads_named(const char *prefix)
+{
+  GDir *d = g_dir_open("/proc/self/task", 0, nullptr);
+  if (!d)
+    return -1;
+  int n = 0;
+  while (const char *tid = g_dir_read_name(d)) {
+    gchar *path = g_strdup_printf("/proc/self/task/%s/comm", tid), *comm = nullptr;
+    if (g_file_get_contents(path, &comm, nullptr, nullptr) && g_str_has_prefix(comm, prefix))
+      ++n;
+    g_free(comm);
+    g_free(path);
+  }
+  g_dir_close(d);
+  return n;
+}
+
 const char *bench_token()
 {
   return "bench-token-0d41";

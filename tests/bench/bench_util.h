@@ -49,6 +49,8 @@ double monotonic_s();
 long proc_status(const char *field);
 /* Entries of /proc/self/fd (the descriptor reading it included). */
 int open_fds();
+/* Threads of this process whose name starts with prefix ("pt-io") */
+int threads_named(const char *prefix);
 
 /* The environment every run needs: the plugin from this build (and the
  * system's base and good plugins) in a registry of its own, a temporary
