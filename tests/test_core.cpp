@@ -271,6 +271,14 @@ GST_START_TEST(test_segment_tracker)
 }
 GST_END_TEST;
 
+static std::vector<uint8_t> joined(const std::vector<pt::Window> &windows)
+{
+  std::vector<uint8_t> all;
+  for (auto &w : windows)
+    all.insert(all.end(), w.begin(), w.end());
+  return all;
+}
+
 static size_t windows_total(const std::vector<pt::Window> &w)
 {
   size_t n = 0;
@@ -696,9 +704,7 @@ GST_START_TEST(test_windower_matches_audioconvert_audioresample)
   for (size_t off = 0; off < input.size(); off += 4800 * 8)
     win.push(input.data() + off, 4800 * 8, out);
   win.drain(out);
-  std::vector<uint8_t> got;
-  for (auto &w : out)
-    got.insert(got.end(), w.begin(), w.end());
+  const std::vector<uint8_t> got = joined(out);
   const size_t n = std::min(got.size(), reference.size()) / 2;
   fail_unless(n * 2 + 64 >= reference.size() && n * 2 + 64 >= got.size(),
               "%zu bytes from the windower, %zu from audioresample", got.size(),
@@ -721,10 +727,7 @@ GST_START_TEST(test_windower_matches_audioconvert_audioresample)
   fail_unless(same.set_input(mono, o2, &err));
   same.push(reference.data(), reference.size() & ~size_t(1), o2);
   same.drain(o2);
-  std::vector<uint8_t> copied;
-  for (auto &w : o2)
-    copied.insert(copied.end(), w.begin(), w.end());
-  fail_unless(copied == std::vector<uint8_t>(reference.begin(),
+  fail_unless(joined(o2) == std::vector<uint8_t>(reference.begin(),
                                              reference.begin() + (reference.size() & ~size_t(1))));
 }
 GST_END_TEST;

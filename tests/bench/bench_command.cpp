@@ -278,17 +278,8 @@ int command_main(int runs, bool quick)
     note("run %d --decode: %.2f MB uploaded, %.2f s wall, %.2f s CPU, %zu cues", i + 1,
          r.upload.size / 1e6, r.wall_s, r.cpu_s, r.cues.size());
   };
-  /* As pt_bench.cpp's paired(): as it is first on even runs, --decode first
-   * on odd ones. */
-  for (int i = 0; i < runs; ++i) {
-    if (i % 2 == 0) {
-      as_is(i);
-      decoded(i);
-    } else {
-      decoded(i);
-      as_is(i);
-    }
-  }
+  /* As it is first on even runs, --decode first on odd ones */
+  paired(runs, as_is, decoded);
 
   /* Whichever ran first, the script lines must have become the same cues */
   if (ref_a.size() > ref_d.size() || !std::equal(ref_a.begin(), ref_a.end(), ref_d.begin()))

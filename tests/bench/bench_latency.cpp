@@ -135,18 +135,7 @@ Latencies run_element(emu::Emulator &e, SentLog &sent, int segments)
   gst_pad_add_probe(text_src, GST_PAD_PROBE_TYPE_BUFFER, on_text_buffer, &log, nullptr);
   gst_object_unref(text_src);
   gst_object_unref(asr);
-  if (gst_element_set_state(pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
-    fail("latency: the pipeline did not start");
-  GstMessage *m = gst_bus_timed_pop_filtered(bus, (60 + segments / 10) * GST_SECOND,
-                                             (GstMessageType)(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
-  if (!m)
-    fail("latency: no EOS");
-  if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_ERROR) {
-    GError *err = nullptr;
-    gst_message_parse_error(m, &err, nullptr);
-    fail("latency: %s", err->message);
-  }
-  gst_message_unref(m);
+  play_to_eos(pipeline, bus, 60 + segments / 10, "latency");
   gst_element_set_state(pipeline, GST_STATE_NULL);
   gst_bus_set_sync_handler(bus, nullptr, nullptr, nullptr);
   gst_object_unref(bus);
@@ -404,13 +393,7 @@ int latency_main(int runs, bool quick, int segments)
       note("run %d bare client: p50 %.3f ms, p99 %.3f ms, max %.3f ms", i + 1, b50.back(),
            b99.back(), bmax.back());
     };
-    if (i % 2 == 0) {
-      element();
-      bare();
-    } else {
-      bare();
-      element();
-    }
+    pair_run(i, element, bare);
   }
   const Summary s99 = summarize(e99);
   const std::string n = std::to_string(segments) + "/run";
@@ -515,18 +498,7 @@ DelayRun run_live(emu::Emulator &e, ArrivalLog &arrivals, int window_ms, int sec
   gst_object_unref(sink);
   GstBus *bus = gst_element_get_bus(pipeline);
   gst_bus_set_sync_handler(bus, count_finals, &count, nullptr);
-  if (gst_element_set_state(pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
-    fail("delay: the pipeline did not start");
-  GstMessage *m = gst_bus_timed_pop_filtered(bus, (GstClockTime)(seconds + 60) * GST_SECOND,
-                                             (GstMessageType)(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
-  if (!m)
-    fail("delay: no EOS");
-  if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_ERROR) {
-    GError *err = nullptr;
-    gst_message_parse_error(m, &err, nullptr);
-    fail("delay: %s", err->message);
-  }
-  gst_message_unref(m);
+  play_to_eos(pipeline, bus, (unsigned)seconds + 60, "delay");
   DelayRun out;
   g_object_get(asr, "max-observed-delay", &out.max_observed_delay_ms, nullptr);
   gst_element_set_state(pipeline, GST_STATE_NULL);

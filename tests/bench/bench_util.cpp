@@ -276,6 +276,22 @@ std::vector<std::string> persian_script(size_t n)
   return out;
 }
 
+void play_to_eos(GstElement *pipeline, GstBus *bus, unsigned timeout_s, const char *what)
+{
+  if (gst_element_set_state(pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
+    fail("%s: the pipeline did not start", what);
+  GstMessage *m = gst_bus_timed_pop_filtered(bus, (GstClockTime)timeout_s * GST_SECOND,
+                                             (GstMessageType)(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  if (!m)
+    fail("%s: no EOS", what);
+  if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_ERROR) {
+    GError *err = nullptr;
+    gst_message_parse_error(m, &err, nullptr);
+    fail("%s: %s", what, err->message);
+  }
+  gst_message_unref(m);
+}
+
 std::unique_ptr<emu::Emulator> start_emulator(emu::Options o)
 {
   o.token = bench_token();

@@ -16,6 +16,32 @@
 
 namespace bench {
 
+/* Run i of a pair of measurements: a then b on even runs, b then a on odd
+ * ones, so that neither side always runs first. */
+template <typename A, typename B>
+void pair_run(int i, A &&a, B &&b)
+{
+  if (i % 2 == 0) {
+    a();
+    b();
+  } else {
+    b();
+    a();
+  }
+}
+/* `runs` runs of a pair; a and b take the run's index. */
+template <typename A, typename B>
+void paired(int runs, A &&a, B &&b)
+{
+  for (int i = 0; i < runs; ++i)
+    pair_run(i, [&] { a(i); }, [&] { b(i); });
+}
+
+/* Sets the pipeline PLAYING and waits for EOS on its bus (whose sync
+ * handler, if any, must pass EOS and ERROR on); fails, naming `what`, when
+ * it does not start, posts an ERROR or has no EOS within timeout_s. */
+void play_to_eos(GstElement *pipeline, GstBus *bus, unsigned timeout_s, const char *what);
+
 /* An emulator on a port the OS picks, with the bench token and no audio
  * kept (1000 sessions must not keep 8 MB each); fails if it cannot start. */
 std::unique_ptr<emu::Emulator> start_emulator(emu::Options o);

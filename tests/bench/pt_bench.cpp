@@ -62,20 +62,6 @@ ChildResult must_run(const std::vector<std::string> &args, const char *what)
   return r;
 }
 
-/* The runs of a pair go a then b on even runs, b then a on odd ones. */
-template <typename A, typename B>
-void paired(int runs, A &&a, B &&b)
-{
-  for (int i = 0; i < runs; ++i) {
-    if (i % 2 == 0) {
-      a(i);
-      b(i);
-    } else {
-      b(i);
-      a(i);
-    }
-  }
-}
 
 
 /* ---- 1. throughput ---------------------------------------------------- */
@@ -589,13 +575,7 @@ int batch(const Common &c)
       note("run %d baseline: fakesink peak %.1f MiB; bare libsoup upload %.0f MB/s", i + 1,
            hwm_i.back(), rate_bare.back());
     };
-    if (i % 2 == 0) {
-      with_element();
-      baseline();
-    } else {
-      baseline();
-      with_element();
-    }
+    pair_run(i, with_element, baseline);
   }
   g_unlink(body.c_str());
   for (size_t i = 0; i < hwm_e.size(); ++i) {
