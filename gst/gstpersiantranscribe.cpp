@@ -561,6 +561,10 @@ static void gst_persian_transcribe_src_loop(GstPersianTranscribe *self)
   /* 4. everything delivered after the input ended */
   if (p.input_eos && p.engine_finished && !p.eos_sent) {
     if (p.held) {
+      /* The last cue, lengthened for reading, ends with the audio at the
+       * latest: a subtitle file must not show text after the media ends. */
+      if (GST_CLOCK_TIME_IS_VALID(p.audio_position) && p.audio_position > p.held->start)
+        p.held->end = MIN(p.held->end, p.audio_position);
       lk.unlock();
       push_held(self, GST_CLOCK_TIME_NONE);
       return;

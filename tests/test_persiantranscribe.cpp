@@ -214,6 +214,8 @@ GST_START_TEST(test_messages_and_buffer_times)
   fail_unless_equals_int(sent.size(), 3);
   fail_unless_equals_int(run.messages.size(), 3);
   fail_unless_equals_int(run.buffers.size(), 3);
+  const guint64 media_end =
+      5 * GST_SECOND + (guint64)(total_seconds(three_sentences()) * GST_SECOND);
 
   for (size_t i = 0; i < 3; ++i) {
     const GstStructure *m = run.messages[i];
@@ -237,18 +239,50 @@ GST_START_TEST(test_messages_and_buffer_times)
 
     GstBuffer *b = run.buffers[i];
     fail_unless_equals_uint64(GST_BUFFER_PTS(b), 5 * GST_SECOND + start);
-    /* the speech, lengthened for reading, and 80 ms before the next cue */
+    /* the speech, lengthened for reading, and 80 ms before the next cue;
+     * the last one no further than the end of the audio */
     const guint64 next = i + 1 < run.messages.size() ? get_u64(run.messages[i + 1], "timestamp")
                                                      : GST_CLOCK_TIME_NONE;
-    fail_unless_equals_uint64(
-        GST_BUFFER_DURATION(b),
-        expected_duration(get_str(m, "text"), 5 * GST_SECOND + start, end - start, next));
+    guint64 want = expected_duration(get_str(m, "text"), 5 * GST_SECOND + start, end - start, next);
+    if (i + 1 == run.messages.size())
+      want = MIN(want, media_end - (5 * GST_SECOND + start));
+    fail_unless_equals_uint64(GST_BUFFER_DURATION(b), want);
     fail_unless(GST_BUFFER_DURATION(b) >= end - start);
+    fail_unless(GST_BUFFER_PTS(b) + GST_BUFFER_DURATION(b) <= media_end);
   }
   /* stream-start, caps, segment come first, EOS last */
   fail_unless_equals_int(GST_EVENT_TYPE(run.events[0]), GST_EVENT_STREAM_START);
   fail_unless_equals_int(GST_EVENT_TYPE(run.events[1]), GST_EVENT_CAPS);
   fail_unless_equals_int(GST_EVENT_TYPE(run.events[2]), GST_EVENT_SEGMENT);
+  fail_unless_equals_int(GST_EVENT_TYPE(run.events.back()), GST_EVENT_EOS);
+}
+GST_END_TEST;
+
+/* Speech up to 0.3 s before the end, and a line too long to read in
+ * that: the last cue, held to be lengthened for reading, ends exactly with
+ * the audio (an SRT made from it shows no text after the media ends). */
+GST_START_TEST(test_last_cue_ends_with_the_audio)
+{
+  emu::Emulator e(default_options());
+  start_emulator(e);
+  Input in;
+  in.first_pts = 2 * GST_SECOND;
+  in.pattern = {{0.5, false}, {1.0, true}, {0.3, false}};
+  Run run;
+  run_stream(e, in, run);
+  fail_unless_equals_int(run.buffers.size(), 1);
+  const guint64 media_end = in.first_pts + (guint64)(total_seconds(in.pattern) * GST_SECOND);
+  GstBuffer *b = run.buffers[0];
+  const GstStructure *m = run.messages[0];
+  /* It would have been lengthened past the end... */
+  const guint64 reading =
+      expected_duration(get_str(m, "text"), get_u64(m, "timestamp"), get_u64(m, "duration"),
+                        GST_CLOCK_TIME_NONE);
+  fail_unless(GST_BUFFER_PTS(b) + reading > media_end, "the line is read within the audio");
+  /* ...and ends with the audio instead, still covering all the speech */
+  fail_unless_equals_uint64(GST_BUFFER_PTS(b), get_u64(m, "timestamp"));
+  fail_unless_equals_uint64(GST_BUFFER_PTS(b) + GST_BUFFER_DURATION(b), media_end);
+  fail_unless(GST_BUFFER_DURATION(b) >= get_u64(m, "duration"));
   fail_unless_equals_int(GST_EVENT_TYPE(run.events.back()), GST_EVENT_EOS);
 }
 GST_END_TEST;
@@ -1072,6 +1106,7 @@ static Suite *persiantranscribe_suite(void)
   tcase_add_test(tc, test_format_f64_8k_and_s32_96k);
   tcase_add_test(tc, test_window_duration);
   tcase_add_test(tc, test_messages_and_buffer_times);
+  tcase_add_test(tc, test_last_cue_ends_with_the_audio);
   tcase_add_test(tc, test_uncertain_words_and_markup);
   tcase_add_test(tc, test_normalized_text);
   tcase_add_test(tc, test_transcriberbin_contract);
