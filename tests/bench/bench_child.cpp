@@ -257,14 +257,17 @@ int run_streams(const std::string &key, const Values &values, int n, int ramp_ms
   for (auto &st : streams)
     finals_before.push_back(st->finals.load());
   const Cpu cpu0 = cpu_now();
+  const auto groups0 = cpu_by_thread_group();
   const double t0 = monotonic_s();
   g_usleep((gulong)measure_ms * 1000);
   const double t1 = monotonic_s();
   const Cpu cpu1 = cpu_now();
+  const auto groups1 = cpu_by_thread_group();
   const long rss = proc_status("VmRSS");
   const long threads = proc_status("Threads");
   const int fds = open_fds();
   const int io_threads = threads_named("pt-io");
+  const int glib_threads = glib_process_threads();
   long idle_in_window = 0;
   for (size_t i = 0; i < streams.size(); ++i)
     idle_in_window += streams[i]->finals.load() == finals_before[i];
@@ -287,8 +290,11 @@ int run_streams(const std::string &key, const Values &values, int n, int ramp_ms
   }
   printf("streams=%d\nwall_s=%.6f\ncpu_s=%.6f\ncpu_pct=%.4f\n", n, t1 - t0,
          cpu1.total() - cpu0.total(), 100.0 * (cpu1.total() - cpu0.total()) / (t1 - t0));
-  printf("nvcsw=%ld\nrss_kb=%ld\nthreads=%ld\nio_threads=%d\nfds=%d\n", cpu1.nvcsw - cpu0.nvcsw,
-         rss, threads, io_threads, fds);
+  printf("nvcsw=%ld\nrss_kb=%ld\nthreads=%ld\nio_threads=%d\nglib_threads=%d\nfds=%d\n",
+         cpu1.nvcsw - cpu0.nvcsw, rss, threads, io_threads, glib_threads, fds);
+  for (const auto &g : groups1)
+    printf("cpu_pct_%s=%.4f\n", g.first.c_str(),
+           100.0 * (g.second - groups0.at(g.first)) / (t1 - t0));
   printf("finals=%ld\nmin_finals=%ld\nstreams_without_results=%ld\nerrors=%ld\n", total_finals,
          min_finals, without, errors);
   printf("warmup_s=%.3f\nstreams_idle_while_measured=%ld\n", warm, idle_in_window);

@@ -123,6 +123,64 @@ int threads_named(const char *prefix)
   return n;
 }
 
+namespace {
+
+bool is_glib_process_thread(const char *comm)
+{
+  return g_str_has_prefix(comm, "gmain") || g_str_has_prefix(comm, "dconf worker") ||
+         g_str_has_prefix(comm, "pool-");
+}
+
+/* Calls f(comm, stat line) for each thread of this process. */
+template <typename F> void for_each_thread(F f)
+{
+  GDir *d = g_dir_open("/proc/self/task", 0, nullptr);
+  if (!d)
+    return;
+  while (const char *tid = g_dir_read_name(d)) {
+    g_autofree gchar *comm_path = g_strdup_printf("/proc/self/task/%s/comm", tid);
+    g_autofree gchar *stat_path = g_strdup_printf("/proc/self/task/%s/stat", tid);
+    g_autofree gchar *comm = nullptr, *stat = nullptr;
+    if (g_file_get_contents(comm_path, &comm, nullptr, nullptr) &&
+        g_file_get_contents(stat_path, &stat, nullptr, nullptr))
+      f(g_strchomp(comm), stat);
+  }
+  g_dir_close(d);
+}
+
+}  // namespace
+
+int glib_process_threads()
+{
+  int n = 0;
+  for_each_thread([&](const char *comm, const char *) { n += is_glib_process_thread(comm); });
+  return n;
+}
+
+std::map<std::string, double> cpu_by_thread_group()
+{
+  const double tick = (double)sysconf(_SC_CLK_TCK);
+  std::map<std::string, double> cpu{{"source", 0}, {"task", 0}, {"io", 0}, {"glib", 0}, {"other", 0}};
+  for_each_thread([&](const char *comm, const char *stat) {
+    /* utime and stime are fields 14 and 15, counted after the ")" that
+     * closes the name (which may hold spaces). */
+    const char *p = strrchr(stat, ')');
+    if (!p)
+      return;
+    g_auto(GStrv) f = g_strsplit(p + 2, " ", 0);
+    if (g_strv_length(f) < 13)
+      return;
+    const double s = (g_ascii_strtod(f[11], nullptr) + g_ascii_strtod(f[12], nullptr)) / tick;
+    const char *group = g_str_has_prefix(comm, "audiotestsrc")      ? "source"
+                        : g_str_has_prefix(comm, "persiantranscri") ? "task"
+                        : g_str_has_prefix(comm, "pt-io")           ? "io"
+                        : is_glib_process_thread(comm)              ? "glib"
+                                                                    : "other";
+    cpu[group] += s;
+  });
+  return cpu;
+}
+
 const char *bench_token()
 {
   return "bench-token-0d41";

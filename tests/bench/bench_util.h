@@ -77,6 +77,16 @@ long proc_status(const char *field);
 int open_fds();
 /* Threads of this process whose name starts with prefix ("pt-io") */
 int threads_named(const char *prefix);
+/* The threads GLib starts once per process, whatever the number of
+ * streams (its worker context, a GTask pool, dconf's worker: libsoup's
+ * proxy lookup starts them). */
+int glib_process_threads();
+/* CPU seconds (user + system) of this process's live threads, summed by
+ * the group of their name: "source" (audiotestsrc's streaming threads, where
+ * the element's chain function runs), "task" (persiantranscribe's src task),
+ * "io" (pt-io), "glib" (glib_process_threads) and "other". Threads that
+ * exited are missing: take two readings around a steady period. */
+std::map<std::string, double> cpu_by_thread_group();
 
 /* The environment every run needs: the plugin from this build (and the
  * system's base and good plugins) in a registry of its own, a temporary

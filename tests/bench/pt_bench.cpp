@@ -292,17 +292,24 @@ int streams(const Common &c)
                r.num("cpu_pct"), r.num("rss_kb") / 1024, r.num("threads"), r.num("fds"));
           rb.push_back(std::move(r));
         });
-    std::vector<double> cpu, cpu_per, rss_per, thr_per, own_per, io_threads, fd_per, cpu_bare,
-        rss_bare, thr_bare, fd_bare;
+    std::vector<double> cpu, cpu_per, rss_per, thr_per, own_per, io_threads, glib_threads, fd_per,
+        cpu_bare, rss_bare, thr_bare, fd_bare;
+    std::map<std::string, std::vector<double>> by_group;  // element − bare, cores
     for (size_t i = 0; i < re.size(); ++i) {
       const double dcpu = re[i].num("cpu_pct") - rb[i].num("cpu_pct");
       cpu.push_back(dcpu / 100.0);
       cpu_per.push_back(dcpu / n);
       rss_per.push_back((re[i].num("rss_kb") - rb[i].num("rss_kb")) / 1024.0 / n);
       thr_per.push_back((re[i].num("threads") - rb[i].num("threads")) / n);
-      own_per.push_back((re[i].num("threads") - rb[i].num("threads") - re[i].num("io_threads")) /
+      own_per.push_back((re[i].num("threads") - rb[i].num("threads") - re[i].num("io_threads") -
+                         re[i].num("glib_threads")) /
                         n);
       io_threads.push_back(re[i].num("io_threads"));
+      glib_threads.push_back(re[i].num("glib_threads"));
+      for (const char *g : {"source", "task", "io", "glib", "other"}) {
+        const std::string k = std::string("cpu_pct_") + g;
+        by_group[g].push_back((re[i].num(k) - rb[i].num(k)) / 100.0);
+      }
       fd_per.push_back((re[i].num("fds") - rb[i].num("fds")) / n);
       cpu_bare.push_back(rb[i].num("cpu_pct") / 100.0);
       rss_bare.push_back(rb[i].num("rss_kb") / 1024.0);
@@ -318,15 +325,23 @@ int streams(const Common &c)
         fmt(summarize(cpu_bare), 3) + " bare", at_goal ? "≤ 0.25" : "",
         at_goal ? verdict(s_cpu.median <= 0.25) : "");
     row(b, "per stream: CPU, % of one core", fmt(summarize(cpu_per), 3), "", "", "");
+    /* Where the difference is spent, by thread (element − bare, cores):
+     * the streaming threads run the element's chain function. */
+    row(b, "elements' CPU by thread: streaming, src task, pt-io, GLib, other",
+        fmt(summarize(by_group["source"]), 3) + ", " + fmt(summarize(by_group["task"]), 3) + ", " +
+            fmt(summarize(by_group["io"]), 3) + ", " + fmt(summarize(by_group["glib"]), 3) + ", " +
+            fmt(summarize(by_group["other"]), 3),
+        "", "", "");
     row(b, "per stream: RSS MiB above bare", fmt(s_rss, 3), fmt(summarize(rss_bare), 1) + " bare",
         at_goal ? "< 1" : "", at_goal ? verdict(s_rss.median < 1) : "");
     row(b, "per stream: threads above bare, the shared I/O pool included", fmt(s_thr, 3),
         fmt(summarize(thr_bare), 0) + " bare", "", "");
     /* The pool (pt-io-N) is shared by every stream of the process, one
-     * more thread per 64 streams: what each stream has alone is the rest. */
+     * more thread per 16 streams, and GLib starts a few threads once per
+     * process: what each stream has alone is the rest. */
     const Summary s_own = summarize(own_per);
     row(b, "per stream: threads of its own, beside " + fmt(summarize(io_threads), 0) +
-               " shared pt-io threads",
+               " shared pt-io and " + fmt(summarize(glib_threads), 0) + " GLib process threads",
         fmt(s_own, 3), "", at_goal ? "≤ 1" : "", at_goal ? verdict(s_own.median <= 1) : "");
     row(b, "per stream: descriptors above bare", fmt(summarize(fd_per), 2),
         fmt(summarize(fd_bare), 0) + " bare", "", "");
