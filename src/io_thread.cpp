@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <condition_variable>
 #include <cstdlib>
+#include <deque>
 #include <mutex>
 
 GST_DEBUG_CATEGORY_EXTERN(pt_engine_debug);
@@ -15,20 +16,40 @@ namespace pt {
 
 namespace {
 
-struct Posted {
-  std::function<void()> fn;
+/* post()'s queue: one source, ready while the queue is not empty. */
+struct PostSource {
+  GSource base;
+  struct Queue {
+    std::mutex m;
+    std::deque<std::function<void()>> fns;
+  } *queue;
 };
 
-gboolean run_posted(gpointer data)
+gboolean dispatch_posts(GSource *source, GSourceFunc, gpointer)
 {
-  static_cast<Posted *>(data)->fn();
-  return G_SOURCE_REMOVE;
+  auto *ps = reinterpret_cast<PostSource *>(source);
+  /* Not ready again until a post after this point: one made while the
+   * batch is taken is either in it or sets the time again. */
+  g_source_set_ready_time(source, -1);
+  std::deque<std::function<void()>> batch;
+  {
+    std::lock_guard<std::mutex> lk(ps->queue->m);
+    batch.swap(ps->queue->fns);
+  }
+  /* What the batch posts runs on a later turn, after other sources. */
+  for (std::function<void()> &fn : batch)
+    fn();
+  return G_SOURCE_CONTINUE;
 }
 
-void free_posted(gpointer data)
+void finalize_posts(GSource *source)
 {
-  delete static_cast<Posted *>(data);
+  /* Work never run (the loop ended first) is freed, not run. */
+  delete reinterpret_cast<PostSource *>(source)->queue;
 }
+
+GSourceFuncs post_source_funcs = {nullptr, nullptr, dispatch_posts, finalize_posts, nullptr,
+                                  nullptr};
 
 struct Started {
   std::mutex m;
@@ -56,6 +77,97 @@ constexpr unsigned kDefaultMaxThreads = 4;
 
 }  // namespace
 
+/* IoTimer's deadlines: ready at the earliest.  Stopping or postponing the
+ * earliest leaves the ready time as it was; the turn it brings finds
+ * nothing due and moves it on (a stream postpones its timeout every
+ * second: this saves a context wake-up each time). */
+struct TimerSource {
+  GSource base;
+  struct Due {
+    std::mutex m;
+    std::multimap<gint64, IoTimer *> timers;
+  } *due;
+
+  static gboolean dispatch(GSource *source, GSourceFunc, gpointer)
+  {
+    auto *ts = reinterpret_cast<TimerSource *>(source);
+    const gint64 now = g_get_monotonic_time();
+    for (;;) {
+      IoTimer::Callback fn;
+      gpointer data;
+      {
+        std::lock_guard<std::mutex> lk(ts->due->m);
+        auto first = ts->due->timers.begin();
+        if (first == ts->due->timers.end() || first->first > now) {
+          g_source_set_ready_time(source,
+                                  first == ts->due->timers.end() ? -1 : first->first);
+          return G_SOURCE_CONTINUE;
+        }
+        IoTimer *t = first->second;
+        ts->due->timers.erase(first);
+        t->armed_ = false;
+        /* Copied: the callback may destroy its timer. */
+        fn = t->fn_;
+        data = t->data_;
+      }
+      fn(data);
+    }
+  }
+
+  static void finalize(GSource *source)
+  {
+    delete reinterpret_cast<TimerSource *>(source)->due;
+  }
+
+  static GSourceFuncs funcs;
+};
+
+GSourceFuncs TimerSource::funcs = {nullptr, nullptr, TimerSource::dispatch, TimerSource::finalize,
+                                   nullptr, nullptr};
+
+IoTimer::IoTimer(IoThread &io, Callback fn, gpointer data)
+    : source_(g_source_ref(io.timers_)), fn_(fn), data_(data)
+{
+}
+
+IoTimer::~IoTimer()
+{
+  stop();
+  g_source_unref(source_);
+}
+
+void IoTimer::start(unsigned ms)
+{
+  auto *ts = reinterpret_cast<TimerSource *>(source_);
+  const gint64 deadline = g_get_monotonic_time() + gint64(ms) * 1000;
+  std::lock_guard<std::mutex> lk(ts->due->m);
+  if (armed_)
+    ts->due->timers.erase(due_);
+  due_ = ts->due->timers.emplace(deadline, this);
+  armed_ = true;
+  /* Only a new earliest deadline moves the ready time (and wakes the
+   * thread when called from another). */
+  const gint64 ready = g_source_get_ready_time(source_);
+  if (due_ == ts->due->timers.begin() && (ready < 0 || ready > deadline))
+    g_source_set_ready_time(source_, deadline);
+}
+
+void IoTimer::stop()
+{
+  auto *ts = reinterpret_cast<TimerSource *>(source_);
+  std::lock_guard<std::mutex> lk(ts->due->m);
+  if (armed_)
+    ts->due->timers.erase(due_);
+  armed_ = false;
+}
+
+bool IoTimer::active() const
+{
+  auto *ts = reinterpret_cast<TimerSource *>(source_);
+  std::lock_guard<std::mutex> lk(ts->due->m);
+  return armed_;
+}
+
 /* What the thread itself holds: its own references, so that a thread
  * detached by ~IoThread on itself can still finish and free them. */
 struct IoThread::Loop {
@@ -72,6 +184,16 @@ IoThread::IoThread(const std::string &name)
   g_source_set_callback(src, mark_running, &started, nullptr);
   g_source_attach(src, context_);
   g_source_unref(src);
+  posts_ = g_source_new(&post_source_funcs, sizeof(PostSource));
+  reinterpret_cast<PostSource *>(posts_)->queue = new PostSource::Queue;
+  g_source_set_priority(posts_, G_PRIORITY_DEFAULT);
+  g_source_set_name(posts_, "pt-io posted work");
+  g_source_attach(posts_, context_);
+  timers_ = g_source_new(&TimerSource::funcs, sizeof(TimerSource));
+  reinterpret_cast<TimerSource *>(timers_)->due = new TimerSource::Due;
+  g_source_set_priority(timers_, G_PRIORITY_DEFAULT);
+  g_source_set_name(timers_, "pt-io timers");
+  g_source_attach(timers_, context_);
   auto *run = new Loop{g_main_context_ref(context_), g_main_loop_ref(loop_)};
   thread_ = g_thread_new(name.c_str(), thread_main, run);
   std::unique_lock<std::mutex> lk(started.m);
@@ -95,6 +217,10 @@ IoThread::~IoThread()
     g_source_unref(src);
     g_thread_join(thread_);
   }
+  /* The context keeps them until it goes (after a detached thread's last
+   * turn); timers that outlive the thread hold their own reference. */
+  g_source_unref(posts_);
+  g_source_unref(timers_);
   g_main_loop_unref(loop_);
   g_main_context_unref(context_);
 }
@@ -135,11 +261,17 @@ bool IoThread::is_current() const
 
 void IoThread::post(std::function<void()> fn)
 {
-  GSource *src = g_idle_source_new();
-  g_source_set_priority(src, G_PRIORITY_DEFAULT);
-  g_source_set_callback(src, run_posted, new Posted{std::move(fn)}, free_posted);
-  g_source_attach(src, context_);
-  g_source_unref(src);
+  auto *ps = reinterpret_cast<PostSource *>(posts_);
+  bool first;
+  {
+    std::lock_guard<std::mutex> lk(ps->queue->m);
+    first = ps->queue->fns.empty();
+    ps->queue->fns.push_back(std::move(fn));
+  }
+  /* Work already waiting has made the source ready (or is being taken by
+   * a dispatch that will run this too). */
+  if (first)
+    g_source_set_ready_time(posts_, 0);
 }
 
 void IoThread::run_sync(const std::function<void()> &fn)

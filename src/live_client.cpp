@@ -38,7 +38,9 @@ LiveClient::LiveClient(const Settings &s, BackendHost *host, IoThread *io, uint6
       io_(io),
       time_base_(time_base),
       protocol_(std::move(protocol)),
-      cat_(protocol_->category())
+      cat_(protocol_->category()),
+      timer_(*io, on_timeout_cb, this),
+      reconnect_timer_(*io, on_reconnect_cb, this)
 {
 }
 
@@ -216,22 +218,14 @@ void LiveClient::on_error_cb(SoupWebsocketConnection *, GError *err, gpointer da
                        self->last_ws_error_.c_str());
 }
 
-gboolean LiveClient::on_timeout_cb(gpointer data)
+void LiveClient::on_timeout_cb(gpointer data)
 {
-  auto *self = static_cast<LiveClient *>(data);
-  g_source_unref(self->timer_);
-  self->timer_ = nullptr;
-  self->handle_timeout();
-  return G_SOURCE_REMOVE;
+  static_cast<LiveClient *>(data)->handle_timeout();
 }
 
-gboolean LiveClient::on_reconnect_cb(gpointer data)
+void LiveClient::on_reconnect_cb(gpointer data)
 {
-  auto *self = static_cast<LiveClient *>(data);
-  g_source_unref(self->reconnect_timer_);
-  self->reconnect_timer_ = nullptr;
-  self->connect();
-  return G_SOURCE_REMOVE;
+  static_cast<LiveClient *>(data)->connect();
 }
 
 void LiveClient::kick()
@@ -320,7 +314,7 @@ void LiveClient::pump()
                    w.size());
     if (acks) {
       unacked_.push_back(w.size());
-      if (!timer_)
+      if (!timer_.active())
         arm_timer(settings_.timeout_s);
     } else {
       /* No reply answers a window: what is sent counts as carried. */
@@ -559,10 +553,7 @@ void LiveClient::connection_lost(ErrorKind kind, const std::string &message,
                   delay_ms, attempts_, message.c_str());
   host_->reconnecting({attempts_, message, pcm_to_ns(kept), delay_ms * GST_MSECOND});
   state_ = State::Waiting;
-  disarm_reconnect_timer();
-  reconnect_timer_ = g_timeout_source_new(static_cast<guint>(delay_ms));
-  g_source_set_callback(reconnect_timer_, on_reconnect_cb, this, nullptr);
-  g_source_attach(reconnect_timer_, io_->context());
+  reconnect_timer_.start(static_cast<unsigned>(delay_ms));
 }
 
 void LiveClient::handle_timeout()
@@ -602,28 +593,17 @@ void LiveClient::handle_timeout()
 
 void LiveClient::arm_timer(unsigned seconds)
 {
-  disarm_timer();
-  timer_ = g_timeout_source_new(seconds * 1000u);
-  g_source_set_callback(timer_, on_timeout_cb, this, nullptr);
-  g_source_attach(timer_, io_->context());
+  timer_.start(seconds * 1000u);
 }
 
 void LiveClient::disarm_timer()
 {
-  if (timer_) {
-    g_source_destroy(timer_);
-    g_source_unref(timer_);
-    timer_ = nullptr;
-  }
+  timer_.stop();
 }
 
 void LiveClient::disarm_reconnect_timer()
 {
-  if (reconnect_timer_) {
-    g_source_destroy(reconnect_timer_);
-    g_source_unref(reconnect_timer_);
-    reconnect_timer_ = nullptr;
-  }
+  reconnect_timer_.stop();
 }
 
 void LiveClient::close_socket(gushort code)

@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "backend.h"
+#include "io_thread.h"
 
 namespace pt {
 
@@ -119,8 +120,8 @@ class LiveClient : public Backend {
   static void on_message_cb(SoupWebsocketConnection *ws, gint type, GBytes *msg, gpointer data);
   static void on_closed_cb(SoupWebsocketConnection *ws, gpointer data);
   static void on_error_cb(SoupWebsocketConnection *ws, GError *err, gpointer data);
-  static gboolean on_timeout_cb(gpointer data);
-  static gboolean on_reconnect_cb(gpointer data);
+  static void on_timeout_cb(gpointer data);
+  static void on_reconnect_cb(gpointer data);
 
   void connect();
   void connected(SoupWebsocketConnection *ws);
@@ -166,8 +167,8 @@ class LiveClient : public Backend {
   SoupSession *session_ = nullptr;
   SoupWebsocketConnection *ws_ = nullptr;
   ConnectOp *connect_op_ = nullptr;
-  GSource *timer_ = nullptr;
-  GSource *reconnect_timer_ = nullptr;
+  IoTimer timer_;           /* the step in hand's timeout (IoTimer: re-armed per reply) */
+  IoTimer reconnect_timer_; /* the wait before connecting again */
 
   /* The stream, across connections */
   uint64_t stream_bytes_ = 0;  /* offset after the last window taken (skips included) */

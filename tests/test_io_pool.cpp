@@ -21,6 +21,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <thread>
 
 using namespace testutil;
 
@@ -535,6 +536,164 @@ GST_START_TEST(test_churn_beside_streams)
 }
 GST_END_TEST;
 
+/* ---- post() and IoTimer: one queue and one timer list per thread ---- */
+
+/* Waits (at most 10 s, then fails) until pred holds under m. */
+template <typename Pred>
+void wait_for(std::mutex &m, std::condition_variable &cv, Pred pred, const char *what)
+{
+  std::unique_lock<std::mutex> lk(m);
+  fail_unless(cv.wait_for(lk, std::chrono::seconds(10), pred), "timed out waiting for %s", what);
+}
+
+/* Work posted from several threads at once runs exactly once each, in the
+ * order each thread posted it; work posted by posted work runs after. */
+GST_START_TEST(test_post_keeps_each_threads_order)
+{
+  pt::IoThread io("pt-iop");
+  constexpr int kThreads = 4, kEach = 2000;
+  std::vector<std::vector<int>> seen(kThreads); /* touched on the I/O thread only */
+  std::vector<std::thread> posters;
+  for (int t = 0; t < kThreads; ++t)
+    posters.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i)
+        io.post([&, t, i] {
+          fail_unless(io.is_current());
+          seen[t].push_back(i);
+        });
+    });
+  for (std::thread &th : posters)
+    th.join();
+  std::vector<int> order;
+  io.run_sync([&] {
+    io.post([&] { order.push_back(2); });
+    order.push_back(1);
+  });
+  io.run_sync([] {}); /* after the post just made */
+  for (int t = 0; t < kThreads; ++t) {
+    fail_unless_equals_int(seen[t].size(), kEach);
+    for (int i = 0; i < kEach; ++i)
+      fail_unless_equals_int(seen[t][i], i);
+  }
+  fail_unless(order == std::vector<int>({1, 2}));
+}
+GST_END_TEST;
+
+struct Fired {
+  std::mutex m;
+  std::condition_variable cv;
+  std::vector<int> order;
+};
+
+struct TimerProbe {
+  Fired *fired;
+  int id;
+  std::function<void()> then; /* runs on the I/O thread after recording */
+  static void cb(gpointer data)
+  {
+    auto *p = static_cast<TimerProbe *>(data);
+    {
+      std::lock_guard<std::mutex> lk(p->fired->m);
+      p->fired->order.push_back(p->id);
+      p->fired->cv.notify_all();
+    }
+    if (p->then)
+      p->then();
+  }
+};
+
+/* Timers fire once each, in the order of their deadlines whenever the
+ * thread gets to them; re-arming postpones, stopping cancels; they are
+ * armed from another thread (which wakes the loop) and from a callback,
+ * and a callback may destroy its own timer. */
+GST_START_TEST(test_timers_fire_in_deadline_order)
+{
+  pt::IoThread io("pt-iot");
+  Fired fired;
+  TimerProbe p1{&fired, 1, nullptr}, p2{&fired, 2, nullptr}, p3{&fired, 3, nullptr};
+  pt::IoTimer t1(io, TimerProbe::cb, &p1), t2(io, TimerProbe::cb, &p2), t3(io, TimerProbe::cb, &p3);
+  t1.start(60);
+  t2.start(20);
+  t3.start(40);
+  fail_unless(t1.active() && t2.active() && t3.active());
+  wait_for(fired.m, fired.cv, [&] { return fired.order.size() == 3; }, "three timers");
+  fail_unless(fired.order == std::vector<int>({2, 3, 1}));
+  fail_unless(!t1.active() && !t2.active() && !t3.active());
+
+  /* Re-armed later than another: fires after it, once; stopped: never,
+   * although its deadline came first. */
+  fired.order.clear();
+  t1.start(10);
+  t1.start(80);
+  t2.start(50);
+  t3.start(5);
+  t3.stop();
+  fail_unless(!t3.active());
+  wait_for(fired.m, fired.cv, [&] { return fired.order.size() == 2; }, "two timers");
+  io.run_sync([] {});
+  fail_unless(fired.order == std::vector<int>({2, 1}));
+
+  /* A callback that destroys its own timer and arms another */
+  fired.order.clear();
+  auto *own = new pt::IoTimer(io, TimerProbe::cb, &p1);
+  p1.then = [&] {
+    delete own;
+    t2.start(0);
+  };
+  own->start(10);
+  wait_for(fired.m, fired.cv, [&] { return fired.order.size() == 2; }, "the timer armed by a callback");
+  fail_unless(fired.order == std::vector<int>({1, 2}));
+}
+GST_END_TEST;
+
+/* Many timers at random deadlines: each fires exactly once, never before
+ * its deadline, and in the order of the deadlines; one that outlives its
+ * thread can still be stopped and destroyed. */
+GST_START_TEST(test_many_timers)
+{
+  auto io = std::make_unique<pt::IoThread>("pt-iom");
+  constexpr int kTimers = 1000;
+  Fired fired;
+  std::vector<TimerProbe> probes;
+  probes.reserve(kTimers);
+  std::vector<std::unique_ptr<pt::IoTimer>> timers;
+  /* Each deadline lies between lo and hi: the clock around start(). */
+  std::vector<gint64> lo(kTimers), hi(kTimers), fired_at(kTimers);
+  GRand *rand = g_rand_new_with_seed(11);
+  for (int i = 0; i < kTimers; ++i) {
+    probes.push_back({&fired, i, nullptr});
+    probes.back().then = [&, i] { fired_at[i] = g_get_monotonic_time(); };
+    timers.push_back(std::make_unique<pt::IoTimer>(*io, TimerProbe::cb, &probes.back()));
+  }
+  for (int i = 0; i < kTimers; ++i) {
+    const unsigned ms = g_rand_int_range(rand, 0, 100);
+    lo[i] = g_get_monotonic_time() + ms * 1000;
+    timers[i]->start(ms);
+    hi[i] = g_get_monotonic_time() + ms * 1000;
+  }
+  g_rand_free(rand);
+  wait_for(fired.m, fired.cv, [&] { return fired.order.size() == kTimers; }, "1000 timers");
+  io->run_sync([] {});
+  fail_unless_equals_int(fired.order.size(), kTimers);
+  std::vector<bool> once(kTimers, false);
+  for (size_t k = 0; k < fired.order.size(); ++k) {
+    const int i = fired.order[k];
+    fail_unless(!once[i], "timer %d fired twice", i);
+    once[i] = true;
+    fail_unless(fired_at[i] >= lo[i], "timer %d fired %" G_GINT64_FORMAT " us early", i,
+                lo[i] - fired_at[i]);
+    /* The one before it was due no later than it */
+    if (k > 0)
+      fail_unless(lo[fired.order[k - 1]] <= hi[i], "timer %d fired after a later one", i);
+  }
+  timers[0]->start(100000);
+  io.reset(); /* the thread goes first */
+  fail_unless(timers[0]->active());
+  timers[0]->stop();
+  timers.clear();
+}
+GST_END_TEST;
+
 static Suite *io_pool_suite(void)
 {
   Suite *s = suite_create("io_pool");
@@ -549,6 +708,9 @@ static Suite *io_pool_suite(void)
   tcase_add_test(tc, test_engines_share_the_pool);
   tcase_add_test(tc, test_elements_share_the_pool);
   tcase_add_test(tc, test_churn_beside_streams);
+  tcase_add_test(tc, test_post_keeps_each_threads_order);
+  tcase_add_test(tc, test_timers_fire_in_deadline_order);
+  tcase_add_test(tc, test_many_timers);
   return s;
 }
 
