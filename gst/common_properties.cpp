@@ -187,11 +187,11 @@ void pt_install_common_properties(GObjectClass *klass, gboolean with_latency)
   install(PT_PROP_SKIP_SILENCE,
           g_param_spec_boolean(
               "skip-silence", "Skip silence",
-              "harf-live, nevisa-live: do not send (nor pay for) the inside of pauses: windows "
-              "with no 20 ms frame above silence-threshold, except the window before speech "
-              "and 500 ms after it, when the pause is at least gap-threshold long. Each skip "
-              "starts a new session, and results keep their exact times. The batch backends "
-              "record everything",
+              "Do not send (nor pay for) the inside of pauses: windows with no 20 ms frame "
+              "above silence-threshold, except the window before speech and 500 ms after it, "
+              "when the pause is at least gap-threshold long. harf-live and nevisa-live start a "
+              "new session at each skip; harf-file and nevisa leave it out of the recording "
+              "(not of upload-file). Results keep their exact times",
               d.skip_silence, rw));
   install(PT_PROP_SILENCE_THRESHOLD,
           g_param_spec_double("silence-threshold", "Silence threshold",

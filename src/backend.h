@@ -59,9 +59,10 @@ class BackendHost {
    * whether the input has ended (no window will ever come again). */
   virtual bool pop_window(Window &w, bool *input_done) = 0;
   /* The same, and *skipped_ns: input time left out just before this window
-   * (a hole or GAP longer than gap-threshold, or live audio dropped while
-   * the queue was full).  Only the live backends get skips; they start a new
-   * session at them. */
+   * (a pause skip-silence left out, a hole or GAP longer than
+   * gap-threshold on live input, or live audio dropped while the queue was
+   * full).  The live backends start a new session at a skip; the batch
+   * backends record without it and move the results' times back. */
   virtual bool pop_window(Window &w, bool *input_done, uint64_t *skipped_ns) = 0;
   /* Reports a reconnection (live backends): posted as an element message. */
   virtual void reconnecting(const ReconnectInfo &info) = 0;

@@ -64,9 +64,15 @@ void BatchClient::kick()
     return;
   Window w;
   bool input_done = false;
-  while (host_->pop_window(w, &input_done)) {
+  uint64_t skipped_ns = 0;
+  while (host_->pop_window(w, &input_done, &skipped_ns)) {
     if (!file_)
       continue;
+    /* skip-silence left a pause out just before this window: the recording
+     * goes on without it, and the results after it move by as much. */
+    cuts_.add(gst_util_uint64_scale(data_bytes_ / 2, GST_SECOND,
+                                    static_cast<guint64>(settings_.sample_rate)),
+              skipped_ns);
     if (fwrite(w.data(), 1, w.size(), file_) != w.size()) {
       fail(ErrorKind::Write, "Cannot write the recording to " + path_ + " (disk full?)",
            g_strerror(errno));
@@ -144,11 +150,23 @@ void BatchClient::stop_polling()
   poll_fn_ = nullptr;
 }
 
+void BatchClient::words_to_input_times(std::vector<Word> &words) const
+{
+  if (cuts_.empty())
+    return;
+  for (Word &w : words) {
+    w.start = cuts_.to_input(w.start, false);
+    w.end = cuts_.to_input(w.end, true);
+  }
+}
+
 void BatchClient::deliver_segments(std::vector<Segment> segs, int64_t total_words,
-                                   int64_t known_words)
+                                   int64_t known_words, bool input_times)
 {
   uint64_t audio = host_->audio_duration();
   for (Segment &s : segs) {
+    if (!input_times)
+      cuts_.to_input(s);
     if (auto bad = check_segment_times(s, audio)) {
       GST_WARNING_OBJECT(host_->log_object(), "dropping a segment: %s", bad->c_str());
       host_->warn({ErrorKind::Read,

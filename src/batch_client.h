@@ -39,9 +39,14 @@ class BatchClient : public Backend {
   /* Called by shutdown() before anything is cancelled, while a job runs. */
   virtual void abort_job() {}
 
-  /* Helpers for the protocols */
+  /* Helpers for the protocols.  segs are in the time of the audio the
+   * service received; with skip-silence that is placed back in the input
+   * (cuts_), unless input_times says it was already. */
   void deliver_segments(std::vector<Segment> segs, int64_t total_words = -1,
-                        int64_t known_words = -1);
+                        int64_t known_words = -1, bool input_times = false);
+  /* Words from the service's time to the input's (skip-silence), before
+   * they are grouped: a pause left out still separates sentences. */
+  void words_to_input_times(std::vector<Word> &words) const;
   void post_progress(const std::string &task, const std::string &state, double percent);
   void upload_progress(uint64_t sent, uint64_t total);
   /* A job step failed: report it, stop. */
@@ -87,6 +92,7 @@ class BatchClient : public Backend {
   FILE *file_ = nullptr;
   std::string path_;
   uint64_t data_bytes_ = 0;
+  TimeCuts cuts_; /* skip-silence: the pauses left out of the recording */
   bool started_job_ = false;
   GSource *poll_timer_ = nullptr;
   std::function<void()> poll_fn_;

@@ -34,7 +34,9 @@ Engine::Engine(const Settings &s, EngineListener *listener, GObject *log_object,
   size_t by_time =
       static_cast<size_t>(kQueueDuration / (static_cast<uint64_t>(s.window_ms) * kMsecond));
   capacity_ = std::max<size_t>(by_time, s.max_inflight + 2);
-  if (s.skip_silence && is_live(s.backend))
+  /* The live backends send windows; a batch backend records them (not
+   * when it uploads upload-file instead). */
+  if (s.skip_silence && (is_live(s.backend) || audio_needed_))
     gate_.emplace(s.sample_rate, s.window_ms, s.silence_threshold_dbfs, s.gap_threshold_ms);
 }
 

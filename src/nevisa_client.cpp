@@ -98,7 +98,9 @@ class NevisaClient final : public BatchClient {
         complete_ = true;
         for (const std::string &why : p.skipped)
           GST_WARNING_OBJECT(host_->log_object(), "skipping a word Nevisa sent: %s", why.c_str());
-        deliver_segments(segments_from_words(p.words, 600 * kMsecond, settings_.min_confidence));
+        words_to_input_times(p.words);
+        deliver_segments(segments_from_words(p.words, 600 * kMsecond, settings_.min_confidence),
+                         -1, -1, true);
         done();
         return;
       }

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iterator>
 
 namespace pt {
 
@@ -117,6 +118,42 @@ std::vector<Segment> segments_from_words(const std::vector<Word> &words, uint64_
   }
   close();
   return out;
+}
+
+void TimeCuts::add(uint64_t recorded_at, uint64_t skipped)
+{
+  if (skipped == 0)
+    return;
+  if (!cuts_.empty() && cuts_.back().first == recorded_at) {
+    cuts_.back().second += skipped;
+    return;
+  }
+  cuts_.emplace_back(recorded_at, total() + skipped);
+}
+
+uint64_t TimeCuts::to_input(uint64_t t, bool is_end) const
+{
+  if (t == kNoTime || cuts_.empty())
+    return t;
+  /* The first cut after t (an end: at or after it): the one before it
+   * holds everything skipped before t. */
+  auto after = is_end ? std::lower_bound(cuts_.begin(), cuts_.end(), t,
+                                         [](const auto &c, uint64_t v) { return c.first < v; })
+                      : std::upper_bound(cuts_.begin(), cuts_.end(), t,
+                                         [](uint64_t v, const auto &c) { return v < c.first; });
+  return after == cuts_.begin() ? t : t + std::prev(after)->second;
+}
+
+void TimeCuts::to_input(Segment &seg) const
+{
+  if (cuts_.empty())
+    return;
+  seg.start = to_input(seg.start, false);
+  seg.end = to_input(seg.end, true);
+  for (Word &w : seg.words) {
+    w.start = to_input(w.start, false);
+    w.end = to_input(w.end, true);
+  }
 }
 
 std::optional<std::string> check_segment_times(Segment &seg, uint64_t audio_ns)

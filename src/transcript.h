@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "text_escape.h"
@@ -50,6 +51,27 @@ constexpr uint64_t kTimeSlack = 1 * kSecond;
  * starts is impossible (an error message for a person); an end past it is
  * brought back to it, and so are the words' times.  nullopt when usable. */
 std::optional<std::string> check_segment_times(Segment &seg, uint64_t audio_ns);
+
+/* skip-silence on a batch backend: the pauses left out of the recording
+ * move every later time.  A cut at recorded time R of S ns places recorded
+ * times after R S ns later in the input. */
+class TimeCuts {
+ public:
+  /* recorded_at never decreases from one call to the next; cuts at the
+   * same time add up. */
+  void add(uint64_t recorded_at, uint64_t skipped);
+  /* The input time of recorded time t (kNoTime stays kNoTime).  A time
+   * exactly at a cut lies after the skipped audio when it starts something
+   * (is_end false) and before it when it ends something. */
+  uint64_t to_input(uint64_t t, bool is_end) const;
+  /* The segment's times and its words' */
+  void to_input(Segment &seg) const;
+  bool empty() const { return cuts_.empty(); }
+  uint64_t total() const { return cuts_.empty() ? 0 : cuts_.back().second; }
+
+ private:
+  std::vector<std::pair<uint64_t, uint64_t>> cuts_; /* recorded_at, skipped up to it (included) */
+};
 
 /* Pango markup for the segment: escaped, uncertain runs in <i>...</i>. */
 std::string to_pango_markup(const Segment &seg);

@@ -454,6 +454,26 @@ if cmp -s "$tmp/nevisa.txt" "$tmp/upload-decode.txt"; then
 else
   fail "upload-decode: the text differs from the .wav uploaded as it is"
 fi
+# --skip-silence: the .wav is decoded and recorded without the inside of its
+# long pause (not uploaded as it is), and the subtitles are the same, times
+# included, as when all of it is uploaded.
+recorded() { sed -n 's/.* recorded \([0-9]*\) bytes of PCM.*/\1/p' "$tmp/$1.gstlog" | head -1; }
+upload_run "upload-decode-srt" nevisa_run "${nv[@]}" --decode "$wav" -o "$tmp/upload-decode-srt.srt"
+upload_run "upload-skip-silence" nevisa_run "${nv[@]}" --skip-silence "$wav" -o "$tmp/upload-skip-silence.srt"
+expect_recording "upload-skip-silence"
+all_pcm=$(recorded upload-decode-srt)
+kept_pcm=$(recorded upload-skip-silence)
+if [ -n "$all_pcm" ] && [ -n "$kept_pcm" ] && [ "$kept_pcm" -lt "$all_pcm" ]; then
+  pass "upload-skip-silence: recorded $kept_pcm of $all_pcm bytes"
+else
+  fail "upload-skip-silence: recorded '$kept_pcm' bytes, expected fewer than '$all_pcm'"
+fi
+if [ -s "$tmp/upload-skip-silence.srt" ] && cmp -s "$tmp/upload-decode-srt.srt" "$tmp/upload-skip-silence.srt"; then
+  pass "upload-skip-silence: the same subtitles, at the same times"
+else
+  fail "upload-skip-silence: the subtitles differ from uploading all the audio"
+  diff "$tmp/upload-decode-srt.srt" "$tmp/upload-skip-silence.srt" | head -10
+fi
 
 # encode NAME MUXER: the fixture as Vorbis in MUXER, in $tmp/NAME
 encode() {

@@ -59,7 +59,8 @@ void configure_harf_file(GstElement *el, emu::Emulator &e)
 /* Streams three tone bursts (16 kHz mono S16) and collects what comes out:
  * until EOS, or until an ERROR when expect_error. */
 void run_batch(emu::Emulator &e, void (*configure)(GstElement *, emu::Emulator &),
-               void (*extra)(GstElement *), Batch &out, bool expect_error = false)
+               void (*extra)(GstElement *), Batch &out, bool expect_error = false,
+               const std::vector<Burst> &pattern = three_sentences())
 {
   GstBus *bus;
   GstElement *el = make_element("persiantranscribe", e, &bus);
@@ -69,7 +70,7 @@ void run_batch(emu::Emulator &e, void (*configure)(GstElement *, emu::Emulator &
   GstHarness *h = gst_harness_new_with_element(el, "sink", "src");
   gst_harness_play(h);
   gst_harness_set_src_caps(h, audio_caps(GST_AUDIO_FORMAT_S16LE, 16000, 1));
-  out.audio = make_audio(GST_AUDIO_FORMAT_S16LE, 16000, 1, three_sentences());
+  out.audio = make_audio(GST_AUDIO_FORMAT_S16LE, 16000, 1, pattern);
   push_audio(h, GST_AUDIO_FORMAT_S16LE, 16000, 1, out.audio, 0);
   fail_unless(gst_harness_push_event(h, gst_event_new_eos()));
   GstMessageType types = (GstMessageType)(GST_MESSAGE_ERROR | GST_MESSAGE_ELEMENT);
@@ -657,6 +658,74 @@ struct Throttled final : public testutil::RecordingListener {
 };
 }  // namespace
 
+static void skip_silence(GstElement *el)
+{
+  g_object_set(el, "skip-silence", TRUE, nullptr);
+}
+
+/* skip-silence on the batch backends: the inside of the long pauses is
+ * left out of the recording (8 of 20.5 s, as on the live backends), and
+ * the results, placed back in the input's time, are the same sentences at
+ * the same times, word times included, as when everything is uploaded. */
+static void check_batch_skip_silence(void (*configure)(GstElement *, emu::Emulator &),
+                                     const char *name, const char *file_part)
+{
+  Batch all, skipped;
+  uint64_t all_bytes = 0, skipped_bytes = 0;
+  for (Batch *b : {&all, &skipped}) {
+    emu::Emulator e(batch_options());
+    start_emulator(e);
+    run_batch(e, configure, b == &skipped ? skip_silence : nullptr, *b, false, meeting());
+    fail_unless(b->error == nullptr, "%s: %s", name, b->error ? b->error->message : "");
+    uint64_t uploaded = 0;
+    for (auto &r : e.rest_requests())
+      for (auto &p : r.parts)
+        if (p.name == file_part)
+          uploaded += p.size;
+    if (b == &all)
+      all_bytes = uploaded;
+    else
+      skipped_bytes = uploaded;
+  }
+  const uint64_t bytes_per_s = 32000;
+  fail_unless_equals_uint64(all_bytes, 44 + all.audio.size());
+  fail_unless_equals_uint64(skipped_bytes, all_bytes - 8 * bytes_per_s);
+  fail_unless_equals_int(all.results.size(), 4);
+  fail_unless_equals_int(skipped.results.size(), all.results.size());
+  for (size_t i = 0; i < all.results.size(); ++i) {
+    const GstStructure *a = all.results[i], *s = skipped.results[i];
+    assert_equals_std_string(str(s, "text"), str(a, "text"));
+    for (const char *f : {"timestamp", "duration", "start", "end"}) {
+      guint64 va = 0, vs = 0;
+      fail_unless(gst_structure_get_uint64(a, f, &va) && gst_structure_get_uint64(s, f, &vs));
+      fail_unless(va == vs, "%s: result %zu: %s %" G_GUINT64_FORMAT " instead of %" G_GUINT64_FORMAT,
+                  name, i, f, vs, va);
+    }
+    const GValue *wa = gst_structure_get_value(a, "words"), *ws = gst_structure_get_value(s, "words");
+    fail_unless(wa && ws);
+    fail_unless_equals_int(gst_value_array_get_size(ws), gst_value_array_get_size(wa));
+    for (guint k = 0; k < gst_value_array_get_size(wa); ++k) {
+      const GstStructure *x = gst_value_get_structure(gst_value_array_get_value(wa, k));
+      const GstStructure *y = gst_value_get_structure(gst_value_array_get_value(ws, k));
+      for (const char *f : {"start", "end"}) {
+        guint64 vx = 1, vy = 2;
+        const bool hx = gst_structure_get_uint64(x, f, &vx), hy = gst_structure_get_uint64(y, f, &vy);
+        fail_unless(hx == hy && (!hx || vx == vy), "%s: result %zu word %u: %s differs", name, i,
+                    k, f);
+      }
+    }
+  }
+  GST_INFO("%s: skip-silence uploaded %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " bytes", name,
+           skipped_bytes, all_bytes);
+}
+
+GST_START_TEST(test_batch_skip_silence_keeps_times)
+{
+  check_batch_skip_silence(configure_nevisa, "nevisa", "file");
+  check_batch_skip_silence(configure_harf_file, "harf-file", "media");
+}
+GST_END_TEST;
+
 GST_START_TEST(test_batch_results_follow_the_output)
 {
   emu::Emulator e(batch_options());
@@ -728,6 +797,7 @@ static Suite *batch_suite(void)
   tcase_add_test(tc, test_harfsink_nevisa);
   tcase_add_test(tc, test_secrets_never_logged);
   tcase_add_test(tc, test_batch_results_follow_the_output);
+  tcase_add_test(tc, test_batch_skip_silence_keeps_times);
   return s;
 }
 

@@ -32,6 +32,50 @@ using pt::kMsecond;
   } while (0)
 using pt::kSecond;
 
+/* skip-silence on a batch backend: recorded times move past the pauses
+ * left out; a start at a cut lies after it, an end before it. */
+GST_START_TEST(test_time_cuts)
+{
+  const uint64_t s = GST_SECOND;
+  pt::TimeCuts cuts;
+  fail_unless(cuts.empty());
+  fail_unless_equals_uint64(cuts.to_input(5 * s, false), 5 * s);
+  cuts.add(2 * s, 0); /* nothing skipped: no cut */
+  fail_unless(cuts.empty());
+  cuts.add(2 * s, 3 * s);
+  cuts.add(4 * s, 1 * s);
+  cuts.add(4 * s, 1 * s); /* the same place: they add up */
+  fail_unless_equals_uint64(cuts.total(), 5 * s);
+  struct {
+    uint64_t t;
+    bool end;
+    uint64_t want;
+  } cases[] = {
+      {0, false, 0},         {1 * s, true, 1 * s},  {2 * s, false, 5 * s}, {2 * s, true, 2 * s},
+      {3 * s, false, 6 * s}, {3 * s, true, 6 * s},  {4 * s, true, 7 * s},  {4 * s, false, 9 * s},
+      {10 * s, true, 15 * s}, {pt::kNoTime, false, pt::kNoTime},
+  };
+  for (const auto &c : cases)
+    fail_unless(cuts.to_input(c.t, c.end) == c.want,
+                "%" GST_TIME_FORMAT " (%s): %" GST_TIME_FORMAT ", expected %" GST_TIME_FORMAT,
+                GST_TIME_ARGS(c.t), c.end ? "end" : "start", GST_TIME_ARGS(cuts.to_input(c.t, c.end)),
+                GST_TIME_ARGS(c.want));
+  /* A segment across a cut keeps its words on each side of it */
+  pt::Segment seg;
+  seg.start = 1500 * GST_MSECOND;
+  seg.words = {{"سلام", 1500 * GST_MSECOND, 2 * s, 0.9, false}, {"دنیا", 2 * s, 3 * s, 0.9, false},
+               {"بی‌زمان", pt::kNoTime, pt::kNoTime, -1, false}};
+  seg.end = 3 * s;
+  cuts.to_input(seg);
+  fail_unless_equals_uint64(seg.start, 1500 * GST_MSECOND);
+  fail_unless_equals_uint64(seg.end, 6 * s);
+  fail_unless_equals_uint64(seg.words[0].end, 2 * s);
+  fail_unless_equals_uint64(seg.words[1].start, 5 * s);
+  fail_unless_equals_uint64(seg.words[1].end, 6 * s);
+  fail_unless(seg.words[2].start == pt::kNoTime && seg.words[2].end == pt::kNoTime);
+}
+GST_END_TEST;
+
 GST_START_TEST(test_time_values)
 {
   fail_unless_equals_uint64(*pt::parse_time_value("0:00:05"), 5 * kSecond);
@@ -1268,6 +1312,7 @@ static Suite *core_suite(void)
   TCase *tc = tcase_create("general");
   suite_add_tcase(s, tc);
   tcase_add_test(tc, test_time_values);
+  tcase_add_test(tc, test_time_cuts);
   tcase_add_test(tc, test_windower_drain_unfed);
   tcase_add_test(tc, test_engine_with_fake_backend);
   tcase_add_test(tc, test_service_answers);

@@ -43,6 +43,14 @@ inline std::vector<Burst> three_sentences()
           {1.0, false}, {1.0, true}, {1.0, false}};
 }
 
+/* Four sentences with two long pauses (6 and 8 s) and a short one: what
+ * skip-silence is for. */
+inline std::vector<Burst> meeting()
+{
+  return {{0.5, false}, {1.0, true},  {6.0, false}, {1.0, true}, {1.0, false},
+          {1.0, true},  {8.0, false}, {1.0, true},  {1.0, false}};
+}
+
 inline double total_seconds(const std::vector<Burst> &p)
 {
   double t = 0;

@@ -317,12 +317,6 @@ GST_END_TEST;
  * pauses is not sent (two skips: three sessions), the short pause is; every
  * sentence is transcribed, at the same time and with the same duration as
  * when everything is sent. */
-static std::vector<Burst> meeting()
-{
-  return {{0.5, false}, {1.0, true},  {6.0, false}, {1.0, true}, {1.0, false},
-          {1.0, true},  {8.0, false}, {1.0, true},  {1.0, false}};
-}
-
 static void skip_silence(GstElement *el)
 {
   g_object_set(el, "skip-silence", TRUE, nullptr);

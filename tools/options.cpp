@@ -457,6 +457,9 @@ std::optional<Failure> parse_options(int argc, char **argv, GObjectClass *klass,
        text(batch +
             ": decode INPUT and upload WAV even when the service takes its format as it is"),
        nullptr},
+      flag("skip-silence", &o.skip_silence,
+           "Do not send (nor pay for) the inside of long pauses; the times stay exact. With "
+           "harf-file and nevisa INPUT is then decoded, as with --decode"),
       number("sample-rate", "Rate (Hz) of the audio sent to the service", "HZ"),
       number("window-duration", "Milliseconds of audio per message", "MS"),
       number("max-inflight", "Windows sent before the first reply is read", "N"),
@@ -580,6 +583,11 @@ std::optional<Failure> configure(GstElement *t, const Options &o, const std::str
     if (!find_property(G_OBJECT_GET_CLASS(t), "normalize"))
       return unsupported("no-normalize");
     g_object_set(t, "normalize", FALSE, nullptr);
+  }
+  if (o.skip_silence) {
+    if (!find_property(G_OBJECT_GET_CLASS(t), "skip-silence"))
+      return unsupported("skip-silence");
+    g_object_set(t, "skip-silence", TRUE, nullptr);
   }
   if (o.digits)
     if (auto f = set_enum_property(t, "digits", "digits", o.digits))

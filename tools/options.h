@@ -57,6 +57,7 @@ struct Options {
   gboolean keep_partial = FALSE;
   gchar *digits = nullptr;
   gboolean decode = FALSE;
+  gboolean skip_silence = FALSE;
   double min_confidence = NAN;  // NaN: not given
   std::vector<NumberOption> numbers = {
       {"sample-rate", "sample-rate"},           {"window-duration", "window-duration"},

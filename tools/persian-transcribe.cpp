@@ -155,9 +155,11 @@ int run(int argc, char **argv)
 
   // A batch service takes some formats as they are: upload the file itself
   // (the pipeline still runs, for the duration and the cues' timing; the
-  // element only drains the decoded audio).
+  // element only drains the decoded audio).  Not with --skip-silence: only
+  // a recording of the decoded audio can leave the pauses out.
   std::string upload_file;
-  if (pt::is_batch(b.kind) && !o.decode && !in.path.empty() && pt::uploadable_as_is(in.path)) {
+  if (pt::is_batch(b.kind) && !o.decode && !o.skip_silence && !in.path.empty() &&
+      pt::uploadable_as_is(in.path)) {
     GCharPtr abs(g_canonicalize_filename(in.path.c_str(), nullptr));
     upload_file = abs.get();
   }
