@@ -401,7 +401,7 @@ GstElement *make_pipeline(const std::string &key, const Values &values, GError *
       " volume=0.3 samplesperbuffer=" + v("samples-per-buffer") + " num-buffers=" +
       v("num-buffers") + " ! audio/x-raw,format=" + v("format") + ",rate=" + v("rate") +
       ",channels=" + v("channels") + ",layout=interleaved";
-  if (key == "pipelining" || key == "silence")  // the lines without the ticks
+  if (key == "pipelining" || key == "silence" || key == "silence-nevisa")  // no ticks
     missing.clear();
   std::string line;
   if (key == "harf-live")  // throughput and streams: any input, converted by the element's caps
@@ -422,6 +422,12 @@ GstElement *make_pipeline(const std::string &key, const Values &values, GError *
   else if (key == "silence")  // the share of audio sent with and without skip-silence
     line = "filesrc location=" + v("location") + " ! wavparse ! persiantranscribe harf-url=" +
            v("url") + " skip-silence=" + v("skip-silence") + " ! fakesink";
+  else if (key == "silence-nevisa")  // the same for a batch backend: what it uploads
+    line = "filesrc location=" + v("location") +
+           " ! wavparse ! persiantranscribe name=asr backend=nevisa poll-interval=100 "
+           "nevisa-login-url=" +
+           v("login-url") + " nevisa-api-url=" + v("api-url") + " skip-silence=" +
+           v("skip-silence") + " ! fakesink";
   else if (key == "latency")
     line = ticks + " ! persiantranscribe name=asr harf-url=" + v("url") + " window-duration=" +
            v("window-duration") + " partial-results=true ! fakesink";

@@ -695,7 +695,11 @@ int silence(const Common &c)
   const int seconds = c.seconds > 0 ? c.seconds : (c.quick ? 120 : 600);
   emu::Options eo;
   eo.script = persian_script(64);
+  eo.nevisa_username = bench_nevisa_user();
+  eo.nevisa_password = bench_nevisa_password();
   auto e = start_emulator(eo);
+  g_setenv("PT_BENCH_NEVISA_USERNAME", bench_nevisa_user(), TRUE);
+  g_setenv("PT_BENCH_NEVISA_PASSWORD", bench_nevisa_password(), TRUE);
   const std::string fixture = std::string(PT_FIXTURES_DIR) + "/persian-sample.wav";
   const std::string meeting = temp_dir() + "/meeting-" + std::to_string(seconds) + "s.wav";
   if (!g_file_test(meeting.c_str(), G_FILE_TEST_EXISTS))
@@ -705,21 +709,36 @@ int silence(const Common &c)
        minutes(seconds).c_str(), c.runs);
   struct Input {
     std::string name, path;
+    bool batch; /* nevisa: the bytes of the WAV uploaded, less its header */
   };
-  for (const Input &in : {Input{"the Persian fixture (17.6 s)", fixture},
-                          Input{"a " + minutes(seconds) + " meeting-like recording", meeting}}) {
+  for (const Input &in :
+       {Input{"the Persian fixture (17.6 s)", fixture, false},
+        Input{"a " + minutes(seconds) + " meeting-like recording", meeting, false},
+        Input{"a " + minutes(seconds) + " meeting-like recording, nevisa (uploaded)", meeting, true}}) {
     /* One run: the PCM bytes the emulator received and each result's
      * timestamp and duration. */
     auto run = [&](bool skip, uint64_t *sent, std::vector<std::string> *times) {
       const size_t before = e->sessions().size();
-      ChildResult r = must_run(pipeline_args("silence", {{"location", in.path},
-                                                         {"url", e->harf_live_url()},
-                                                         {"skip-silence", skip ? "true" : "false"}}),
-                               skip ? "skip-silence run" : "run without skip-silence");
+      const size_t rest_before = e->rest_requests().size();
+      const std::string flag = skip ? "true" : "false";
+      ChildResult r = must_run(
+          in.batch ? pipeline_args("silence-nevisa", {{"location", in.path},
+                                                      {"login-url", e->nevisa_login_url()},
+                                                      {"api-url", e->nevisa_api_url()},
+                                                      {"skip-silence", flag}})
+                   : pipeline_args("silence", {{"location", in.path},
+                                               {"url", e->harf_live_url()},
+                                               {"skip-silence", flag}}),
+          skip ? "skip-silence run" : "run without skip-silence");
       const auto sessions = e->sessions();
       *sent = 0;
       for (size_t i = before; i < sessions.size(); ++i)
         *sent += sessions[i].pcm_bytes;
+      const auto rest = e->rest_requests();
+      for (size_t i = rest_before; i < rest.size(); ++i)
+        for (const auto &part : rest[i].parts)
+          if (part.name == "file" && part.size >= 44)
+            *sent += part.size - 44;
       times->clear();
       for (const auto &t : r.texts) {
         gchar **f = g_strsplit(t.c_str(), "\t", 4);
