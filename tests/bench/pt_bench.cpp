@@ -301,8 +301,11 @@ int streams(const Common &c)
       cpu_per.push_back(dcpu / n);
       rss_per.push_back((re[i].num("rss_kb") - rb[i].num("rss_kb")) / 1024.0 / n);
       thr_per.push_back((re[i].num("threads") - rb[i].num("threads")) / n);
-      own_per.push_back((re[i].num("threads") - rb[i].num("threads") - re[i].num("io_threads") -
-                         re[i].num("glib_threads")) /
+      /* GLib's process threads are left out on both sides: an idle
+       * "pool-" thread may be alive in either process when it is counted. */
+      own_per.push_back((re[i].num("threads") - re[i].num("io_threads") -
+                         re[i].num("glib_threads") -
+                         (rb[i].num("threads") - rb[i].num("glib_threads"))) /
                         n);
       io_threads.push_back(re[i].num("io_threads"));
       glib_threads.push_back(re[i].num("glib_threads"));
