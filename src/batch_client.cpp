@@ -70,9 +70,10 @@ void BatchClient::kick()
       continue;
     /* skip-silence left a pause out just before this window: the recording
      * goes on without it, and the results after it move by as much. */
-    cuts_.add(gst_util_uint64_scale(data_bytes_ / 2, GST_SECOND,
-                                    static_cast<guint64>(settings_.sample_rate)),
-              skipped_ns);
+    if (skipped_ns > 0)
+      cuts_.add(gst_util_uint64_scale(data_bytes_ / 2, GST_SECOND,
+                                      static_cast<guint64>(settings_.sample_rate)),
+                skipped_ns);
     if (fwrite(w.data(), 1, w.size(), file_) != w.size()) {
       fail(ErrorKind::Write, "Cannot write the recording to " + path_ + " (disk full?)",
            g_strerror(errno));
@@ -152,12 +153,7 @@ void BatchClient::stop_polling()
 
 void BatchClient::words_to_input_times(std::vector<Word> &words) const
 {
-  if (cuts_.empty())
-    return;
-  for (Word &w : words) {
-    w.start = cuts_.to_input(w.start, false);
-    w.end = cuts_.to_input(w.end, true);
-  }
+  cuts_.to_input(words);
 }
 
 void BatchClient::deliver_segments(std::vector<Segment> segs, int64_t total_words,

@@ -144,16 +144,23 @@ uint64_t TimeCuts::to_input(uint64_t t, bool is_end) const
   return after == cuts_.begin() ? t : t + std::prev(after)->second;
 }
 
+void TimeCuts::to_input(std::vector<Word> &words) const
+{
+  if (cuts_.empty())
+    return;
+  for (Word &w : words) {
+    w.start = to_input(w.start, false);
+    w.end = to_input(w.end, true);
+  }
+}
+
 void TimeCuts::to_input(Segment &seg) const
 {
   if (cuts_.empty())
     return;
   seg.start = to_input(seg.start, false);
   seg.end = to_input(seg.end, true);
-  for (Word &w : seg.words) {
-    w.start = to_input(w.start, false);
-    w.end = to_input(w.end, true);
-  }
+  to_input(seg.words);
 }
 
 std::optional<std::string> check_segment_times(Segment &seg, uint64_t audio_ns)

@@ -64,6 +64,8 @@ class TimeCuts {
    * exactly at a cut lies after the skipped audio when it starts something
    * (is_end false) and before it when it ends something. */
   uint64_t to_input(uint64_t t, bool is_end) const;
+  /* Each word's start and end */
+  void to_input(std::vector<Word> &words) const;
   /* The segment's times and its words' */
   void to_input(Segment &seg) const;
   bool empty() const { return cuts_.empty(); }

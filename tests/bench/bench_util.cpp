@@ -106,24 +106,24 @@ int open_fds()
   return n;
 }
 
-int threads_named(const char *prefix)
+namespace {
+
+/* Calls f(tid, name) for each thread of this process; false when
+ * /proc/self/task cannot be read. */
+template <typename F> bool for_each_thread(F f)
 {
   GDir *d = g_dir_open("/proc/self/task", 0, nullptr);
   if (!d)
-    return -1;
-  int n = 0;
+    return false;
   while (const char *tid = g_dir_read_name(d)) {
-    gchar *path = g_strdup_printf("/proc/self/task/%s/comm", tid), *comm = nullptr;
-    if (g_file_get_contents(path, &comm, nullptr, nullptr) && g_str_has_prefix(comm, prefix))
-      ++n;
-    g_free(comm);
-    g_free(path);
+    g_autofree gchar *path = g_strdup_printf("/proc/self/task/%s/comm", tid);
+    g_autofree gchar *comm = nullptr;
+    if (g_file_get_contents(path, &comm, nullptr, nullptr))
+      f(tid, g_strchomp(comm));
   }
   g_dir_close(d);
-  return n;
+  return true;
 }
-
-namespace {
 
 bool is_glib_process_thread(const char *comm)
 {
@@ -131,29 +131,21 @@ bool is_glib_process_thread(const char *comm)
          g_str_has_prefix(comm, "pool-");
 }
 
-/* Calls f(comm, stat line) for each thread of this process. */
-template <typename F> void for_each_thread(F f)
-{
-  GDir *d = g_dir_open("/proc/self/task", 0, nullptr);
-  if (!d)
-    return;
-  while (const char *tid = g_dir_read_name(d)) {
-    g_autofree gchar *comm_path = g_strdup_printf("/proc/self/task/%s/comm", tid);
-    g_autofree gchar *stat_path = g_strdup_printf("/proc/self/task/%s/stat", tid);
-    g_autofree gchar *comm = nullptr, *stat = nullptr;
-    if (g_file_get_contents(comm_path, &comm, nullptr, nullptr) &&
-        g_file_get_contents(stat_path, &stat, nullptr, nullptr))
-      f(g_strchomp(comm), stat);
-  }
-  g_dir_close(d);
-}
-
 }  // namespace
+
+int threads_named(const char *prefix)
+{
+  int n = 0;
+  const bool read = for_each_thread([&](const char *, const char *comm) {
+    n += g_str_has_prefix(comm, prefix);
+  });
+  return read ? n : -1;
+}
 
 int glib_process_threads()
 {
   int n = 0;
-  for_each_thread([&](const char *comm, const char *) { n += is_glib_process_thread(comm); });
+  for_each_thread([&](const char *, const char *comm) { n += is_glib_process_thread(comm); });
   return n;
 }
 
@@ -161,7 +153,11 @@ std::map<std::string, double> cpu_by_thread_group()
 {
   const double tick = (double)sysconf(_SC_CLK_TCK);
   std::map<std::string, double> cpu{{"source", 0}, {"task", 0}, {"io", 0}, {"glib", 0}, {"other", 0}};
-  for_each_thread([&](const char *comm, const char *stat) {
+  for_each_thread([&](const char *tid, const char *comm) {
+    g_autofree gchar *path = g_strdup_printf("/proc/self/task/%s/stat", tid);
+    g_autofree gchar *stat = nullptr;
+    if (!g_file_get_contents(path, &stat, nullptr, nullptr))
+      return;
     /* utime and stime are fields 14 and 15, counted after the ")" that
      * closes the name (which may hold spaces). */
     const char *p = strrchr(stat, ')');
