@@ -56,7 +56,7 @@ void BatchClient::start()
 
 void BatchClient::kick()
 {
-  if (!pending_.empty()) {
+  if (!pending_.empty() || source_) {
     drain_results();
     return;
   }
@@ -134,6 +134,7 @@ void BatchClient::shutdown()
     abort_job();
   finished_ = true;
   pending_.clear();
+  source_ = nullptr;
   stop_polling();
   if (http_)
     http_->cancel_all();
@@ -151,46 +152,69 @@ void BatchClient::stop_polling()
   poll_fn_ = nullptr;
 }
 
-void BatchClient::words_to_input_times(std::vector<Word> &words) const
-{
-  cuts_.to_input(words);
-}
-
 void BatchClient::deliver_segments(std::vector<Segment> segs, int64_t total_words,
                                    int64_t known_words, bool input_times)
 {
-  uint64_t audio = host_->audio_duration();
-  for (Segment &s : segs) {
-    if (!input_times)
-      cuts_.to_input(s);
-    if (auto bad = check_segment_times(s, audio)) {
-      GST_WARNING_OBJECT(host_->log_object(), "dropping a segment: %s", bad->c_str());
-      host_->warn({ErrorKind::Read,
-                   std::string(backend_name(settings_.backend)) +
-                       " sent a segment with impossible times; it was left out",
-                   *bad});
-      continue;
-    }
-    Result r;
-    r.segment = std::move(s);
-    r.pts = time_base_ + r.segment.start;
-    r.duration = r.segment.end > r.segment.start ? r.segment.end - r.segment.start : 0;
-    r.backend = backend_name(settings_.backend);
-    r.total_words = total_words;
-    r.known_words = known_words;
-    pending_.push_back(std::move(r));
-  }
+  for (Segment &s : segs)
+    queue_result(std::move(s), total_words, known_words, input_times);
   drain_results();
+}
+
+void BatchClient::deliver_stream(SegmentSource next, bool input_times)
+{
+  source_ = std::move(next);
+  source_input_times_ = input_times;
+  drain_results();
+}
+
+void BatchClient::queue_result(Segment s, int64_t total_words, int64_t known_words,
+                               bool input_times)
+{
+  if (!input_times)
+    cuts_.to_input(s);
+  if (auto bad = check_segment_times(s, host_->audio_duration())) {
+    GST_WARNING_OBJECT(host_->log_object(), "dropping a segment: %s", bad->c_str());
+    host_->warn({ErrorKind::Read,
+                 std::string(backend_name(settings_.backend)) +
+                     " sent a segment with impossible times; it was left out",
+                 *bad});
+    return;
+  }
+  Result r;
+  r.segment = std::move(s);
+  r.pts = time_base_ + r.segment.start;
+  r.duration = r.segment.end > r.segment.start ? r.segment.end - r.segment.start : 0;
+  r.backend = backend_name(settings_.backend);
+  r.total_words = total_words;
+  r.known_words = known_words;
+  pending_.push_back(std::move(r));
 }
 
 void BatchClient::drain_results()
 {
-  while (!pending_.empty() && host_->can_accept_results()) {
+  while (!finished_ && host_->can_accept_results()) {
+    if (pending_.empty()) {
+      if (!source_)
+        break;
+      Segment seg;
+      std::string error;
+      if (!source_(&seg, &error)) {
+        source_ = nullptr;
+        if (!error.empty()) {
+          done_pending_ = false;
+          fail(ErrorKind::Read, error);
+          return;
+        }
+        break;
+      }
+      queue_result(std::move(seg), -1, -1, source_input_times_);
+      continue;
+    }
     Result r = std::move(pending_.front());
     pending_.pop_front();
     host_->deliver(std::move(r));
   }
-  if (pending_.empty() && done_pending_) {
+  if (pending_.empty() && !source_ && done_pending_) {
     done_pending_ = false;
     finish();
   }
@@ -244,7 +268,7 @@ void BatchClient::done()
 {
   if (finished_)
     return;
-  if (!pending_.empty()) {
+  if (!pending_.empty() || source_) {
     done_pending_ = true; /* finish() once they are out */
     stop_polling();
     return;

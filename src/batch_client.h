@@ -13,6 +13,7 @@
 
 #include <deque>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -44,9 +45,16 @@ class BatchClient : public Backend {
    * (cuts_), unless input_times says it was already. */
   void deliver_segments(std::vector<Segment> segs, int64_t total_words = -1,
                         int64_t known_words = -1, bool input_times = false);
+  /* Results too many to hold: next() puts the service's next segment in
+   * *seg (true), or says there is none left (false; with *error set if
+   * reading them failed, which fails the job).  It is called only as the
+   * host takes results, so that however many there are, a few are held at
+   * once.  done() then waits for the last. */
+  using SegmentSource = std::function<bool(Segment *seg, std::string *error)>;
+  void deliver_stream(SegmentSource next, bool input_times);
   /* Words from the service's time to the input's (skip-silence), before
    * they are grouped: a pause left out still separates sentences. */
-  void words_to_input_times(std::vector<Word> &words) const;
+  void word_to_input_time(Word &w) const { cuts_.to_input(w); }
   void post_progress(const std::string &task, const std::string &state, double percent);
   void upload_progress(uint64_t sent, uint64_t total);
   /* A job step failed: report it, stop. */
@@ -83,11 +91,15 @@ class BatchClient : public Backend {
   /* Hands the results out while the host takes them (can_accept_results);
    * kick() goes on.  Then, if done() came, finishes. */
   void drain_results();
+  /* Checks a segment's times, and queues it as a result */
+  void queue_result(Segment s, int64_t total_words, int64_t known_words, bool input_times);
   void finish();
 
   /* Results not handed out yet: an answer with thousands of segments goes
    * out as the element's output takes them, not all at once. */
   std::deque<Result> pending_;
+  SegmentSource source_; /* more results, pulled as pending_ empties */
+  bool source_input_times_ = false;
   bool done_pending_ = false; /* done() came while results were pending */
   FILE *file_ = nullptr;
   std::string path_;

@@ -207,10 +207,55 @@ struct HttpClient::Op {
   GSource *retry = nullptr;
   GInputStream *stream = nullptr; /* the answer being read */
   std::string body;
+  std::shared_ptr<SpilledBody> spill; /* the answer, once past req.spill_above */
+  std::string spill_error;
+  size_t received = 0;
   bool too_large = false;
   unsigned attempts = 0;
   uint64_t sent = 0;
 };
+
+SpilledBody::~SpilledBody()
+{
+  if (fd >= 0)
+    close(fd);
+}
+
+namespace {
+
+bool write_all(int fd, const char *d, size_t n)
+{
+  while (n > 0) {
+    const ssize_t w = write(fd, d, n);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0)
+      return false;
+    d += w;
+    n -= static_cast<size_t>(w);
+  }
+  return true;
+}
+
+/* An unlinked temporary file for an answer, or null with *error */
+std::shared_ptr<SpilledBody> open_spill(std::string *error)
+{
+  GError *err = nullptr;
+  gchar *path = nullptr;
+  const int fd = g_file_open_tmp("persiantranscribe-answer-XXXXXX.json", &path, &err);
+  if (fd < 0) {
+    *error = err ? err->message : "cannot create a temporary file";
+    g_clear_error(&err);
+    return nullptr;
+  }
+  g_unlink(path);
+  g_free(path);
+  auto spill = std::make_shared<SpilledBody>();
+  spill->fd = fd;
+  return spill;
+}
+
+}  // namespace
 
 HttpClient::HttpClient(IoThread *io, unsigned timeout_s, GObject *log_object, size_t max_body)
     : io_(io), log_object_(log_object), max_body_(max_body)
@@ -336,7 +381,11 @@ void HttpClient::on_sent(GObject *source, GAsyncResult *res, gpointer data)
   size_t room = std::min<size_t>(op->owner->max_body_, size_t(16) << 20);
   if (length > 0)
     room = std::min(room, static_cast<size_t>(length));
+  if (op->req.spill_above)
+    room = std::min(room, op->req.spill_above);
   op->body.reserve(room);
+  op->received = 0;
+  op->spill.reset();
   read_more(op);
 }
 
@@ -373,15 +422,32 @@ void HttpClient::on_read(GObject *source, GAsyncResult *res, gpointer data)
     self->complete(op, nullptr);
     return;
   }
-  if (op->body.size() + n > self->max_body_) {
+  if (op->received + n > (op->req.max_body ? op->req.max_body : self->max_body_)) {
     g_bytes_unref(bytes);
     op->too_large = true;
     g_cancellable_cancel(op->cancel);
     self->complete(op, nullptr);
     return;
   }
-  op->body.append(d, n);
+  op->received += n;
+  if (!op->spill && op->req.spill_above && op->received > op->req.spill_above) {
+    /* Too long to hold: what came so far, and the rest, go to disk */
+    op->spill = open_spill(&op->spill_error);
+    if (op->spill && !write_all(op->spill->fd, op->body.data(), op->body.size()))
+      op->spill_error = g_strerror(errno);
+    op->body.resize(std::min<size_t>(op->body.size(), 4096));
+    op->body.shrink_to_fit();
+  }
+  if (!op->spill && op->spill_error.empty())
+    op->body.append(d, n);
+  else if (op->spill_error.empty() && !write_all(op->spill->fd, d, n))
+    op->spill_error = g_strerror(errno);
   g_bytes_unref(bytes);
+  if (!op->spill_error.empty()) {
+    g_cancellable_cancel(op->cancel);
+    self->complete(op, nullptr);
+    return;
+  }
   read_more(op);
 }
 
@@ -393,11 +459,24 @@ void HttpClient::complete(Op *op, const GError *err)
   r.status = soup_message_get_status(op->msg);
   r.body = std::move(op->body);
   op->body.clear();
+  if (op->spill && op->spill_error.empty() && !err && !op->too_large) {
+    op->spill->size = op->received;
+    r.spilled = std::move(op->spill);
+  }
+  op->spill.reset();
   if (op->too_large) {
     r.status = 0;
     r.too_large = true;
     r.body.clear();
-    r.error = "the answer is larger than " + std::to_string(max_body_) + " bytes";
+    r.limit = op->req.max_body ? op->req.max_body : max_body_;
+    r.limit_name = op->req.max_body_name;
+    r.error = "the answer is larger than " + std::to_string(r.limit) + " bytes";
+  } else if (!op->spill_error.empty()) {
+    r.status = 0;
+    r.disk_error = true;
+    r.body.clear();
+    r.error = "cannot keep the answer in a temporary file: " + op->spill_error;
+    op->spill_error.clear();
   } else if (err) {
     r.status = 0;
     r.error = err->message;
@@ -544,9 +623,13 @@ std::optional<Error> http_failure(const HttpResponse &r, const std::string &what
   if (r.too_large) {
     return Error{ErrorKind::Read,
                  what + ": the answer from " + url + " is larger than " +
-                     std::to_string(s.max_answer_bytes) +
-                     " bytes (\"max-answer-size\"); the request was cancelled",
+                     std::to_string(r.limit ? r.limit : size_t(s.max_answer_bytes)) + " bytes (" +
+                     (r.limit_name.empty() ? "\"max-answer-size\"" : r.limit_name) +
+                     "); the request was cancelled",
                  r.error, nullptr};
+  } else if (r.disk_error) {
+    return Error{ErrorKind::Write, what + ": the answer from " + url + " could not be kept", r.error,
+                 nullptr};
   } else if (r.status == 0 && r.timed_out) {
     return Error{ErrorKind::Read,
                  what + ": no answer from " + url + " within " + std::to_string(s.timeout_s) +

@@ -57,6 +57,24 @@ struct HttpRequest {
   std::shared_ptr<const MultipartBody> multipart; /* or a streamed body */
   unsigned max_attempts = 4;
   std::function<void(uint64_t sent, uint64_t total)> on_upload_progress;
+  /* An answer longer than this (0: never) goes to a temporary file, not
+   * memory: HttpResponse::spilled. */
+  size_t spill_above = 0;
+  /* The largest answer read, in place of the client's max_body (0), and
+   * what that limit is called in the error ("\"max-answer-size\"" if empty). */
+  size_t max_body = 0;
+  std::string max_body_name;
+};
+
+/* An answer kept on disk: a temporary file, already unlinked, so that
+ * nothing is left behind whatever happens to the process. */
+struct SpilledBody {
+  int fd = -1;
+  size_t size = 0;
+  SpilledBody() = default;
+  SpilledBody(const SpilledBody &) = delete;
+  SpilledBody &operator=(const SpilledBody &) = delete;
+  ~SpilledBody();
 };
 
 struct HttpResponse {
@@ -66,7 +84,13 @@ struct HttpResponse {
   bool tls_error = false;
   bool timed_out = false; /* no answer within the session's timeout */
   bool too_large = false; /* the answer passed the client's cap and was cancelled */
+  size_t limit = 0;       /* too_large: that cap, in bytes */
+  std::string limit_name; /* too_large: what the cap is called, if not max-answer-size */
+  bool disk_error = false; /* a spilled answer could not be written */
   unsigned attempts = 0;
+  /* The answer, when it was longer than the request's spill_above: body
+   * then holds at most its first 4 KiB (for error messages). */
+  std::shared_ptr<const SpilledBody> spilled;
 };
 
 class HttpClient {

@@ -13,49 +13,49 @@ namespace pt {
 
 namespace {
 
-int hex4(const char *p, const char *end)
+template <class Bytes> int hex4(const Bytes &d, size_t i, size_t n)
 {
-  if (end - p < 4)
+  if (i > n || n - i < 4)
     return -1;
   int v = 0;
-  for (int k = 0; k < 4; ++k) {
-    const int d = g_ascii_xdigit_value(p[k]);
-    if (d < 0)
+  for (size_t k = 0; k < 4; ++k) {
+    const int x = g_ascii_xdigit_value(d[i + k]);
+    if (x < 0)
       return -1;
-    v = v * 16 + d;
+    v = v * 16 + x;
   }
   return v;
 }
 
-/* At p, just after a backslash inside a double-quoted string: how many
+/* At d[i], just after a backslash inside a double-quoted string: how many
  * characters the escape takes after the backslash, or 0 for one that is not
  * strict JSON: a character other than " \ / b f n r t u, a \u without four
  * hex digits, or a \u escape of a UTF-16 surrogate that is not a high one
  * followed by a \u low one.  json-glib 1.6 reads such escapes leniently and
  * swallows what follows them, closing quote included: the rest of the text
  * would no longer be what this scanner sees. */
-size_t escape_length(const char *p, const char *end)
+template <class Bytes> size_t escape_length(const Bytes &d, size_t i, size_t n)
 {
-  if (p >= end || !strchr("\"\\/bfnrtu", *p) || *p == '\0')
+  if (i >= n || d[i] == '\0' || !strchr("\"\\/bfnrtu", d[i]))
     return 0;
-  if (*p != 'u')
+  if (d[i] != 'u')
     return 1;
-  const int unit = hex4(p + 1, end);
+  const int unit = hex4(d, i + 1, n);
   if (unit < 0)
     return 0;
   if (unit < 0xD800 || unit > 0xDFFF)
     return 5;
   if (unit > 0xDBFF)
     return 0; /* a low surrogate first */
-  if (end - p < 11 || p[5] != '\\' || p[6] != 'u')
+  if (n - i < 11 || d[i + 5] != '\\' || d[i + 6] != 'u')
     return 0;
-  const int low = hex4(p + 7, end);
+  const int low = hex4(d, i + 7, n);
   return low >= 0xDC00 && low <= 0xDFFF ? 11 : 0;
 }
 
 }  // namespace
 
-JsonScan json_scan(const char *data, size_t len, unsigned limit)
+template <class Bytes> JsonScan json_scan(const Bytes &d, unsigned limit)
 {
   /* Strict JSON only, where json-glib's scanner could see the text
    * differently: it also takes single-quoted strings (without escapes) and
@@ -64,22 +64,22 @@ JsonScan json_scan(const char *data, size_t len, unsigned limit)
    * one could hide the brackets after it from this scan: the answer is
    * refused instead.  Brackets inside strings are not counted. */
   JsonScan scan;
-  const char *end = data + len;
+  const size_t n = d.size();
   unsigned depth = 0;
-  for (const char *p = data; p < end; ++p) {
-    switch (*p) {
+  for (size_t i = 0; i < n; ++i) {
+    switch (d[i]) {
       case '"':
-        for (++p; p < end && *p != '"'; ++p) {
-          if (*p == '\\') {
-            const size_t n = escape_length(p + 1, end);
-            if (n == 0) {
+        for (++i; i < n && d[i] != '"'; ++i) {
+          if (d[i] == '\\') {
+            const size_t k = escape_length(d, i + 1, n);
+            if (k == 0) {
               scan.refused = "an escape that is not JSON, or an unpaired UTF-16 surrogate";
               return scan;
             }
-            p += n;
+            i += k;
           }
         }
-        if (p >= end)
+        if (i >= n)
           return scan; /* unterminated: json-glib refuses it */
         break;
       case '\'':
@@ -106,6 +106,13 @@ JsonScan json_scan(const char *data, size_t len, unsigned limit)
     }
   }
   return scan;
+}
+template JsonScan json_scan(const MemoryBytes &, unsigned);
+template JsonScan json_scan(const FileBytes &, unsigned);
+
+JsonScan json_scan(const char *data, size_t len, unsigned limit)
+{
+  return json_scan(MemoryBytes(data, len), limit);
 }
 
 std::string json_builder_text(JsonBuilder *b)

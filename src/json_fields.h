@@ -15,6 +15,8 @@
 #include <optional>
 #include <string>
 
+#include "answer_bytes.h"
+
 namespace pt {
 
 constexpr unsigned kMaxJsonDepth = 64;
@@ -36,6 +38,8 @@ struct JsonScan {
 /* Scans data the way json-glib's scanner does, linearly, without
  * recursion and without building anything. */
 JsonScan json_scan(const char *data, size_t len, unsigned limit);
+/* The same over MemoryBytes or FileBytes (answer_bytes.h) */
+template <class Bytes> JsonScan json_scan(const Bytes &d, unsigned limit);
 inline unsigned json_depth(const char *data, size_t len, unsigned limit)
 {
   return json_scan(data, len, limit).depth;

@@ -3,6 +3,9 @@
  * celery-progress view, and terminate the task if the pipeline stops. */
 #include <gst/gst.h>
 
+#include <algorithm>
+#include <optional>
+
 #include "batch_client.h"
 #include "harf_reply.h"
 #include "io_thread.h"
@@ -54,6 +57,7 @@ class NevisaClient final : public BatchClient {
         std::vector<MultipartPart>{{"auth_token", auth_token_, "", "", ""},
                                    {"api_key", api_key_, "", "", ""},
                                    {"file", "", file_, filename_, content_type_}});
+    upload_bytes_ = static_cast<uint64_t>(req.multipart->length());
     req.on_upload_progress = [this](uint64_t sent, uint64_t total) {
       upload_progress(sent, total);
     };
@@ -82,10 +86,34 @@ class NevisaClient final : public BatchClient {
     HttpRequest req;
     req.url = progress_url_;
     req.headers.push_back({"Authorization", "Token " + auth_token_});
+    /* The words for hours of audio do not stay in memory: a long answer
+     * (over 256 KiB, or a quarter of max-answer-size if less) goes to disk
+     * and is read a word at a time as the results go out.  max-answer-size
+     * still bounds what is held; the answer on disk may be
+     * up to four times the audio uploaded (a transcript is far smaller
+     * than its audio), so that a hostile server cannot fill the disk. */
+    req.spill_above =
+        std::max<size_t>(1024, std::min<size_t>(256 * 1024, settings_.max_answer_bytes / 4));
+    const uint64_t on_disk = 4 * upload_bytes_;
+    if (on_disk > settings_.max_answer_bytes) {
+      req.max_body = static_cast<size_t>(on_disk);
+      req.max_body_name = "four times the audio uploaded";
+    }
     http_->send(std::move(req), [this](const HttpResponse &r) {
       if (fail_on_http(r, "Nevisa progress", progress_url_))
         return;
-      NevisaProgress p = parse_nevisa_progress(r.body.data(), r.body.size());
+      std::shared_ptr<NevisaAnswerFile> file;
+      NevisaProgress p;
+      if (r.spilled) {
+        file = std::make_shared<NevisaAnswerFile>(r.spilled->fd, r.spilled->size,
+                                                  settings_.max_answer_bytes);
+        p = file->answer();
+        GST_DEBUG_OBJECT(host_->log_object(),
+                         "Nevisa answered %zu bytes, kept on disk; %zu words read one at a time",
+                         r.spilled->size, file->words());
+      } else {
+        p = parse_nevisa_progress(r.body.data(), r.body.size());
+      }
       if (!p.ok) {
         fail(ErrorKind::Failed, p.error);
         return;
@@ -96,11 +124,25 @@ class NevisaClient final : public BatchClient {
       post_progress(task_id_, p.state.empty() ? "UNKNOWN" : p.state, percent_);
       if (p.state == "SUCCESS") {
         complete_ = true;
-        for (const std::string &why : p.skipped)
-          GST_WARNING_OBJECT(host_->log_object(), "skipping a word Nevisa sent: %s", why.c_str());
-        words_to_input_times(p.words);
-        deliver_segments(segments_from_words(p.words, 600 * kMsecond, settings_.min_confidence),
-                         -1, -1, true);
+        if (file)
+          deliver_words([file, spilled = r.spilled](Word *w, std::vector<std::string> *skipped,
+                                                    std::string *error) {
+            if (file->next(w, skipped))
+              return true;
+            if (file->failed())
+              *error = "Nevisa's answer could not be read back from disk";
+            return false;
+          });
+        else
+          deliver_words([p = std::move(p), i = size_t(0)](
+                            Word *w, std::vector<std::string> *skipped, std::string *) mutable {
+            if (i == 0)
+              skipped->swap(p.skipped);
+            if (i == p.words.size())
+              return false;
+            *w = std::move(p.words[i++]);
+            return true;
+          });
         done();
         return;
       }
@@ -113,6 +155,45 @@ class NevisaClient final : public BatchClient {
       /* PENDING (also an unknown task), STARTED, PROGRESS: not finished */
       schedule_poll([this] { poll(); });
     });
+  }
+
+  /* Groups the words into results as the host takes them: words from
+   * next() (false after the last, *error set if reading failed; skipped
+   * gets why words were left out).  Times move back past the pauses
+   * skip-silence left out before grouping, so such a pause ends a
+   * sentence. */
+  using WordSource =
+      std::function<bool(Word *w, std::vector<std::string> *skipped, std::string *error)>;
+  void deliver_words(WordSource next)
+  {
+    auto grouper = std::make_shared<WordGrouper>(600 * kMsecond, settings_.min_confidence);
+    deliver_stream(
+        [this, next = std::move(next), grouper](Segment *seg, std::string *error) {
+          Word w;
+          std::vector<std::string> skipped;
+          while (true) {
+            const bool more = next(&w, &skipped, error);
+            for (const std::string &why : skipped)
+              GST_WARNING_OBJECT(host_->log_object(), "skipping a word Nevisa sent: %s",
+                                 why.c_str());
+            skipped.clear();
+            if (!more)
+              break;
+            word_to_input_time(w);
+            if (std::optional<Segment> s = grouper->push(std::move(w))) {
+              *seg = std::move(*s);
+              return true;
+            }
+          }
+          if (!error->empty())
+            return false;
+          std::optional<Segment> last = grouper->finish();
+          if (!last)
+            return false;
+          *seg = std::move(*last);
+          return true;
+        },
+        true);
   }
 
   /* The pipeline stops (or batch-timeout passes) while the task runs: tell
@@ -144,6 +225,7 @@ class NevisaClient final : public BatchClient {
   std::string file_, filename_, content_type_;
   std::string auth_token_, api_key_; /* secrets */
   std::string upload_url_, progress_url_, task_id_;
+  uint64_t upload_bytes_ = 0;
   bool complete_ = false;
   double percent_ = -1; /* the highest reported so far */
 };

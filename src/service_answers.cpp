@@ -187,23 +187,20 @@ void read_vosk_word(JsonNode *node, guint i, std::vector<Word> *words,
 }
 
 /* Words without a usable time take it from their neighbours, so that no
- * message gets an unknown timestamp. */
-void fill_word_times(std::vector<Word> *words)
-{
-  for (size_t i = 0; i < (*words).size(); ++i) {
-    Word &w = (*words)[i];
+ * message gets an unknown timestamp: the first from the first word that
+ * has a start (but not after its own end), the others from the word before
+ * them.  One word at a time, for lists too long to hold. */
+class WordTimes {
+ public:
+  /* first_start: the start of the list's first word that has one */
+  explicit WordTimes(uint64_t first_start) : first_start_(first_start) {}
+  void fill(Word &w)
+  {
     if (w.start == kNoTime) {
-      if (i > 0)
-        w.start = (*words)[i - 1].end;
-      else {
-        /* the first: where the next timed word starts, but not after
-         * its own end */
-        uint64_t start = kNoTime;
-        for (const Word &next : (*words))
-          if (next.start != kNoTime) {
-            start = next.start;
-            break;
-          }
+      if (!first_) {
+        w.start = prev_end_;
+      } else {
+        uint64_t start = first_start_;
         if (w.end != kNoTime && (start == kNoTime || w.end < start))
           start = w.end;
         w.start = start == kNoTime ? 0 : start;
@@ -211,7 +208,27 @@ void fill_word_times(std::vector<Word> *words)
     }
     if (w.end == kNoTime || w.end < w.start)
       w.end = w.start;
+    first_ = false;
+    prev_end_ = w.end;
   }
+
+ private:
+  uint64_t first_start_;
+  bool first_ = true;
+  uint64_t prev_end_ = 0;
+};
+
+void fill_word_times(std::vector<Word> *words)
+{
+  uint64_t first_start = kNoTime;
+  for (const Word &w : *words)
+    if (w.start != kNoTime) {
+      first_start = w.start;
+      break;
+    }
+  WordTimes times(first_start);
+  for (Word &w : *words)
+    times.fill(w);
 }
 
 void read_vosk_words(JsonArray *list, std::vector<Word> *words, std::vector<std::string> *skipped)
@@ -224,16 +241,19 @@ void read_vosk_words(JsonArray *list, std::vector<Word> *words, std::vector<std:
 /* ---- a long word list, one word at a time ----
  *
  * The answer to a two-hour recording holds some 36,000 words; as one
- * json-glib tree they took about 15 MB at once.  So a long answer is cut
- * where its word list is: the rest (the "skeleton", with an empty list) is
- * parsed as before, and each word alone, then freed.  The cut needs only
- * to find boundaries in JSON that json_scan() has already found strict;
- * anything it does not expect (an escaped or repeated key on the path,
- * another shape, a stray character between words) makes it give up, and
- * the whole answer is parsed in one piece, as it always was.  The fuzz
- * target checks that both ways give the same answer. */
+ * json-glib tree they took about 15 MB at once, and an answer for many
+ * hours does not fit in memory at all.  So a long answer is cut where its
+ * word list is: the rest (the "skeleton", with an empty list and without
+ * the transcript's text) is parsed as before, and each word alone, then
+ * freed.  The cut needs only to find boundaries in JSON that json_scan()
+ * has already found strict; anything it does not expect (an escaped or
+ * repeated key on the path, another shape, a stray character between
+ * words) makes it give up, and the whole answer is parsed in one piece, as
+ * it always was.  The same code reads an answer in memory (MemoryBytes) and
+ * one on disk (FileBytes).  The fuzz target checks that every way gives the
+ * same answer. */
 
-size_t skip_space(const char *d, size_t n, size_t i)
+template <class B> size_t skip_space(const B &d, size_t n, size_t i)
 {
   while (i < n && (d[i] == ' ' || d[i] == '\t' || d[i] == '\n' || d[i] == '\r'))
     ++i;
@@ -241,19 +261,20 @@ size_t skip_space(const char *d, size_t n, size_t i)
 }
 
 /* The end (one past) of the string starting at d[i] == '"', or 0 */
-size_t skip_string(const char *d, size_t n, size_t i)
+template <class B> size_t skip_string(const B &d, size_t n, size_t i)
 {
   for (++i; i < n; ++i) {
-    if (d[i] == '\\')
+    const char c = d[i];
+    if (c == '\\')
       ++i;
-    else if (d[i] == '"')
+    else if (c == '"')
       return i + 1;
   }
   return 0;
 }
 
 /* The end (one past) of the value starting at d[i], or 0 */
-size_t skip_value(const char *d, size_t n, size_t i)
+template <class B> size_t skip_value(const B &d, size_t n, size_t i)
 {
   if (i >= n)
     return 0;
@@ -262,14 +283,15 @@ size_t skip_value(const char *d, size_t n, size_t i)
   if (d[i] == '{' || d[i] == '[') {
     unsigned depth = 0;
     for (; i < n; ++i) {
-      if (d[i] == '"') {
+      const char c = d[i];
+      if (c == '"') {
         i = skip_string(d, n, i);
         if (!i)
           return 0;
         --i;
-      } else if (d[i] == '{' || d[i] == '[') {
+      } else if (c == '{' || c == '[') {
         ++depth;
-      } else if (d[i] == '}' || d[i] == ']') {
+      } else if (c == '}' || c == ']') {
         if (--depth == 0)
           return i + 1;
       }
@@ -284,19 +306,26 @@ size_t skip_value(const char *d, size_t n, size_t i)
 
 /* The value of key in the object starting at d[i] == '{': its range, when
  * the key is there exactly once, written without escapes. */
-bool find_member(const char *d, size_t n, size_t i, const char *key, size_t *lo, size_t *hi)
+template <class B>
+bool find_member(const B &d, size_t n, size_t i, const char *key, size_t *lo, size_t *hi)
 {
   if (i >= n || d[i] != '{')
     return false;
+  const size_t key_len = strlen(key);
   bool found = false;
   i = skip_space(d, n, i + 1);
   if (i < n && d[i] == '}')
     return false;
   while (i < n) {
     const size_t key_end = d[i] == '"' ? skip_string(d, n, i) : 0;
-    if (!key_end || memchr(d + i, '\\', key_end - i))
+    if (!key_end)
       return false;
-    const bool match = key_end - i - 2 == strlen(key) && memcmp(d + i + 1, key, strlen(key)) == 0;
+    bool match = key_end - i - 2 == key_len;
+    for (size_t k = i + 1; k + 1 < key_end; ++k) {
+      if (d[k] == '\\')
+        return false;
+      match = match && d[k] == key[k - i - 1];
+    }
     i = skip_space(d, n, key_end);
     if (i >= n || d[i] != ':')
       return false;
@@ -321,13 +350,55 @@ bool find_member(const char *d, size_t n, size_t i, const char *key, size_t *lo,
   return false;
 }
 
-struct WordList {
-  size_t lo = 0, hi = 0;                       /* the array, brackets included */
-  std::vector<std::pair<size_t, size_t>> items; /* each element's range */
+/* Where an answer is cut: its word list, and the transcript's text. */
+struct AnswerCut {
+  size_t list_lo = 0, list_hi = 0; /* the array, brackets included */
+  size_t text_lo = 0, text_hi = 0; /* a string, quotes included; empty if none */
 };
 
-bool find_word_list(const char *d, size_t n, WordList *out)
+/* The items of the word list, one at a time. */
+struct ItemCursor {
+  size_t next = 0; /* where to read on: just past the '[' or the last item */
+  bool started = false;
+};
+
+/* The next item's range; false at the end of the list (*bad false) or on
+ * anything that is not a list of values (*bad true). */
+template <class B>
+bool next_item(const B &d, const AnswerCut &c, ItemCursor *cur, size_t *lo, size_t *hi, bool *bad)
 {
+  const size_t n = d.size();
+  *bad = false;
+  size_t i = skip_space(d, n, cur->started ? cur->next : c.list_lo + 1);
+  if (d[i] == ']') {
+    *bad = i + 1 != c.list_hi;
+    return false;
+  }
+  if (cur->started) {
+    if (d[i] != ',') {
+      *bad = true;
+      return false;
+    }
+    i = skip_space(d, n, i + 1);
+  }
+  cur->started = true;
+  const size_t end = skip_value(d, n, i);
+  if (!end || end >= c.list_hi) {
+    *bad = true;
+    return false;
+  }
+  *lo = i;
+  *hi = end;
+  cur->next = end;
+  return true;
+}
+
+template <class B> bool find_cut(const B &d, AnswerCut *c)
+{
+  const size_t n = d.size();
+  const JsonScan scan = json_scan(d, kMaxJsonDepth);
+  if (scan.refused || scan.depth > kMaxJsonDepth || d.failed())
+    return false;
   size_t lo = 0, hi = 0, a = 0, b = 0;
   const size_t root = skip_space(d, n, 0);
   if (!find_member(d, n, root, "result", &lo, &hi) ||
@@ -335,24 +406,61 @@ bool find_word_list(const char *d, size_t n, WordList *out)
     return false;
   if (d[lo] != '[')
     return false;
-  out->lo = lo;
-  out->hi = hi;
-  size_t i = skip_space(d, n, lo + 1);
-  if (d[i] == ']')
-    return i + 1 == hi;
-  while (i < hi) {
-    const size_t end = skip_value(d, n, i);
-    if (!end || end >= hi)
-      return false;
-    out->items.emplace_back(i, end);
-    i = skip_space(d, n, end);
-    if (d[i] == ']')
-      return i + 1 == hi;
-    if (d[i] != ',')
-      return false;
-    i = skip_space(d, n, i + 1);
+  c->list_lo = lo;
+  c->list_hi = hi;
+  /* The transcript's text repeats the words: it is not read, and it would
+   * grow the skeleton with the recording. */
+  if (find_member(d, n, a, "text", &lo, &hi) && d[lo] == '"') {
+    c->text_lo = lo;
+    c->text_hi = hi;
   }
-  return false;
+  ItemCursor cur;
+  bool bad = false;
+  while (next_item(d, *c, &cur, &lo, &hi, &bad)) {
+  }
+  return !bad && !d.failed();
+}
+
+/* The answer without its word list (an empty one) and text (""): small
+ * however long the recording; empty when longer than max_bytes. */
+template <class B> std::string skeleton(const B &d, const AnswerCut &c, size_t max_bytes)
+{
+  std::pair<size_t, size_t> cuts[2] = {{c.list_lo, c.list_hi}, {c.text_lo, c.text_hi}};
+  if (cuts[1].first < cuts[0].first)
+    std::swap(cuts[0], cuts[1]);
+  size_t size = d.size() + 2;
+  for (const auto &[lo, hi] : cuts)
+    size -= hi - lo;
+  if (size > max_bytes)
+    return "";
+  std::string out;
+  out.reserve(size + 2);
+  size_t at = 0;
+  for (const auto &[lo, hi] : cuts) {
+    if (hi == lo)
+      continue;
+    d.copy(at, lo, &out);
+    out += lo == c.list_lo ? "[]" : "\"\"";
+    at = hi;
+  }
+  d.copy(at, d.size(), &out);
+  return d.failed() ? "" : out;
+}
+
+/* Reads the word at [lo, hi); false if it is not JSON (then neither is the
+ * answer: json-glib refuses it whole). */
+template <class B>
+bool read_item(const B &d, size_t lo, size_t hi, guint index, std::string *buf,
+               std::vector<Word> *words, std::vector<std::string> *skipped)
+{
+  buf->clear();
+  d.copy(lo, hi, buf);
+  std::string why;
+  NodePtr word(parse_json_limited(buf->data(), buf->size(), &why), json_node_unref);
+  if (!word || d.failed())
+    return false;
+  read_vosk_word(word.get(), index, words, skipped);
+  return true;
 }
 
 }  // namespace
@@ -361,27 +469,143 @@ NevisaProgress parse_nevisa_progress(const char *data, size_t len, size_t split_
 {
   if (len < split_from)
     return parse_nevisa_progress_whole(data, len);
-  const JsonScan scan = json_scan(data, len, kMaxJsonDepth);
-  WordList list;
-  if (scan.refused || scan.depth > kMaxJsonDepth || !find_word_list(data, len, &list))
+  const MemoryBytes d(data, len);
+  AnswerCut cut;
+  if (!find_cut(d, &cut))
     return parse_nevisa_progress_whole(data, len);
-  std::string skeleton(data, list.lo);
-  skeleton += "[]";
-  skeleton.append(data + list.hi, len - list.hi);
-  NevisaProgress out = parse_nevisa_progress_whole(skeleton.data(), skeleton.size());
+  const std::string skel = skeleton(d, cut, len + 4);
+  NevisaProgress out = parse_nevisa_progress_whole(skel.data(), skel.size());
   if (!out.ok || out.state != "SUCCESS")
     return parse_nevisa_progress_whole(data, len); /* its messages quote the answer itself */
-  for (size_t i = 0; i < list.items.size(); ++i) {
-    const auto [lo, hi] = list.items[i];
-    std::string why;
-    NodePtr word(parse_json_limited(data + lo, hi - lo, &why), json_node_unref);
-    if (!word)
+  ItemCursor cur;
+  size_t lo = 0, hi = 0;
+  bool bad = false;
+  std::string buf;
+  for (guint i = 0; next_item(d, cut, &cur, &lo, &hi, &bad); ++i)
+    if (!read_item(d, lo, hi, i, &buf, &out.words, &out.skipped))
       return parse_nevisa_progress_whole(data, len);
-    read_vosk_word(word.get(), static_cast<guint>(i), &out.words, &out.skipped);
-  }
   fill_word_times(&out.words);
   out.word_by_word = true;
   return out;
+}
+
+/* ---- an answer on disk ---- */
+
+struct NevisaAnswerFile::Impl {
+  Impl(int fd, size_t size, size_t block) : bytes(fd, size, block) {}
+  FileBytes bytes;
+  AnswerCut cut;
+  ItemCursor cursor;
+  guint index = 0;
+  std::string buf;
+  std::vector<Word> words; /* one at a time, or all of a small answer parsed whole */
+  size_t next_word = 0;
+  std::unique_ptr<WordTimes> times;
+};
+
+NevisaAnswerFile::NevisaAnswerFile(int fd, size_t size, size_t max_held, size_t block)
+    : impl_(std::make_unique<Impl>(fd, size, block))
+{
+  Impl &m = *impl_;
+  auto whole = [&](const char *why) {
+    if (size > max_held) {
+      answer_.error = "Nevisa progress answered " + std::to_string(size) +
+                      " bytes, more than \"max-answer-size\" (" + std::to_string(max_held) +
+                      "), and they cannot be read a word at a time (" + why + ")";
+      return;
+    }
+    std::string all;
+    all.reserve(size);
+    m.bytes.copy(0, size, &all);
+    if (m.bytes.failed()) {
+      answer_.error = std::string("Cannot read Nevisa's answer back from disk: ") +
+                      g_strerror(errno);
+      return;
+    }
+    answer_ = parse_nevisa_progress_whole(all.data(), all.size());
+    m.words = std::move(answer_.words);
+    answer_.words.clear();
+  };
+  if (!find_cut(m.bytes, &m.cut)) {
+    whole("its word list is not where it is expected");
+    return;
+  }
+  const std::string skel = skeleton(m.bytes, m.cut, max_held);
+  if (skel.empty()) {
+    whole("what surrounds the word list is too large");
+    return;
+  }
+  answer_ = parse_nevisa_progress_whole(skel.data(), skel.size());
+  if (!answer_.ok || answer_.state != "SUCCESS") {
+    if (size <= max_held)
+      whole(""); /* its messages quote the answer itself */
+    return;
+  }
+  /* Every word is read once before the first is handed out: all of them
+   * are JSON (or none is used, as when the answer is parsed whole), and
+   * the first word that has a start is known. */
+  ItemCursor cur;
+  size_t lo = 0, hi = 0;
+  bool bad = false;
+  uint64_t first_start = kNoTime;
+  std::vector<Word> one;
+  std::vector<std::string> skipped;
+  for (guint i = 0; next_item(m.bytes, m.cut, &cur, &lo, &hi, &bad); ++i) {
+    one.clear();
+    if (!read_item(m.bytes, lo, hi, i, &m.buf, &one, &skipped)) {
+      whole("a word is not JSON");
+      return;
+    }
+    ++words_;
+    if (first_start == kNoTime && !one.empty() && one[0].start != kNoTime)
+      first_start = one[0].start;
+    skipped.clear(); /* said as the words are handed out */
+  }
+  if (bad || m.bytes.failed()) {
+    whole("its word list changed on disk");
+    return;
+  }
+  m.times = std::make_unique<WordTimes>(first_start);
+  answer_.word_by_word = true;
+}
+
+NevisaAnswerFile::~NevisaAnswerFile() = default;
+
+bool NevisaAnswerFile::next(Word *w, std::vector<std::string> *skipped)
+{
+  Impl &m = *impl_;
+  if (!answer_.ok || answer_.state != "SUCCESS")
+    return false;
+  if (!m.times) { /* parsed whole */
+    if (skipped && m.next_word == 0)
+      *skipped = std::move(answer_.skipped);
+    if (m.next_word >= m.words.size())
+      return false;
+    *w = std::move(m.words[m.next_word++]);
+    return true;
+  }
+  size_t lo = 0, hi = 0;
+  bool bad = false;
+  std::vector<std::string> why;
+  while (next_item(m.bytes, m.cut, &m.cursor, &lo, &hi, &bad)) {
+    m.words.clear();
+    const guint index = m.index++;
+    if (!read_item(m.bytes, lo, hi, index, &m.buf, &m.words, &why) || m.bytes.failed()) {
+      failed_ = true; /* it changed on disk since it was read */
+      return false;
+    }
+    if (skipped)
+      for (std::string &s : why)
+        skipped->push_back(std::move(s));
+    why.clear();
+    if (m.words.empty())
+      continue;
+    *w = std::move(m.words[0]);
+    m.times->fill(*w);
+    return true;
+  }
+  failed_ = bad || m.bytes.failed();
+  return false;
 }
 
 NevisaProgress parse_nevisa_progress_whole(const char *data, size_t len)

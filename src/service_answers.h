@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -65,6 +66,42 @@ struct NevisaProgress {
  * the answer in one piece (the fuzz target compares the two). */
 NevisaProgress parse_nevisa_progress(const char *data, size_t len, size_t split_from = 64 * 1024);
 NevisaProgress parse_nevisa_progress_whole(const char *data, size_t len);
+
+/* A Nevisa answer too long to hold (many hours of words), read from a file
+ * a piece at a time: what surrounds the word list is parsed as
+ * parse_nevisa_progress() does, and the words are handed out one by one.
+ * Memory stays bounded however long the answer: one block of the file, one
+ * word, and the skeleton (at most max_held bytes).  An answer the cut does
+ * not expect is parsed whole, as parse_nevisa_progress() does, when it is
+ * at most max_held bytes, and is an error otherwise. */
+class NevisaAnswerFile {
+ public:
+  /* fd: the answer, from offset 0, size bytes; not owned, open while this
+   * lives.  block: the bytes read at once. */
+  NevisaAnswerFile(int fd, size_t size, size_t max_held, size_t block = 64 * 1024);
+  ~NevisaAnswerFile();
+  NevisaAnswerFile(const NevisaAnswerFile &) = delete;
+  NevisaAnswerFile &operator=(const NevisaAnswerFile &) = delete;
+
+  /* Everything but the words (answer().words is empty): ok, state,
+   * percent, failure, error. */
+  const NevisaProgress &answer() const { return answer_; }
+  /* The words of a SUCCESS in order, with parse_nevisa_progress()'s times;
+   * false after the last.  skipped gets why any words before it were left
+   * out. */
+  bool next(Word *w, std::vector<std::string> *skipped);
+  /* The words in the list, read one at a time; 0 when parsed whole */
+  size_t words() const { return words_; }
+  /* next() stopped because the file no longer reads as it did */
+  bool failed() const { return failed_; }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  NevisaProgress answer_;
+  size_t words_ = 0;
+  bool failed_ = false;
+};
 
 /* One text message of Nevisa's live WebSocket: a control message
  * ({"subject": "INIT"}, ...), an interim text ({"transcription":

@@ -85,38 +85,48 @@ bool ends_sentence(const std::string &w)
 
 }  // namespace
 
+std::optional<Segment> WordGrouper::push(Word w)
+{
+  w.uncertain = w.confidence >= 0 && w.confidence < min_confidence_;
+  std::optional<Segment> closed;
+  if (!cur_.words.empty()) {
+    const Word &prev = cur_.words.back();
+    if ((w.start > prev.end && w.start - prev.end > max_pause_) || ends_sentence(prev.text))
+      closed = finish();
+  }
+  cur_.words.push_back(std::move(w));
+  return closed;
+}
+
+std::optional<Segment> WordGrouper::finish()
+{
+  if (cur_.words.empty())
+    return std::nullopt;
+  Segment seg = std::move(cur_);
+  cur_ = Segment();
+  seg.id = next_id_++;
+  seg.start = seg.words.front().start;
+  seg.end = seg.words.back().end;
+  for (const Word &w : seg.words) {
+    if (!seg.text.empty())
+      seg.text += ' ';
+    seg.text += w.text;
+  }
+  seg.raw_text = seg.text;
+  seg.final = true;
+  return seg;
+}
+
 std::vector<Segment> segments_from_words(const std::vector<Word> &words, uint64_t max_pause,
                                          double min_confidence)
 {
   std::vector<Segment> out;
-  Segment cur;
-  auto close = [&]() {
-    if (cur.words.empty())
-      return;
-    cur.id = static_cast<int64_t>(out.size());
-    cur.start = cur.words.front().start;
-    cur.end = cur.words.back().end;
-    for (const Word &w : cur.words) {
-      if (!cur.text.empty())
-        cur.text += ' ';
-      cur.text += w.text;
-    }
-    cur.raw_text = cur.text;
-    cur.final = true;
-    out.push_back(std::move(cur));
-    cur = Segment();
-  };
-  for (const Word &in : words) {
-    Word w = in;
-    w.uncertain = w.confidence >= 0 && w.confidence < min_confidence;
-    if (!cur.words.empty()) {
-      const Word &prev = cur.words.back();
-      if ((w.start > prev.end && w.start - prev.end > max_pause) || ends_sentence(prev.text))
-        close();
-    }
-    cur.words.push_back(std::move(w));
-  }
-  close();
+  WordGrouper g(max_pause, min_confidence);
+  for (const Word &w : words)
+    if (std::optional<Segment> seg = g.push(w))
+      out.push_back(std::move(*seg));
+  if (std::optional<Segment> seg = g.finish())
+    out.push_back(std::move(*seg));
   return out;
 }
 
@@ -144,14 +154,18 @@ uint64_t TimeCuts::to_input(uint64_t t, bool is_end) const
   return after == cuts_.begin() ? t : t + std::prev(after)->second;
 }
 
+void TimeCuts::to_input(Word &w) const
+{
+  w.start = to_input(w.start, false);
+  w.end = to_input(w.end, true);
+}
+
 void TimeCuts::to_input(std::vector<Word> &words) const
 {
   if (cuts_.empty())
     return;
-  for (Word &w : words) {
-    w.start = to_input(w.start, false);
-    w.end = to_input(w.end, true);
-  }
+  for (Word &w : words)
+    to_input(w);
 }
 
 void TimeCuts::to_input(Segment &seg) const

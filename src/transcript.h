@@ -42,6 +42,27 @@ void parse_uncertainty(Segment &seg);
 std::vector<Segment> segments_from_words(const std::vector<Word> &words, uint64_t max_pause,
                                          double min_confidence);
 
+/* The same, one word at a time, for a word list too long to hold: push()
+ * each word in order; a segment is complete when the next word starts a
+ * new one, or at finish(). */
+class WordGrouper {
+ public:
+  WordGrouper(uint64_t max_pause, double min_confidence)
+      : max_pause_(max_pause), min_confidence_(min_confidence)
+  {
+  }
+  /* The segment w closed, if it closed one */
+  std::optional<Segment> push(Word w);
+  /* The last segment, if any words are left */
+  std::optional<Segment> finish();
+
+ private:
+  uint64_t max_pause_;
+  double min_confidence_;
+  int64_t next_id_ = 0;
+  Segment cur_;
+};
+
 /* How far past the end of the audio a service's times may go (rounding,
  * a partial last window) before they are impossible. */
 constexpr uint64_t kTimeSlack = 1 * kSecond;
@@ -64,6 +85,8 @@ class TimeCuts {
    * exactly at a cut lies after the skipped audio when it starts something
    * (is_end false) and before it when it ends something. */
   uint64_t to_input(uint64_t t, bool is_end) const;
+  /* A word's start and end */
+  void to_input(Word &w) const;
   /* Each word's start and end */
   void to_input(std::vector<Word> &words) const;
   /* The segment's times and its words' */

@@ -4,6 +4,8 @@
 #include "engine_listener.h"
 
 #include <gst/check/gstcheck.h>
+#include <glib/gstdio.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -608,6 +610,123 @@ GST_START_TEST(test_nevisa_long_answer_one_word_at_a_time)
     assert_same_progress(p, pt::parse_nevisa_progress_whole(o.body, strlen(o.body)), o.body);
     fail_unless(p.word_by_word == o.word_by_word, "%s: word by word %d", o.body, p.word_by_word);
   }
+}
+GST_END_TEST;
+
+/* An answer in an unlinked temporary file (closed by the caller) */
+static int answer_file(const std::string &body)
+{
+  gchar *path = nullptr;
+  const int fd = g_file_open_tmp("test-core-answer-XXXXXX.json", &path, nullptr);
+  fail_unless(fd >= 0);
+  g_unlink(path);
+  g_free(path);
+  fail_unless(write(fd, body.data(), body.size()) == static_cast<ssize_t>(body.size()));
+  return fd;
+}
+
+/* Everything NevisaAnswerFile gives, as one NevisaProgress */
+static pt::NevisaProgress read_answer_file(pt::NevisaAnswerFile &f)
+{
+  pt::NevisaProgress p = f.answer();
+  fail_unless(p.words.empty() && p.skipped.empty());
+  pt::Word w;
+  std::vector<std::string> skipped;
+  while (f.next(&w, &skipped))
+    p.words.push_back(w);
+  p.skipped = skipped;
+  fail_if(f.failed());
+  return p;
+}
+
+/* A Nevisa answer on disk, read a word at a time: the same words, times
+ * and messages as parsing it whole, whatever the block size (7 bytes cuts
+ * every token somewhere); one the cut does not expect is parsed whole when
+ * it may be held, and is an error naming max-answer-size when it may not;
+ * an answer that changes on disk under the reader says so. */
+GST_START_TEST(test_nevisa_answer_on_disk)
+{
+  const char *sentence[] = {"امروز", "درباره‌ی", "هوش", "مصنوعی", "و", "زبان", "فارسی",
+                            "صحبت", "می‌کنیم", "."};
+  std::string text, list;
+  for (int i = 0; i < 3000; ++i) {
+    char word[256];
+    /* every 7th word without a start, the first one too */
+    if (i % 7 == 0)
+      snprintf(word, sizeof word, "%s{\"conf\": %.2f, \"end\": %.2f, \"word\": \"%s\"}",
+               i ? ", " : "", (i % 97) / 96.0, i * 0.2 + 0.18, sentence[i % 10]);
+    else
+      snprintf(word, sizeof word,
+               "%s{\"conf\": %.2f, \"end\": %.2f, \"start\": %.2f, \"word\": \"%s\"}",
+               i ? ", " : "", (i % 97) / 96.0, i * 0.2 + 0.18, i * 0.2, sentence[i % 10]);
+    list += word;
+    text += std::string(i ? " " : "") + sentence[i % 10];
+  }
+  /* the text after the list, a word without text in it */
+  const std::string body = "{\"complete\": true, \"result\": {\"transcription\": {\"result\": [" +
+                           list + ", {\"word\": \"\", \"start\": 1}], \"text\": \"" + text +
+                           "\"}, \"final\": true}, \"state\": \"SUCCESS\"}";
+  const pt::NevisaProgress whole = pt::parse_nevisa_progress_whole(body.data(), body.size());
+  fail_unless(whole.ok && whole.words.size() == 3000 && whole.skipped.size() == 1);
+  const int fd = answer_file(body);
+  for (size_t block : {size_t(7), size_t(4096), size_t(1) << 20}) {
+    /* what is held: far less than the answer, which has the text twice */
+    pt::NevisaAnswerFile f(fd, body.size(), 4096, block);
+    fail_unless(f.answer().word_by_word, "block %zu: %s", block, f.answer().error.c_str());
+    fail_unless_equals_int(f.words(), 3001);
+    assert_same_progress(read_answer_file(f), whole, "3000 words on disk");
+  }
+  close(fd);
+
+  const char *odd[] = {
+      /* a repeated key: json-glib keeps the last */
+      "{\"state\": \"SUCCESS\", \"result\": {\"transcription\": {\"result\": [{\"word\": \"الف\"}]}}, "
+      "\"result\": {\"transcription\": {\"result\": [{\"word\": \"ب\", \"start\": 1}]}}}",
+      /* a stray character between words */
+      "{\"state\": \"SUCCESS\", \"result\": {\"transcription\": {\"result\": [{\"word\": \"الف\"} "
+      "x, {\"word\": \"ب\"}]}}}",
+      /* a word that is not JSON */
+      "{\"state\": \"SUCCESS\", \"result\": {\"transcription\": {\"result\": [{\"word\": \"الف\"}, "
+      "[1 2]]}}}",
+      /* a failure that carries a list: its text quotes it */
+      "{\"state\": \"FAILURE\", \"result\": {\"transcription\": {\"result\": [1, 2, 3]}}}",
+      /* garbage after the answer */
+      "{\"state\": \"SUCCESS\", \"result\": {\"transcription\": {\"result\": []}}} x",
+      "not JSON at all",
+  };
+  for (const char *o : odd) {
+    const pt::NevisaProgress w = pt::parse_nevisa_progress_whole(o, strlen(o));
+    const int ofd = answer_file(o);
+    pt::NevisaAnswerFile held(ofd, strlen(o), strlen(o), 5);
+    assert_same_progress(read_answer_file(held), w, o);
+    fail_if(held.answer().word_by_word, "%s", o);
+    /* too large to hold: an error, never a guess */
+    pt::NevisaAnswerFile too_large(ofd, strlen(o), strlen(o) / 2, 5);
+    const pt::NevisaProgress p = read_answer_file(too_large);
+    const bool refused = !p.ok && p.words.empty() &&
+                         p.error.find("max-answer-size") != std::string::npos;
+    if (!w.ok || w.state != "SUCCESS")
+      fail_unless(refused || (p.ok == w.ok && p.state == w.state), "%s: %s", o, p.error.c_str());
+    else
+      fail_unless(refused, "%s: %s", o, p.error.c_str());
+    close(ofd);
+  }
+
+  /* The file shrinks under the reader: next() stops and says so */
+  const int sfd = answer_file(body);
+  pt::NevisaAnswerFile f(sfd, body.size(), 4096, 4096);
+  fail_unless(f.answer().ok && f.answer().word_by_word);
+  pt::Word w;
+  std::vector<std::string> skipped;
+  fail_unless(f.next(&w, &skipped));
+  assert_text(w.text, "امروز");
+  fail_unless(ftruncate(sfd, body.size() / 2) == 0);
+  size_t more = 0;
+  while (f.next(&w, &skipped))
+    ++more;
+  fail_unless(f.failed(), "read %zu more words past the cut", more);
+  fail_unless(more < 3000);
+  close(sfd);
 }
 GST_END_TEST;
 
@@ -1318,6 +1437,7 @@ static Suite *core_suite(void)
   tcase_add_test(tc, test_service_answers);
   tcase_add_test(tc, test_nevisa_live_messages);
   tcase_add_test(tc, test_nevisa_long_answer_one_word_at_a_time);
+  tcase_add_test(tc, test_nevisa_answer_on_disk);
   tcase_add_test(tc, test_persian_normalize);
   tcase_add_test(tc, test_impossible_times);
   tcase_add_test(tc, test_wav_header);
