@@ -210,6 +210,12 @@ struct HttpClient::Op {
   std::shared_ptr<SpilledBody> spill; /* the answer, once past req.spill_above */
   std::string spill_error;
   size_t received = 0;
+  /* The largest answer: req.max_body only for one that goes to disk;
+   * what is held in memory stays within the client's max_body. */
+  size_t limit(size_t held) const
+  {
+    return req.spill_above && req.max_body ? std::max(req.max_body, held) : held;
+  }
   bool too_large = false;
   unsigned attempts = 0;
   uint64_t sent = 0;
@@ -422,7 +428,7 @@ void HttpClient::on_read(GObject *source, GAsyncResult *res, gpointer data)
     self->complete(op, nullptr);
     return;
   }
-  if (op->received + n > (op->req.max_body ? op->req.max_body : self->max_body_)) {
+  if (op->received + n > op->limit(self->max_body_)) {
     g_bytes_unref(bytes);
     op->too_large = true;
     g_cancellable_cancel(op->cancel);
@@ -468,8 +474,9 @@ void HttpClient::complete(Op *op, const GError *err)
     r.status = 0;
     r.too_large = true;
     r.body.clear();
-    r.limit = op->req.max_body ? op->req.max_body : max_body_;
-    r.limit_name = op->req.max_body_name;
+    r.limit = op->limit(max_body_);
+    if (r.limit != max_body_)
+      r.limit_name = op->req.max_body_name;
     r.error = "the answer is larger than " + std::to_string(r.limit) + " bytes";
   } else if (!op->spill_error.empty()) {
     r.status = 0;

@@ -60,8 +60,9 @@ struct HttpRequest {
   /* An answer longer than this (0: never) goes to a temporary file, not
    * memory: HttpResponse::spilled. */
   size_t spill_above = 0;
-  /* The largest answer read, in place of the client's max_body (0), and
-   * what that limit is called in the error ("\"max-answer-size\"" if empty). */
+  /* With spill_above: the largest answer read to disk, in place of the
+   * client's max_body (0: the same), and what that limit is called in the
+   * error. */
   size_t max_body = 0;
   std::string max_body_name;
 };

@@ -393,6 +393,34 @@ bool next_item(const B &d, const AnswerCut &c, ItemCursor *cur, size_t *lo, size
   return true;
 }
 
+/* The string at [lo, hi) (quotes included) is valid UTF-8 without escapes
+ * or control characters: json-glib takes it as it is, so leaving it out
+ * of the skeleton changes nothing but the memory held.  Read in pieces. */
+template <class B> bool plain_string(const B &d, size_t lo, size_t hi)
+{
+  std::string piece;
+  for (size_t at = lo + 1; at < hi - 1;) {
+    const size_t end = std::min(hi - 1, at + 4096);
+    const size_t carried = piece.size();
+    d.copy(at, end, &piece);
+    for (size_t k = carried; k < piece.size(); ++k)
+      if (static_cast<unsigned char>(piece[k]) < 0x20 || piece[k] == '\\')
+        return false;
+    const char *valid_end = nullptr;
+    if (!g_utf8_validate_len(piece.data(), piece.size(), &valid_end)) {
+      /* a character cut by the piece's end goes on into the next piece */
+      const size_t rest = piece.size() - static_cast<size_t>(valid_end - piece.data());
+      if (end == hi - 1 || rest > 3 || g_utf8_get_char_validated(valid_end, rest) != gunichar(-2))
+        return false;
+      piece.erase(0, piece.size() - rest);
+    } else {
+      piece.clear();
+    }
+    at = end;
+  }
+  return piece.empty() && !d.failed();
+}
+
 template <class B> bool find_cut(const B &d, AnswerCut *c)
 {
   const size_t n = d.size();
@@ -410,7 +438,7 @@ template <class B> bool find_cut(const B &d, AnswerCut *c)
   c->list_hi = hi;
   /* The transcript's text repeats the words: it is not read, and it would
    * grow the skeleton with the recording. */
-  if (find_member(d, n, a, "text", &lo, &hi) && d[lo] == '"') {
+  if (find_member(d, n, a, "text", &lo, &hi) && d[lo] == '"' && plain_string(d, lo, hi)) {
     c->text_lo = lo;
     c->text_hi = hi;
   }
@@ -508,6 +536,8 @@ NevisaAnswerFile::NevisaAnswerFile(int fd, size_t size, size_t max_held, size_t 
 {
   Impl &m = *impl_;
   auto whole = [&](const char *why) {
+    words_ = 0;
+    answer_ = NevisaProgress();
     if (size > max_held) {
       answer_.error = "Nevisa progress answered " + std::to_string(size) +
                       " bytes, more than \"max-answer-size\" (" + std::to_string(max_held) +
@@ -535,12 +565,6 @@ NevisaAnswerFile::NevisaAnswerFile(int fd, size_t size, size_t max_held, size_t 
     whole("what surrounds the word list is too large");
     return;
   }
-  answer_ = parse_nevisa_progress_whole(skel.data(), skel.size());
-  if (!answer_.ok || answer_.state != "SUCCESS") {
-    if (size <= max_held)
-      whole(""); /* its messages quote the answer itself */
-    return;
-  }
   /* Every word is read once before the first is handed out: all of them
    * are JSON (or none is used, as when the answer is parsed whole), and
    * the first word that has a start is known. */
@@ -562,7 +586,14 @@ NevisaAnswerFile::NevisaAnswerFile(int fd, size_t size, size_t max_held, size_t 
     skipped.clear(); /* said as the words are handed out */
   }
   if (bad || m.bytes.failed()) {
-    whole("its word list changed on disk");
+    whole("it could not be read back from disk");
+    return;
+  }
+  answer_ = parse_nevisa_progress_whole(skel.data(), skel.size());
+  if (!answer_.ok || answer_.state != "SUCCESS") {
+    words_ = 0;
+    if (size <= max_held)
+      whole(""); /* its messages quote the answer itself */
     return;
   }
   m.times = std::make_unique<WordTimes>(first_start);

@@ -21,7 +21,7 @@ std::set<std::string> temp_recordings()
   if (!d)
     return out;
   while (const gchar *n = g_dir_read_name(d))
-    if (g_str_has_prefix(n, "persiantranscribe-") && g_str_has_suffix(n, ".wav"))
+    if (g_str_has_prefix(n, "persiantranscribe-")) /* recordings, answers kept on disk */
       out.insert(n);
   g_dir_close(d);
   return out;
@@ -663,6 +663,36 @@ static void skip_silence(GstElement *el)
   g_object_set(el, "skip-silence", TRUE, nullptr);
 }
 
+/* b gave the same sentences as a, at the same times, word times included */
+static void assert_same_results(const Batch &a_run, const Batch &b_run, const char *name)
+{
+  fail_unless_equals_int(b_run.results.size(), a_run.results.size());
+  for (size_t i = 0; i < a_run.results.size(); ++i) {
+    const GstStructure *a = a_run.results[i], *s = b_run.results[i];
+    assert_equals_std_string(str(s, "text"), str(a, "text"));
+    for (const char *f : {"timestamp", "duration", "start", "end"}) {
+      guint64 va = 0, vs = 0;
+      fail_unless(gst_structure_get_uint64(a, f, &va) && gst_structure_get_uint64(s, f, &vs));
+      fail_unless(va == vs, "%s: result %zu: %s %" G_GUINT64_FORMAT " instead of %" G_GUINT64_FORMAT,
+                  name, i, f, vs, va);
+    }
+    const GValue *wa = gst_structure_get_value(a, "words"), *ws = gst_structure_get_value(s, "words");
+    fail_unless(wa && ws);
+    fail_unless_equals_int(gst_value_array_get_size(ws), gst_value_array_get_size(wa));
+    for (guint k = 0; k < gst_value_array_get_size(wa); ++k) {
+      const GstStructure *x = gst_value_get_structure(gst_value_array_get_value(wa, k));
+      const GstStructure *y = gst_value_get_structure(gst_value_array_get_value(ws, k));
+      assert_equals_std_string(str(y, "text"), str(x, "text"));
+      for (const char *f : {"start", "end"}) {
+        guint64 vx = 1, vy = 2;
+        const bool hx = gst_structure_get_uint64(x, f, &vx), hy = gst_structure_get_uint64(y, f, &vy);
+        fail_unless(hx == hy && (!hx || vx == vy), "%s: result %zu word %u: %s differs", name, i,
+                    k, f);
+      }
+    }
+  }
+}
+
 /* skip-silence on the batch backends: the inside of the long pauses is
  * left out of the recording (8 of 20.5 s, as on the live backends), and
  * the results, placed back in the input's time, are the same sentences at
@@ -691,30 +721,7 @@ static void check_batch_skip_silence(void (*configure)(GstElement *, emu::Emulat
   fail_unless_equals_uint64(all_bytes, 44 + all.audio.size());
   fail_unless_equals_uint64(skipped_bytes, all_bytes - 8 * bytes_per_s);
   fail_unless_equals_int(all.results.size(), 4);
-  fail_unless_equals_int(skipped.results.size(), all.results.size());
-  for (size_t i = 0; i < all.results.size(); ++i) {
-    const GstStructure *a = all.results[i], *s = skipped.results[i];
-    assert_equals_std_string(str(s, "text"), str(a, "text"));
-    for (const char *f : {"timestamp", "duration", "start", "end"}) {
-      guint64 va = 0, vs = 0;
-      fail_unless(gst_structure_get_uint64(a, f, &va) && gst_structure_get_uint64(s, f, &vs));
-      fail_unless(va == vs, "%s: result %zu: %s %" G_GUINT64_FORMAT " instead of %" G_GUINT64_FORMAT,
-                  name, i, f, vs, va);
-    }
-    const GValue *wa = gst_structure_get_value(a, "words"), *ws = gst_structure_get_value(s, "words");
-    fail_unless(wa && ws);
-    fail_unless_equals_int(gst_value_array_get_size(ws), gst_value_array_get_size(wa));
-    for (guint k = 0; k < gst_value_array_get_size(wa); ++k) {
-      const GstStructure *x = gst_value_get_structure(gst_value_array_get_value(wa, k));
-      const GstStructure *y = gst_value_get_structure(gst_value_array_get_value(ws, k));
-      for (const char *f : {"start", "end"}) {
-        guint64 vx = 1, vy = 2;
-        const bool hx = gst_structure_get_uint64(x, f, &vx), hy = gst_structure_get_uint64(y, f, &vy);
-        fail_unless(hx == hy && (!hx || vx == vy), "%s: result %zu word %u: %s differs", name, i,
-                    k, f);
-      }
-    }
-  }
+  assert_same_results(all, skipped, name);
   GST_INFO("%s: skip-silence uploaded %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " bytes", name,
            skipped_bytes, all_bytes);
 }
@@ -726,8 +733,65 @@ GST_START_TEST(test_batch_skip_silence_keeps_times)
 }
 GST_END_TEST;
 
+static void small_answers(GstElement *el)
+{
+  g_object_set(el, "max-answer-size", 1024u, nullptr);
+}
+
+static void small_answers_skip_silence(GstElement *el)
+{
+  small_answers(el);
+  skip_silence(el);
+}
+
+/* The size of the last answer to a progress poll (the SUCCESS) */
+static uint64_t last_progress_answer(emu::Emulator &e)
+{
+  uint64_t size = 0;
+  for (auto &r : e.rest_requests())
+    if (r.kind == "nevisa-progress")
+      size = r.answer_size;
+  return size;
+}
+
+/* A Nevisa answer larger than a quarter of max-answer-size is kept on disk
+ * and read a word at a time: with max-answer-size at its least (1024
+ * bytes), the meeting's answer (about twice that) still gives the same
+ * results, word times included, with and without skip-silence; nothing
+ * is left in the temporary directory. */
+GST_START_TEST(test_nevisa_answer_on_disk)
+{
+  const auto before = temp_recordings();
+  Batch held, on_disk, on_disk_skipped, held_skipped;
+  struct Run {
+    Batch *b;
+    void (*extra)(GstElement *);
+  };
+  for (const Run &r : {Run{&held, nullptr}, Run{&on_disk, small_answers},
+                       Run{&held_skipped, skip_silence},
+                       Run{&on_disk_skipped, small_answers_skip_silence}}) {
+    emu::Emulator e(batch_options());
+    start_emulator(e);
+    run_batch(e, configure_nevisa, r.extra, *r.b, false, meeting());
+    fail_unless(r.b->error == nullptr, "%s", r.b->error ? r.b->error->message : "");
+    /* larger than max-answer-size: it could not have been held */
+    if (r.extra == small_answers || r.extra == small_answers_skip_silence)
+      fail_unless(last_progress_answer(e) > 1024, "the answer was only %" G_GUINT64_FORMAT
+                  " bytes", last_progress_answer(e));
+  }
+  fail_unless_equals_int(held.results.size(), 4);
+  assert_same_results(held, on_disk, "on disk");
+  assert_same_results(held, held_skipped, "skip-silence");
+  assert_same_results(held, on_disk_skipped, "on disk, skip-silence");
+  fail_unless(temp_recordings() == before, "a temporary file was left behind");
+}
+GST_END_TEST;
+
+/* Loop 1: the answer kept on disk (max-answer-size 1024), its words read
+ * only as results are taken. */
 GST_START_TEST(test_batch_results_follow_the_output)
 {
+  const bool on_disk = __i__ == 1;
   emu::Emulator e(batch_options());
   start_emulator(e);
   pt::Settings s;
@@ -737,6 +801,8 @@ GST_START_TEST(test_batch_results_follow_the_output)
   s.nevisa_username = kUser;
   s.nevisa_password = kPassword;
   s.poll_interval_ms = 100;
+  if (on_disk)
+    s.max_answer_bytes = 1024;
   Throttled l;
   {
     pt::Engine engine(s, &l);
@@ -771,6 +837,8 @@ GST_START_TEST(test_batch_results_follow_the_output)
   fail_unless_equals_int(l.finished_after, 6);
   /* the job was complete: no terminate-task for it */
   fail_unless_equals_int(e.rest_count("nevisa-terminate"), 0);
+  if (on_disk)
+    fail_unless(last_progress_answer(e) > 1024);
 }
 GST_END_TEST;
 
@@ -796,8 +864,9 @@ static Suite *batch_suite(void)
   tcase_add_test(tc, test_nevisa_stop_does_not_wait_for_terminate);
   tcase_add_test(tc, test_harfsink_nevisa);
   tcase_add_test(tc, test_secrets_never_logged);
-  tcase_add_test(tc, test_batch_results_follow_the_output);
+  tcase_add_loop_test(tc, test_batch_results_follow_the_output, 0, 2);
   tcase_add_test(tc, test_batch_skip_silence_keeps_times);
+  tcase_add_test(tc, test_nevisa_answer_on_disk);
   return s;
 }
 

@@ -917,10 +917,13 @@ GST_END_TEST;
 
 /* A 50 MB answer (loop 0: to the Harf upload; 1: to a Nevisa progress
  * poll): READ naming max-answer-size, and the process's peak RSS grows by
- * far less than 50 MB (the answer is read up to the 8 MB cap, then cut). */
+ * far less than 50 MB (the answer is read up to the 8 MB cap, then cut).
+ * Loop 2: Nevisa with max-answer-size 1024, where a long answer goes to
+ * disk: READ naming the bound on disk (four times the audio uploaded, far
+ * below 50 MB), and memory grows as little. */
 GST_START_TEST(test_batch_huge_body)
 {
-  const bool use_nevisa = __i__ == 1;
+  const bool use_nevisa = __i__ >= 1, small = __i__ == 2;
   emu::Options o = batch_options();
   o.http_huge_body_bytes = 50ull << 20;
   o.http_huge_target = use_nevisa ? "nevisa-progress" : "harf-upload";
@@ -929,9 +932,16 @@ GST_START_TEST(test_batch_huge_body)
   const long before = status_kb("VmRSS");
   const bool peak = reset_peak_rss();
   Outcome out;
-  run(e, out, use_nevisa ? nevisa(e) : harf_file(e, true));
+  Configure configure = use_nevisa ? nevisa(e) : harf_file(e, true);
+  if (small)
+    configure = [configure](GstElement *el) {
+      configure(el);
+      g_object_set(el, "max-answer-size", 1024u, nullptr);
+    };
+  run(e, out, configure);
   const long after = peak ? status_kb("VmHWM") : status_kb("VmRSS");
-  assert_error(out, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ, "max-answer-size");
+  assert_error(out, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ,
+               small ? "four times the audio uploaded" : "max-answer-size");
   fail_unless(before > 0 && after > 0, "no VmRSS");
   GST_INFO("RSS %ld kB before, %s %ld kB: +%ld kB", before, peak ? "peak" : "after", after,
            after - before);
@@ -1062,7 +1072,7 @@ static Suite *faults_suite()
   tcase_add_test(batch, test_harf_file_segments_wrong_type);
   tcase_add_loop_test(batch, test_batch_invalid_text, 0, 4);
   tcase_add_loop_test(batch, test_batch_deep_json, 0, G_N_ELEMENTS(kDeepTargets));
-  tcase_add_loop_test(batch, test_batch_huge_body, 0, 2);
+  tcase_add_loop_test(batch, test_batch_huge_body, 0, 3);
   tcase_add_test(batch, test_nevisa_percent_sequence);
   tcase_add_test(batch, test_nevisa_first_word_no_start);
   tcase_add_loop_test(batch, test_nevisa_progress_fail_terminates, 0,
