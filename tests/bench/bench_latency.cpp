@@ -92,8 +92,7 @@ GstBusSyncReply on_message(GstBus *, GstMessage *m, gpointer data)
 {
   const gint64 now = g_get_monotonic_time();
   if (GST_MESSAGE_TYPE(m) != GST_MESSAGE_ELEMENT)
-    return GST_MESSAGE_TYPE(m) & (GST_MESSAGE_EOS | GST_MESSAGE_ERROR) ? GST_BUS_PASS
-                                                                       : GST_BUS_DROP;
+    return keep_end_drop_rest(m);
   const GstStructure *s = gst_message_get_structure(m);
   if (s && gst_structure_has_name(s, "transcription")) {
     Received r{now, -1, false, ""};
@@ -109,7 +108,7 @@ GstBusSyncReply on_message(GstBus *, GstMessage *m, gpointer data)
     std::lock_guard<std::mutex> lk(log->lock);
     log->got.push_back(std::move(r));
   }
-  return GST_BUS_DROP;
+  return drop(m);
 }
 
 Latencies run_element(emu::Emulator &e, SentLog &sent, int segments)
@@ -460,14 +459,13 @@ struct FinalCount {
 GstBusSyncReply count_finals(GstBus *, GstMessage *m, gpointer data)
 {
   if (GST_MESSAGE_TYPE(m) != GST_MESSAGE_ELEMENT)
-    return GST_MESSAGE_TYPE(m) & (GST_MESSAGE_EOS | GST_MESSAGE_ERROR) ? GST_BUS_PASS
-                                                                       : GST_BUS_DROP;
+    return keep_end_drop_rest(m);
   const GstStructure *s = gst_message_get_structure(m);
   gboolean final = FALSE;
   if (s && gst_structure_has_name(s, "transcription") &&
       gst_structure_get_boolean(s, "final", &final) && final)
     ++static_cast<FinalCount *>(data)->finals;
-  return GST_BUS_DROP;
+  return drop(m);
 }
 
 struct DelayRun {

@@ -16,6 +16,20 @@
 
 namespace bench {
 
+/* A bus sync handler that answers GST_BUS_DROP owns the message and must
+ * unref it (GstBusSyncHandler's contract); one that answers GST_BUS_PASS
+ * must not.  Every handler of the suite ends through these two. */
+inline GstBusSyncReply drop(GstMessage *m)
+{
+  gst_message_unref(m);
+  return GST_BUS_DROP;
+}
+/* EOS and ERROR stay on the bus for the waiting thread; the rest go */
+inline GstBusSyncReply keep_end_drop_rest(GstMessage *m)
+{
+  return GST_MESSAGE_TYPE(m) & (GST_MESSAGE_EOS | GST_MESSAGE_ERROR) ? GST_BUS_PASS : drop(m);
+}
+
 /* Run i of a pair of measurements: a then b on even runs, b then a on odd
  * ones, so that neither side always runs first. */
 template <typename A, typename B>

@@ -549,7 +549,9 @@ int batch(const Common &c)
     Values v = src(buffers);
     v["login-url"] = e->nevisa_login_url();
     v["api-url"] = e->nevisa_api_url();
-    return pipeline_args("nevisa", v);
+    auto args = pipeline_args("nevisa", v);
+    args.push_back("--count-only"); /* the child's own memory stays flat */
+    return args;
   };
   const auto idle = pipeline_args("idle", src(seconds));
   const uint64_t wav_bytes = 44 + (uint64_t)seconds * 32000;
@@ -609,6 +611,30 @@ int batch(const Common &c)
       "");
   row("batch", "upload MB/s, " + fmt(wav_bytes / 1e6, 0) + " MB WAV (baseline: bare libsoup POST)",
       fmt(s_rate, 0), fmt(summarize(rate_bare), 0), "> 200", verdict(s_rate.median > 200));
+
+  /* However many results come back: a recording four times as long, once
+   * (its answer passes max-answer-size's default from about 14 h on, and
+   * is then read from disk only). */
+  const int long_seconds = 4 * seconds;
+  note("batch: the same with a %s recording, once", minutes(long_seconds).c_str());
+  const size_t before = e->rest_count("nevisa-recognize");
+  ChildResult lr = must_run(element(long_seconds), "long nevisa run");
+  if (lr.num("finals") != long_seconds / 2)
+    fail("long nevisa run: %.0f results, expected %d", lr.num("finals"), long_seconds / 2);
+  if (e->rest_count("nevisa-recognize") != before + 1 ||
+      last_upload_size(*e) != 44 + (uint64_t)long_seconds * 32000)
+    fail("long nevisa run: the emulator did not receive the whole recording");
+  const double long_idle = must_run(pipeline_args("idle", src(long_seconds)), "long fakesink run")
+                               .num("vmhwm_kb") /
+                           1024;
+  const double long_above = lr.num("vmhwm_kb") / 1024 - long_idle;
+  note("long run: peak %.1f MiB against %.1f MiB for fakesink, %.0f segments",
+       lr.num("vmhwm_kb") / 1024, long_idle, lr.num("finals"));
+  row("batch",
+      "peak RSS above idle, MiB, " + minutes(long_seconds) + " (" + fmt(lr.num("finals"), 0) +
+          " results; 1 run)",
+      fmt(long_above, 1), fmt(s_above.median, 1) + " at " + minutes(seconds), "< 16",
+      verdict(long_above < 16));
   return 0;
 }
 
