@@ -7,6 +7,7 @@
 #include <glib/gstdio.h>
 #include <gst/gst.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "harf_reply.h"
@@ -160,11 +161,24 @@ void BatchClient::deliver_segments(std::vector<Segment> segs, int64_t total_word
   drain_results();
 }
 
-void BatchClient::deliver_stream(SegmentSource next, bool input_times)
+void BatchClient::deliver_stream(SegmentSource next, bool input_times, int64_t total_words,
+                                 int64_t known_words)
 {
   source_ = std::move(next);
   source_input_times_ = input_times;
+  source_total_words_ = total_words;
+  source_known_words_ = known_words;
   drain_results();
+}
+
+void BatchClient::answer_to_disk(HttpRequest &req, uint64_t upload_bytes) const
+{
+  req.spill_above =
+      std::max<size_t>(1024, std::min<size_t>(256 * 1024, settings_.max_answer_bytes / 4));
+  if (4 * upload_bytes > settings_.max_answer_bytes) {
+    req.max_body = static_cast<size_t>(4 * upload_bytes);
+    req.max_body_name = "four times the audio uploaded";
+  }
 }
 
 void BatchClient::queue_result(Segment s, int64_t total_words, int64_t known_words,
@@ -207,7 +221,7 @@ void BatchClient::drain_results()
         }
         break;
       }
-      queue_result(std::move(seg), -1, -1, source_input_times_);
+      queue_result(std::move(seg), source_total_words_, source_known_words_, source_input_times_);
       continue;
     }
     Result r = std::move(pending_.front());

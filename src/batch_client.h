@@ -51,7 +51,14 @@ class BatchClient : public Backend {
    * host takes results, so that however many there are, a few are held at
    * once.  done() then waits for the last. */
   using SegmentSource = std::function<bool(Segment *seg, std::string *error)>;
-  void deliver_stream(SegmentSource next, bool input_times);
+  void deliver_stream(SegmentSource next, bool input_times, int64_t total_words = -1,
+                      int64_t known_words = -1);
+  /* How a batch backend asks for its answers: one longer than a quarter of
+   * max-answer-size (at most 256 KiB) goes to disk, and may be up to four
+   * times the upload (a transcript is far smaller than its audio), so that
+   * a hostile server cannot fill the disk either.  upload_bytes: what was
+   * uploaded, 0 if unknown. */
+  void answer_to_disk(HttpRequest &req, uint64_t upload_bytes) const;
   /* Words from the service's time to the input's (skip-silence), before
    * they are grouped: a pause left out still separates sentences. */
   void word_to_input_time(Word &w) const { cuts_.to_input(w); }
@@ -100,6 +107,7 @@ class BatchClient : public Backend {
   std::deque<Result> pending_;
   SegmentSource source_; /* more results, pulled as pending_ empties */
   bool source_input_times_ = false;
+  int64_t source_total_words_ = -1, source_known_words_ = -1;
   bool done_pending_ = false; /* done() came while results were pending */
   FILE *file_ = nullptr;
   std::string path_;

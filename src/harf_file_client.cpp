@@ -40,6 +40,10 @@ class HarfFileClient final : public BatchClient {
     req.on_upload_progress = [this](uint64_t sent, uint64_t total) {
       upload_progress(sent, total);
     };
+    /* With harf-wait the answer is the result: for hours of audio it goes
+     * to disk and is read a segment at a time as the results go out. */
+    upload_bytes_ = static_cast<uint64_t>(req.multipart->length());
+    answer_to_disk(req, upload_bytes_);
     GST_INFO_OBJECT(host_->log_object(), "uploading %s to %s (wait=%d)", file.c_str(),
                     req.url.c_str(), settings_.harf_wait);
     http_->send(std::move(req), [this](const HttpResponse &r) { answered(r, "Harf upload"); });
@@ -61,6 +65,7 @@ class HarfFileClient final : public BatchClient {
     json_builder_add_boolean_value(b, FALSE);
     json_builder_end_object(b);
     set_json_body(req, b);
+    answer_to_disk(req, upload_bytes_);
     http_->send(std::move(req), [this](const HttpResponse &r) {
       if (r.status == 400) {
         /* A newer Harf API wants media_urls with every poll, and a request
@@ -83,24 +88,60 @@ class HarfFileClient final : public BatchClient {
   {
     if (fail_on_http(r, what, settings_.harf_api_url))
       return;
-    HarfFileAnswer a = parse_harf_file_answer(r.body.data(), r.body.size(), what);
+    std::shared_ptr<HarfAnswerFile> file;
+    HarfFileAnswer a;
+    if (r.spilled) {
+      file = std::make_shared<HarfAnswerFile>(r.spilled->fd, r.spilled->size,
+                                              settings_.max_answer_bytes, what);
+      a = file->answer();
+      GST_DEBUG_OBJECT(host_->log_object(), "%s: %zu bytes, kept on disk", what.c_str(),
+                       r.spilled->size);
+    } else {
+      a = parse_harf_file_answer(r.body.data(), r.body.size(), what);
+    }
     std::string body = quote_excerpt(r.body.data(), r.body.size());
     switch (a.kind) {
       case HarfFileAnswer::Kind::Invalid:
         fail(ErrorKind::Failed, a.error, body);
         return;
-      case HarfFileAnswer::Kind::Result:
-        for (const std::string &why : a.skipped)
-          GST_WARNING_OBJECT(host_->log_object(), "skipping a segment Harf sent: %s", why.c_str());
-        if (!a.skipped.empty() && a.segments.empty()) {
-          fail(ErrorKind::Failed, "Harf's result has no usable segment (" + a.skipped[0] + ")",
+      case HarfFileAnswer::Kind::Result: {
+        const size_t usable = file ? file->usable() : a.segments.size();
+        const std::string first_skipped =
+            file ? file->first_skipped() : (a.skipped.empty() ? "" : a.skipped[0]);
+        if (!first_skipped.empty() && usable == 0) {
+          for (const std::string &why : a.skipped)
+            GST_WARNING_OBJECT(host_->log_object(), "skipping a segment Harf sent: %s",
+                               why.c_str());
+          fail(ErrorKind::Failed, "Harf's result has no usable segment (" + first_skipped + ")",
                body);
           return;
         }
         post_progress(task_id_, "SUCCESS", 100);
-        deliver_segments(std::move(a.segments), a.total_words, a.known_words);
+        /* Handed out as the element takes them, from disk or from memory */
+        auto segments = std::make_shared<std::vector<Segment>>(std::move(a.segments));
+        auto skipped = std::make_shared<std::vector<std::string>>(std::move(a.skipped));
+        deliver_stream(
+            [this, file, spilled = r.spilled, segments, skipped, i = size_t(0)](
+                Segment *seg, std::string *error) mutable {
+              bool more = false;
+              if (file) {
+                more = file->next(seg, skipped.get());
+                if (!more && file->failed())
+                  *error = "Harf's answer could not be read back from disk";
+              } else if (i < segments->size()) {
+                *seg = std::move((*segments)[i++]);
+                more = true;
+              }
+              for (const std::string &why : *skipped)
+                GST_WARNING_OBJECT(host_->log_object(), "skipping a segment Harf sent: %s",
+                                   why.c_str());
+              skipped->clear();
+              return more;
+            },
+            false, a.total_words, a.known_words);
         done();
         return;
+      }
       case HarfFileAnswer::Kind::State:
         break;
     }
@@ -121,6 +162,7 @@ class HarfFileClient final : public BatchClient {
   }
 
   std::string task_id_;
+  uint64_t upload_bytes_ = 0;
 };
 
 }  // namespace

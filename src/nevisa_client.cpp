@@ -87,18 +87,8 @@ class NevisaClient final : public BatchClient {
     req.url = progress_url_;
     req.headers.push_back({"Authorization", "Token " + auth_token_});
     /* The words for hours of audio do not stay in memory: a long answer
-     * (over 256 KiB, or a quarter of max-answer-size if less) goes to disk
-     * and is read a word at a time as the results go out.  max-answer-size
-     * still bounds what is held; the answer on disk may be
-     * up to four times the audio uploaded (a transcript is far smaller
-     * than its audio), so that a hostile server cannot fill the disk. */
-    req.spill_above =
-        std::max<size_t>(1024, std::min<size_t>(256 * 1024, settings_.max_answer_bytes / 4));
-    const uint64_t on_disk = 4 * upload_bytes_;
-    if (on_disk > settings_.max_answer_bytes) {
-      req.max_body = static_cast<size_t>(on_disk);
-      req.max_body_name = "four times the audio uploaded";
-    }
+     * goes to disk and is read a word at a time as the results go out. */
+    answer_to_disk(req, upload_bytes_);
     http_->send(std::move(req), [this](const HttpResponse &r) {
       if (fail_on_http(r, "Nevisa progress", progress_url_))
         return;

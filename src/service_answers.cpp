@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <optional>
 
 #include "harf_reply.h"
 #include "json_fields.h"
@@ -31,6 +32,19 @@ std::string excerpt(const char *data, size_t len)
   return quote_excerpt(data, len);
 }
 
+/* Segment i of a Harf result, final, with id i; or why it is left out */
+std::optional<Segment> harf_segment(JsonNode *node, guint i, std::string *why)
+{
+  HarfReply rep = parse_harf_reply(node);
+  if (rep.kind != HarfReply::Kind::Segment) {
+    *why = "segment " + std::to_string(i) + ": " + (rep.error.empty() ? "no text" : rep.error);
+    return std::nullopt;
+  }
+  rep.segment.id = static_cast<int64_t>(i);
+  rep.segment.final = true;
+  return std::move(rep.segment);
+}
+
 void harf_result(JsonArray *a, HarfFileAnswer &out)
 {
   JsonNode *first = json_array_get_length(a) > 0 ? json_array_get_element(a, 0) : nullptr;
@@ -48,18 +62,12 @@ void harf_result(JsonArray *a, HarfFileAnswer &out)
     return;
   }
   out.kind = HarfFileAnswer::Kind::Result;
-  if (!segments)
-    return;
-  for (guint i = 0; i < json_array_get_length(segments); ++i) {
-    HarfReply rep = parse_harf_reply(json_array_get_element(segments, i));
-    if (rep.kind != HarfReply::Kind::Segment) {
-      out.skipped.push_back("segment " + std::to_string(i) + ": " +
-                            (rep.error.empty() ? "no text" : rep.error));
-      continue;
-    }
-    rep.segment.id = static_cast<int64_t>(i);
-    rep.segment.final = true;
-    out.segments.push_back(std::move(rep.segment));
+  for (guint i = 0; segments && i < json_array_get_length(segments); ++i) {
+    std::string why;
+    if (std::optional<Segment> seg = harf_segment(json_array_get_element(segments, i), i, &why))
+      out.segments.push_back(std::move(*seg));
+    else
+      out.skipped.push_back(std::move(why));
   }
 }
 
@@ -421,12 +429,24 @@ template <class B> bool plain_string(const B &d, size_t lo, size_t hi)
   return piece.empty() && !d.failed();
 }
 
-template <class B> bool find_cut(const B &d, AnswerCut *c)
+/* The list is strict JSON, a list of values, and nothing hides in it */
+template <class B> bool check_list(const B &d, const AnswerCut &c)
 {
-  const size_t n = d.size();
   const JsonScan scan = json_scan(d, kMaxJsonDepth);
   if (scan.refused || scan.depth > kMaxJsonDepth || d.failed())
     return false;
+  ItemCursor cur;
+  size_t lo = 0, hi = 0;
+  bool bad = false;
+  while (next_item(d, c, &cur, &lo, &hi, &bad)) {
+  }
+  return !bad && !d.failed();
+}
+
+/* Nevisa: result.transcription.result, and result.transcription.text */
+template <class B> bool find_nevisa_cut(const B &d, AnswerCut *c)
+{
+  const size_t n = d.size();
   size_t lo = 0, hi = 0, a = 0, b = 0;
   const size_t root = skip_space(d, n, 0);
   if (!find_member(d, n, root, "result", &lo, &hi) ||
@@ -442,11 +462,23 @@ template <class B> bool find_cut(const B &d, AnswerCut *c)
     c->text_lo = lo;
     c->text_hi = hi;
   }
-  ItemCursor cur;
-  bool bad = false;
-  while (next_item(d, *c, &cur, &lo, &hi, &bad)) {
-  }
-  return !bad && !d.failed();
+  return check_list(d, *c);
+}
+
+/* Harf: the segments of the first file of the result array */
+template <class B> bool find_harf_cut(const B &d, AnswerCut *c)
+{
+  const size_t n = d.size();
+  const size_t root = skip_space(d, n, 0);
+  if (root >= n || d[root] != '[')
+    return false;
+  const size_t first = skip_space(d, n, root + 1);
+  size_t lo = 0, hi = 0;
+  if (!find_member(d, n, first, "segments", &lo, &hi) || d[lo] != '[')
+    return false;
+  c->list_lo = lo;
+  c->list_hi = hi;
+  return check_list(d, *c);
 }
 
 /* The answer without its word list (an empty one) and text (""): small
@@ -475,17 +507,26 @@ template <class B> std::string skeleton(const B &d, const AnswerCut &c, size_t m
   return d.failed() ? "" : out;
 }
 
-/* Reads the word at [lo, hi); false if it is not JSON (then neither is the
- * answer: json-glib refuses it whole). */
-template <class B>
-bool read_item(const B &d, size_t lo, size_t hi, guint index, std::string *buf,
-               std::vector<Word> *words, std::vector<std::string> *skipped)
+/* The item at [lo, hi), parsed; null if it is not JSON (then neither is
+ * the answer: json-glib refuses it whole). */
+template <class B> NodePtr parse_item(const B &d, size_t lo, size_t hi, std::string *buf)
 {
   buf->clear();
   d.copy(lo, hi, buf);
   std::string why;
-  NodePtr word(parse_json_limited(buf->data(), buf->size(), &why), json_node_unref);
-  if (!word || d.failed())
+  NodePtr node(parse_json_limited(buf->data(), buf->size(), &why), json_node_unref);
+  if (d.failed())
+    node.reset();
+  return node;
+}
+
+/* Reads the word at [lo, hi); false if it is not JSON */
+template <class B>
+bool read_item(const B &d, size_t lo, size_t hi, guint index, std::string *buf,
+               std::vector<Word> *words, std::vector<std::string> *skipped)
+{
+  NodePtr word = parse_item(d, lo, hi, buf);
+  if (!word)
     return false;
   read_vosk_word(word.get(), index, words, skipped);
   return true;
@@ -499,7 +540,7 @@ NevisaProgress parse_nevisa_progress(const char *data, size_t len, size_t split_
     return parse_nevisa_progress_whole(data, len);
   const MemoryBytes d(data, len);
   AnswerCut cut;
-  if (!find_cut(d, &cut))
+  if (!find_nevisa_cut(d, &cut))
     return parse_nevisa_progress_whole(data, len);
   const std::string skel = skeleton(d, cut, len + 4);
   NevisaProgress out = parse_nevisa_progress_whole(skel.data(), skel.size());
@@ -519,14 +560,77 @@ NevisaProgress parse_nevisa_progress(const char *data, size_t len, size_t split_
 
 /* ---- an answer on disk ---- */
 
-struct NevisaAnswerFile::Impl {
-  Impl(int fd, size_t size, size_t block) : bytes(fd, size, block) {}
+namespace {
+
+/* What both services' answers on disk share: the file, where it is cut,
+ * and the list's items read one at a time. */
+struct AnswerOnDisk {
+  AnswerOnDisk(int fd, size_t size, size_t block) : bytes(fd, size, block) {}
   FileBytes bytes;
   AnswerCut cut;
   ItemCursor cursor;
   guint index = 0;
   std::string buf;
+
+  /* Every item, parsed, to seen(node, index), before any is handed out:
+   * all of them are JSON (else the answer is not, and false), and what
+   * needs the whole list (the first timed word, a usable segment) is
+   * known.  Memory: one item at a time. */
+  template <class Seen> bool check_items(Seen seen)
+  {
+    ItemCursor cur;
+    size_t lo = 0, hi = 0;
+    bool bad = false;
+    for (guint i = 0; next_item(bytes, cut, &cur, &lo, &hi, &bad); ++i) {
+      NodePtr node = parse_item(bytes, lo, hi, &buf);
+      if (!node)
+        return false;
+      seen(node.get(), i);
+    }
+    return !bad && !bytes.failed();
+  }
+  /* The next item, or null after the last (*failed: the file no longer
+   * reads as it did) */
+  NodePtr next(guint *i, bool *failed)
+  {
+    size_t lo = 0, hi = 0;
+    bool bad = false;
+    *failed = false;
+    if (!next_item(bytes, cut, &cursor, &lo, &hi, &bad)) {
+      *failed = bad || bytes.failed();
+      return NodePtr(nullptr, json_node_unref);
+    }
+    *i = index++;
+    NodePtr node = parse_item(bytes, lo, hi, &buf);
+    *failed = !node;
+    return node;
+  }
+  /* The whole answer, for one the cut does not expect; false on a read
+   * error (*error says it) */
+  bool read_all(std::string *all, std::string *error)
+  {
+    all->reserve(bytes.size());
+    bytes.copy(0, bytes.size(), all);
+    if (bytes.failed())
+      *error = std::string("cannot read the answer back from disk: ") + g_strerror(errno);
+    return !bytes.failed();
+  }
+};
+
+std::string too_large_to_hold(const std::string &what, size_t size, size_t max_held,
+                              const char *why)
+{
+  return what + " answered " + std::to_string(size) + " bytes, more than \"max-answer-size\" (" +
+         std::to_string(max_held) + "), and they cannot be read a piece at a time (" + why + ")";
+}
+
+}  // namespace
+
+struct NevisaAnswerFile::Impl {
+  Impl(int fd, size_t size, size_t block) : disk(fd, size, block) {}
+  AnswerOnDisk disk;
   std::vector<Word> words; /* one at a time, or all of a small answer parsed whole */
+  std::vector<std::string> skipped; /* of a small answer parsed whole */
   size_t next_word = 0;
   std::unique_ptr<WordTimes> times;
 };
@@ -538,55 +642,40 @@ NevisaAnswerFile::NevisaAnswerFile(int fd, size_t size, size_t max_held, size_t 
   auto whole = [&](const char *why) {
     words_ = 0;
     answer_ = NevisaProgress();
-    if (size > max_held) {
-      answer_.error = "Nevisa progress answered " + std::to_string(size) +
-                      " bytes, more than \"max-answer-size\" (" + std::to_string(max_held) +
-                      "), and they cannot be read a word at a time (" + why + ")";
-      return;
-    }
     std::string all;
-    all.reserve(size);
-    m.bytes.copy(0, size, &all);
-    if (m.bytes.failed()) {
-      answer_.error = std::string("Cannot read Nevisa's answer back from disk: ") +
-                      g_strerror(errno);
-      return;
-    }
-    answer_ = parse_nevisa_progress_whole(all.data(), all.size());
+    if (size > max_held)
+      answer_.error = too_large_to_hold("Nevisa progress", size, max_held, why);
+    else if (!m.disk.read_all(&all, &answer_.error))
+      answer_.error = "Nevisa progress: " + answer_.error;
+    else
+      answer_ = parse_nevisa_progress_whole(all.data(), all.size());
     m.words = std::move(answer_.words);
+    m.skipped = std::move(answer_.skipped);
     answer_.words.clear();
+    answer_.skipped.clear();
   };
-  if (!find_cut(m.bytes, &m.cut)) {
+  if (!find_nevisa_cut(m.disk.bytes, &m.disk.cut)) {
     whole("its word list is not where it is expected");
     return;
   }
-  const std::string skel = skeleton(m.bytes, m.cut, max_held);
+  const std::string skel = skeleton(m.disk.bytes, m.disk.cut, max_held);
   if (skel.empty()) {
     whole("what surrounds the word list is too large");
     return;
   }
-  /* Every word is read once before the first is handed out: all of them
-   * are JSON (or none is used, as when the answer is parsed whole), and
-   * the first word that has a start is known. */
-  ItemCursor cur;
-  size_t lo = 0, hi = 0;
-  bool bad = false;
   uint64_t first_start = kNoTime;
   std::vector<Word> one;
-  std::vector<std::string> skipped;
-  for (guint i = 0; next_item(m.bytes, m.cut, &cur, &lo, &hi, &bad); ++i) {
+  std::vector<std::string> skipped; /* said as the words are handed out */
+  const bool all_json = m.disk.check_items([&](JsonNode *node, guint i) {
     one.clear();
-    if (!read_item(m.bytes, lo, hi, i, &m.buf, &one, &skipped)) {
-      whole("a word is not JSON");
-      return;
-    }
+    skipped.clear();
+    read_vosk_word(node, i, &one, &skipped);
     ++words_;
     if (first_start == kNoTime && !one.empty() && one[0].start != kNoTime)
       first_start = one[0].start;
-    skipped.clear(); /* said as the words are handed out */
-  }
-  if (bad || m.bytes.failed()) {
-    whole("it could not be read back from disk");
+  });
+  if (!all_json) {
+    whole("a word is not JSON");
     return;
   }
   answer_ = parse_nevisa_progress_whole(skel.data(), skel.size());
@@ -608,26 +697,23 @@ bool NevisaAnswerFile::next(Word *w, std::vector<std::string> *skipped)
   if (!answer_.ok || answer_.state != "SUCCESS")
     return false;
   if (!m.times) { /* parsed whole */
-    if (skipped && m.next_word == 0)
-      *skipped = std::move(answer_.skipped);
+    if (skipped && m.next_word == 0) {
+      skipped->insert(skipped->end(), m.skipped.begin(), m.skipped.end());
+      m.skipped.clear();
+    }
     if (m.next_word >= m.words.size())
       return false;
     *w = std::move(m.words[m.next_word++]);
     return true;
   }
-  size_t lo = 0, hi = 0;
-  bool bad = false;
   std::vector<std::string> why;
-  while (next_item(m.bytes, m.cut, &m.cursor, &lo, &hi, &bad)) {
+  guint i = 0;
+  while (NodePtr node = m.disk.next(&i, &failed_)) {
     m.words.clear();
-    const guint index = m.index++;
-    if (!read_item(m.bytes, lo, hi, index, &m.buf, &m.words, &why) || m.bytes.failed()) {
-      failed_ = true; /* it changed on disk since it was read */
-      return false;
-    }
+    read_vosk_word(node.get(), i, &m.words, &why);
     if (skipped)
-      for (std::string &s : why)
-        skipped->push_back(std::move(s));
+      for (std::string &reason : why)
+        skipped->push_back(std::move(reason));
     why.clear();
     if (m.words.empty())
       continue;
@@ -635,7 +721,98 @@ bool NevisaAnswerFile::next(Word *w, std::vector<std::string> *skipped)
     m.times->fill(*w);
     return true;
   }
-  failed_ = bad || m.bytes.failed();
+  return false;
+}
+
+struct HarfAnswerFile::Impl {
+  Impl(int fd, size_t size, size_t block) : disk(fd, size, block) {}
+  AnswerOnDisk disk;
+  std::vector<Segment> segments; /* all of a small answer parsed whole */
+  std::vector<std::string> skipped;
+  size_t next_segment = 0;
+  bool one_at_a_time = false;
+};
+
+HarfAnswerFile::HarfAnswerFile(int fd, size_t size, size_t max_held, const std::string &what,
+                               size_t block)
+    : impl_(std::make_unique<Impl>(fd, size, block))
+{
+  Impl &m = *impl_;
+  auto whole = [&](const char *why) {
+    usable_ = 0;
+    first_skipped_.clear();
+    answer_ = HarfFileAnswer();
+    std::string all;
+    if (size > max_held)
+      answer_.error = too_large_to_hold(what, size, max_held, why);
+    else if (!m.disk.read_all(&all, &answer_.error))
+      answer_.error = what + ": " + answer_.error;
+    else
+      answer_ = parse_harf_file_answer(all.data(), all.size(), what);
+    m.segments = std::move(answer_.segments);
+    m.skipped = std::move(answer_.skipped);
+    answer_.segments.clear();
+    answer_.skipped.clear();
+    usable_ = m.segments.size();
+    if (!m.skipped.empty())
+      first_skipped_ = m.skipped.front();
+  };
+  if (!find_harf_cut(m.disk.bytes, &m.disk.cut)) {
+    whole("its segments are not where they are expected");
+    return;
+  }
+  const std::string skel = skeleton(m.disk.bytes, m.disk.cut, max_held);
+  if (skel.empty()) {
+    whole("what surrounds the segments is too large");
+    return;
+  }
+  const bool all_json = m.disk.check_items([&](JsonNode *node, guint i) {
+    std::string why;
+    if (harf_segment(node, i, &why))
+      ++usable_;
+    else if (first_skipped_.empty())
+      first_skipped_ = why;
+  });
+  if (!all_json) {
+    whole("a segment is not JSON");
+    return;
+  }
+  answer_ = parse_harf_file_answer(skel.data(), skel.size(), what);
+  if (answer_.kind != HarfFileAnswer::Kind::Result) {
+    if (size <= max_held)
+      whole(""); /* its messages quote the answer itself */
+    return;
+  }
+  m.one_at_a_time = true;
+}
+
+HarfAnswerFile::~HarfAnswerFile() = default;
+
+bool HarfAnswerFile::next(Segment *seg, std::vector<std::string> *skipped)
+{
+  Impl &m = *impl_;
+  if (answer_.kind != HarfFileAnswer::Kind::Result)
+    return false;
+  if (!m.one_at_a_time) { /* parsed whole */
+    if (skipped && m.next_segment == 0) {
+      skipped->insert(skipped->end(), m.skipped.begin(), m.skipped.end());
+      m.skipped.clear();
+    }
+    if (m.next_segment >= m.segments.size())
+      return false;
+    *seg = std::move(m.segments[m.next_segment++]);
+    return true;
+  }
+  guint i = 0;
+  while (NodePtr node = m.disk.next(&i, &failed_)) {
+    std::string why;
+    if (std::optional<Segment> s = harf_segment(node.get(), i, &why)) {
+      *seg = std::move(*s);
+      return true;
+    }
+    if (skipped)
+      skipped->push_back(std::move(why));
+  }
   return false;
 }
 

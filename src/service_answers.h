@@ -30,6 +30,38 @@ struct HarfFileAnswer {
  * Every error is a whole message. */
 HarfFileAnswer parse_harf_file_answer(const char *data, size_t len, const std::string &what);
 
+/* A Harf answer too long to hold (the segments of many hours), read from
+ * a file a piece at a time, as NevisaAnswerFile does: answer() is
+ * parse_harf_file_answer()'s without the segments (and without skipped),
+ * next() hands the segments out one by one. */
+class HarfAnswerFile {
+ public:
+  HarfAnswerFile(int fd, size_t size, size_t max_held, const std::string &what,
+                 size_t block = 64 * 1024);
+  ~HarfAnswerFile();
+  HarfAnswerFile(const HarfAnswerFile &) = delete;
+  HarfAnswerFile &operator=(const HarfAnswerFile &) = delete;
+
+  const HarfFileAnswer &answer() const { return answer_; }
+  /* Result: the segments, in order, ids 0, 1, ...; false after the last.
+   * skipped gets why any segments before it were left out. */
+  bool next(Segment *seg, std::vector<std::string> *skipped);
+  /* Result: how many segments can be used, and why the first that cannot
+   * was left out (as known before the first is handed out) */
+  size_t usable() const { return usable_; }
+  const std::string &first_skipped() const { return first_skipped_; }
+  /* next() stopped because the file no longer reads as it did */
+  bool failed() const { return failed_; }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  HarfFileAnswer answer_;
+  size_t usable_ = 0;
+  std::string first_skipped_;
+  bool failed_ = false;
+};
+
 /* Nevisa's login answer. */
 struct NevisaLogin {
   bool ok = false;

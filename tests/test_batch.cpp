@@ -744,46 +744,77 @@ static void small_answers_skip_silence(GstElement *el)
   skip_silence(el);
 }
 
-/* The size of the last answer to a progress poll (the SUCCESS) */
-static uint64_t last_progress_answer(emu::Emulator &e)
+/* The size of the last answer of that kind (the result) */
+static uint64_t last_answer(emu::Emulator &e, const char *kind)
 {
   uint64_t size = 0;
   for (auto &r : e.rest_requests())
-    if (r.kind == "nevisa-progress")
+    if (r.kind == kind)
       size = r.answer_size;
   return size;
 }
 
-/* A Nevisa answer larger than a quarter of max-answer-size is kept on disk
- * and read a word at a time: with max-answer-size at its least (1024
- * bytes), the meeting's answer (about twice that) still gives the same
- * results, word times included, with and without skip-silence; nothing
- * is left in the temporary directory. */
-GST_START_TEST(test_nevisa_answer_on_disk)
+static uint64_t last_progress_answer(emu::Emulator &e)
+{
+  return last_answer(e, "nevisa-progress");
+}
+
+static void small_answers_no_wait(GstElement *el)
+{
+  small_answers(el);
+  no_wait(el);
+}
+
+/* An answer larger than a quarter of max-answer-size is kept on disk and
+ * read a piece at a time: with max-answer-size at its least (1024 bytes),
+ * the meeting's result (larger than that) still gives the same results,
+ * word times included, with and without skip-silence; nothing is left in
+ * the temporary directory.  result_kind: the request whose answer is the
+ * result. */
+static void check_answer_on_disk(void (*configure)(GstElement *, emu::Emulator &),
+                                 void (*disk)(GstElement *), void (*disk_skip)(GstElement *),
+                                 const char *result_kind, const char *name, int meetings)
 {
   const auto before = temp_recordings();
+  std::vector<Burst> pattern;
+  for (int i = 0; i < meetings; ++i)
+    for (const Burst &b : meeting())
+      pattern.push_back(b);
   Batch held, on_disk, on_disk_skipped, held_skipped;
   struct Run {
     Batch *b;
     void (*extra)(GstElement *);
   };
-  for (const Run &r : {Run{&held, nullptr}, Run{&on_disk, small_answers},
-                       Run{&held_skipped, skip_silence},
-                       Run{&on_disk_skipped, small_answers_skip_silence}}) {
+  for (const Run &r : {Run{&held, nullptr}, Run{&on_disk, disk}, Run{&held_skipped, skip_silence},
+                       Run{&on_disk_skipped, disk_skip}}) {
     emu::Emulator e(batch_options());
     start_emulator(e);
-    run_batch(e, configure_nevisa, r.extra, *r.b, false, meeting());
-    fail_unless(r.b->error == nullptr, "%s", r.b->error ? r.b->error->message : "");
+    run_batch(e, configure, r.extra, *r.b, false, pattern);
+    fail_unless(r.b->error == nullptr, "%s: %s", name, r.b->error ? r.b->error->message : "");
     /* larger than max-answer-size: it could not have been held */
-    if (r.extra == small_answers || r.extra == small_answers_skip_silence)
-      fail_unless(last_progress_answer(e) > 1024, "the answer was only %" G_GUINT64_FORMAT
-                  " bytes", last_progress_answer(e));
+    if (r.extra == disk || r.extra == disk_skip)
+      fail_unless(last_answer(e, result_kind) > 1024,
+                  "%s: the answer was only %" G_GUINT64_FORMAT " bytes", name,
+                  last_answer(e, result_kind));
   }
-  fail_unless_equals_int(held.results.size(), 4);
-  assert_same_results(held, on_disk, "on disk");
-  assert_same_results(held, held_skipped, "skip-silence");
-  assert_same_results(held, on_disk_skipped, "on disk, skip-silence");
-  fail_unless(temp_recordings() == before, "a temporary file was left behind");
+  fail_unless_equals_int(held.results.size(), 4 * meetings);
+  assert_same_results(held, on_disk, name);
+  assert_same_results(held, held_skipped, name);
+  assert_same_results(held, on_disk_skipped, name);
+  fail_unless(temp_recordings() == before, "%s: a temporary file was left behind", name);
+}
+
+GST_START_TEST(test_batch_answer_on_disk)
+{
+  check_answer_on_disk(configure_nevisa, small_answers, small_answers_skip_silence,
+                       "nevisa-progress", "nevisa", 1);
+  /* harf-wait: the upload's own answer is the result; polled: a poll's.
+   * Harf's segments carry no word list: three meetings make an answer
+   * larger than 1024 bytes. */
+  check_answer_on_disk(configure_harf_file, small_answers, small_answers_skip_silence,
+                       "harf-transcribe", "harf-file", 3);
+  check_answer_on_disk(configure_harf_file, small_answers_no_wait, small_answers_no_wait,
+                       "harf-poll", "harf-file polled", 3);
 }
 GST_END_TEST;
 
@@ -866,7 +897,7 @@ static Suite *batch_suite(void)
   tcase_add_test(tc, test_secrets_never_logged);
   tcase_add_loop_test(tc, test_batch_results_follow_the_output, 0, 2);
   tcase_add_test(tc, test_batch_skip_silence_keeps_times);
-  tcase_add_test(tc, test_nevisa_answer_on_disk);
+  tcase_add_test(tc, test_batch_answer_on_disk);
   return s;
 }
 

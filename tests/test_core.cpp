@@ -730,6 +730,90 @@ GST_START_TEST(test_nevisa_answer_on_disk)
 }
 GST_END_TEST;
 
+/* A Harf result on disk, read a segment at a time: the same segments
+ * (ids, texts, uncertain words, times), stats and skipped reasons as
+ * parsing it whole, whatever the block size; one the cut does not expect
+ * is parsed whole when it may be held and is an error naming
+ * max-answer-size when it may not. */
+GST_START_TEST(test_harf_answer_on_disk)
+{
+  const char *lines[] = {"سازمان بهداشت جهانی [اعلام] کرد", "امروز هوا آفتابی است",
+                         "این جمله سوم است و پس از یک مکث می‌آید"};
+  std::string list;
+  for (int i = 0; i < 2000; ++i) {
+    char seg[512];
+    if (i % 500 == 7) /* no text: left out, and said why */
+      snprintf(seg, sizeof seg, "%s{\"segment_id\": %d, \"start\": %.2f}", i ? ", " : "", i,
+               i * 2.0);
+    else
+      snprintf(seg, sizeof seg,
+               "%s{\"segment_id\": %d, \"text\": \"%s\", \"start\": \"0:%02d:%02d.500000\", "
+               "\"end\": %.2f}",
+               i ? ", " : "", i, lines[i % 3], (i * 2) / 60 % 60, (i * 2) % 60, i * 2.0 + 1.9);
+    list += seg;
+  }
+  const std::string body = "[{\"stats\": {\"words\": 9000, \"known_words\": 8800}, \"segments\": [" +
+                           list + "]}]";
+  const pt::HarfFileAnswer whole = pt::parse_harf_file_answer(body.data(), body.size(), "Harf upload");
+  fail_unless(whole.kind == pt::HarfFileAnswer::Kind::Result);
+  fail_unless_equals_int(whole.segments.size(), 1996);
+  fail_unless_equals_int(whole.skipped.size(), 4);
+  const int fd = answer_file(body);
+  for (size_t block : {size_t(7), size_t(4096), size_t(1) << 20}) {
+    pt::HarfAnswerFile f(fd, body.size(), 4096, "Harf upload", block);
+    pt::HarfFileAnswer a = f.answer();
+    fail_unless(a.kind == pt::HarfFileAnswer::Kind::Result, "block %zu: %s", block, a.error.c_str());
+    fail_unless(a.segments.empty() && a.skipped.empty());
+    fail_unless_equals_int(f.usable(), 1996);
+    fail_unless(f.first_skipped() == whole.skipped[0], "%s", f.first_skipped().c_str());
+    fail_unless_equals_int(a.total_words, 9000);
+    fail_unless_equals_int(a.known_words, 8800);
+    pt::Segment seg;
+    while (f.next(&seg, &a.skipped))
+      a.segments.push_back(seg);
+    fail_if(f.failed());
+    fail_unless(a.skipped == whole.skipped);
+    fail_unless_equals_int(a.segments.size(), whole.segments.size());
+    for (size_t i = 0; i < a.segments.size(); ++i) {
+      const pt::Segment &x = a.segments[i], &y = whole.segments[i];
+      fail_unless(x.id == y.id && x.text == y.text && x.raw_text == y.raw_text &&
+                      x.start == y.start && x.end == y.end && x.words.size() == y.words.size(),
+                  "block %zu: segment %zu differs", block, i);
+    }
+    assert_text(a.segments[0].text, "سازمان بهداشت جهانی اعلام کرد");
+  }
+  close(fd);
+
+  const char *odd[] = {
+      /* a task state, not a result */
+      "{\"state\": \"PENDING\", \"task_ids\": [\"t-1\"]}",
+      /* the segments of the second file only */
+      "[{\"stats\": {}}, {\"segments\": [{\"text\": \"الف\"}]}]",
+      /* a segment that is not JSON */
+      "[{\"segments\": [{\"text\": \"الف\"}, [1 2]]}]",
+      /* segments of the wrong type */
+      "[{\"segments\": \"nope\"}]",
+  };
+  for (const char *o : odd) {
+    const pt::HarfFileAnswer w = pt::parse_harf_file_answer(o, strlen(o), "Harf upload");
+    const int ofd = answer_file(o);
+    pt::HarfAnswerFile held(ofd, strlen(o), strlen(o), "Harf upload", 5);
+    pt::HarfFileAnswer a = held.answer();
+    pt::Segment seg;
+    while (held.next(&seg, &a.skipped))
+      a.segments.push_back(seg);
+    fail_unless(a.kind == w.kind && a.error == w.error && a.state == w.state &&
+                    a.segments.size() == w.segments.size(),
+                "%s: %s", o, a.error.c_str());
+    pt::HarfAnswerFile small(ofd, strlen(o), strlen(o) / 2, "Harf upload", 5);
+    fail_unless(small.answer().kind == w.kind ||
+                    small.answer().error.find("max-answer-size") != std::string::npos,
+                "%s: %s", o, small.answer().error.c_str());
+    close(ofd);
+  }
+}
+GST_END_TEST;
+
 /* Times the audio cannot have: 17.6 s of audio, segments at 27 h and
  * 100 years were believed (and kept EOS from coming on a live pipeline). */
 GST_START_TEST(test_impossible_times)
@@ -1438,6 +1522,7 @@ static Suite *core_suite(void)
   tcase_add_test(tc, test_nevisa_live_messages);
   tcase_add_test(tc, test_nevisa_long_answer_one_word_at_a_time);
   tcase_add_test(tc, test_nevisa_answer_on_disk);
+  tcase_add_test(tc, test_harf_answer_on_disk);
   tcase_add_test(tc, test_persian_normalize);
   tcase_add_test(tc, test_impossible_times);
   tcase_add_test(tc, test_wav_header);
