@@ -617,6 +617,25 @@ struct AnswerOnDisk {
   }
 };
 
+/* The items of a small answer parsed whole, handed out one at a time as
+ * those read from disk are: the reasons for those left out first. */
+template <class T> struct HeldItems {
+  std::vector<T> items;
+  std::vector<std::string> skipped;
+  size_t next = 0;
+  bool take(T *out, std::vector<std::string> *why)
+  {
+    if (why && next == 0) {
+      why->insert(why->end(), skipped.begin(), skipped.end());
+      skipped.clear();
+    }
+    if (next >= items.size())
+      return false;
+    *out = std::move(items[next++]);
+    return true;
+  }
+};
+
 std::string too_large_to_hold(const std::string &what, size_t size, size_t max_held,
                               const char *why)
 {
@@ -629,9 +648,8 @@ std::string too_large_to_hold(const std::string &what, size_t size, size_t max_h
 struct NevisaAnswerFile::Impl {
   Impl(int fd, size_t size, size_t block) : disk(fd, size, block) {}
   AnswerOnDisk disk;
-  std::vector<Word> words; /* one at a time, or all of a small answer parsed whole */
-  std::vector<std::string> skipped; /* of a small answer parsed whole */
-  size_t next_word = 0;
+  HeldItems<Word> held;    /* a small answer parsed whole */
+  std::vector<Word> words; /* what one item gave */
   std::unique_ptr<WordTimes> times;
 };
 
@@ -649,8 +667,8 @@ NevisaAnswerFile::NevisaAnswerFile(int fd, size_t size, size_t max_held, size_t 
       answer_.error = "Nevisa progress: " + answer_.error;
     else
       answer_ = parse_nevisa_progress_whole(all.data(), all.size());
-    m.words = std::move(answer_.words);
-    m.skipped = std::move(answer_.skipped);
+    m.held.items = std::move(answer_.words);
+    m.held.skipped = std::move(answer_.skipped);
     answer_.words.clear();
     answer_.skipped.clear();
   };
@@ -696,16 +714,8 @@ bool NevisaAnswerFile::next(Word *w, std::vector<std::string> *skipped)
   Impl &m = *impl_;
   if (!answer_.ok || answer_.state != "SUCCESS")
     return false;
-  if (!m.times) { /* parsed whole */
-    if (skipped && m.next_word == 0) {
-      skipped->insert(skipped->end(), m.skipped.begin(), m.skipped.end());
-      m.skipped.clear();
-    }
-    if (m.next_word >= m.words.size())
-      return false;
-    *w = std::move(m.words[m.next_word++]);
-    return true;
-  }
+  if (!m.times)
+    return m.held.take(w, skipped);
   std::vector<std::string> why;
   guint i = 0;
   while (NodePtr node = m.disk.next(&i, &failed_)) {
@@ -727,9 +737,7 @@ bool NevisaAnswerFile::next(Word *w, std::vector<std::string> *skipped)
 struct HarfAnswerFile::Impl {
   Impl(int fd, size_t size, size_t block) : disk(fd, size, block) {}
   AnswerOnDisk disk;
-  std::vector<Segment> segments; /* all of a small answer parsed whole */
-  std::vector<std::string> skipped;
-  size_t next_segment = 0;
+  HeldItems<Segment> held; /* a small answer parsed whole */
   bool one_at_a_time = false;
 };
 
@@ -749,13 +757,13 @@ HarfAnswerFile::HarfAnswerFile(int fd, size_t size, size_t max_held, const std::
       answer_.error = what + ": " + answer_.error;
     else
       answer_ = parse_harf_file_answer(all.data(), all.size(), what);
-    m.segments = std::move(answer_.segments);
-    m.skipped = std::move(answer_.skipped);
+    m.held.items = std::move(answer_.segments);
+    m.held.skipped = std::move(answer_.skipped);
     answer_.segments.clear();
     answer_.skipped.clear();
-    usable_ = m.segments.size();
-    if (!m.skipped.empty())
-      first_skipped_ = m.skipped.front();
+    usable_ = m.held.items.size();
+    if (!m.held.skipped.empty())
+      first_skipped_ = m.held.skipped.front();
   };
   if (!find_harf_cut(m.disk.bytes, &m.disk.cut)) {
     whole("its segments are not where they are expected");
@@ -793,16 +801,8 @@ bool HarfAnswerFile::next(Segment *seg, std::vector<std::string> *skipped)
   Impl &m = *impl_;
   if (answer_.kind != HarfFileAnswer::Kind::Result)
     return false;
-  if (!m.one_at_a_time) { /* parsed whole */
-    if (skipped && m.next_segment == 0) {
-      skipped->insert(skipped->end(), m.skipped.begin(), m.skipped.end());
-      m.skipped.clear();
-    }
-    if (m.next_segment >= m.segments.size())
-      return false;
-    *seg = std::move(m.segments[m.next_segment++]);
-    return true;
-  }
+  if (!m.one_at_a_time)
+    return m.held.take(seg, skipped);
   guint i = 0;
   while (NodePtr node = m.disk.next(&i, &failed_)) {
     std::string why;
