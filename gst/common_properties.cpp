@@ -170,9 +170,11 @@ void pt_install_common_properties(GObjectClass *klass, gboolean with_latency)
   install(
       PT_PROP_MAX_ANSWER_SIZE,
       g_param_spec_uint("max-answer-size", "Max answer size",
-                        "Every backend: the largest answer (bytes) taken from the service. "
-                        "A larger HTTP answer is cancelled and the stream fails; a larger "
-                        "WebSocket message closes the connection",
+                        "Every backend: the most of an answer (bytes) held in memory. A "
+                        "larger HTTP answer is cancelled and the stream fails; a larger "
+                        "WebSocket message closes the connection. A batch result longer than "
+                        "a quarter of it goes to a temporary file and is read a piece at a "
+                        "time, up to four times the audio uploaded",
                         pt::kMaxAnswerRange.min, pt::kMaxAnswerRange.max, d.max_answer_bytes, rw));
 
   install(PT_PROP_GAP_THRESHOLD,

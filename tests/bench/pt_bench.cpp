@@ -6,7 +6,7 @@
  *   pt-bench pipelining  [--runs N] [--quick] [--seconds S]
  *   pt-bench latency     [--runs N] [--quick] [--segments K]
  *   pt-bench delay       [--runs N] [--quick] [--seconds S]   (live: at most 2 runs)
- *   pt-bench streams     [--runs N] [--quick] [--max-streams M] [--seconds S]
+ *   pt-bench streams     [--runs N] [--quick] [--min-streams L] [--max-streams M] [--seconds S]
  *   pt-bench batch       [--runs N] [--quick] [--seconds S]
  *   pt-bench silence     [--runs N] [--quick] [--seconds S]
  *   pt-bench command     [--runs N] [--quick]
@@ -50,6 +50,7 @@ struct Common {
   bool quick = false;
   int seconds = 0;  // 0: the benchmark's own size (smaller with --quick)
   int max_streams = 0;
+  int min_streams = 0;
   int segments = 0;
 };
 
@@ -247,6 +248,8 @@ int streams(const Common &c)
   for (int n : {1, 10, 100, 1000}) {
     if (n > max_streams)
       break;
+    if (n < c.min_streams)
+      continue;
     /* The starts are spread over 10 ms per stream from 100 streams on: all
      * at once, the emulator's accept queue (10) overflows and refused SYNs
      * come back only after 1, 3, 7, 15, 31 s; with 1000 streams on two
@@ -810,7 +813,8 @@ int usage()
 {
   fprintf(stderr,
           "usage: pt-bench throughput|pipelining|latency|delay|streams|batch|silence|command\n"
-          "                [--runs N] [--quick] [--seconds S] [--max-streams M] [--segments K]\n");
+          "                [--runs N] [--quick] [--seconds S] [--min-streams L] [--max-streams M]\n"
+          "                [--segments K]\n");
   return 2;
 }
 
@@ -834,6 +838,8 @@ int main(int argc, char **argv)
        "Audio (or run) length instead of the default", "S"},
       {"max-streams", 0, 0, G_OPTION_ARG_INT, &c.max_streams,
        "streams: the largest N of 1, 10, 100, 1000 (default 100; --quick 10)", "M"},
+      {"min-streams", 0, 0, G_OPTION_ARG_INT, &c.min_streams,
+       "streams: leave out the sizes below L (more runs of 1000 alone)", "L"},
       {"segments", 0, 0, G_OPTION_ARG_INT, &c.segments,
        "latency: segments per run (default 1000; --quick 50)", "K"},
       {nullptr},
