@@ -818,6 +818,29 @@ GST_START_TEST(test_batch_answer_on_disk)
 }
 GST_END_TEST;
 
+static void upload_fixture_small_answers(GstElement *el)
+{
+  const std::string wav = std::string(PT_FIXTURES_DIR) + "/persian-sample.wav";
+  g_object_set(el, "upload-file", wav.c_str(), "max-answer-size", 1024u, nullptr);
+}
+
+/* The temporary directory cannot take a long answer (it does not exist):
+ * WRITE, saying the answer could not be kept, and nothing else goes
+ * wrong.  The fixture is uploaded as it is, so that nothing is recorded
+ * there; GLib reads TMPDIR once per process, and this test's process
+ * (check forks one per test) reads it here first. */
+GST_START_TEST(test_answer_cannot_be_kept)
+{
+  const char *missing = "/nonexistent/persiantranscribe-test";
+  g_setenv("TMPDIR", missing, TRUE);
+  fail_unless(g_strcmp0(g_get_tmp_dir(), missing) == 0,
+              "TMPDIR was read before this test (%s): run it in its own process (CK_FORK)",
+              g_get_tmp_dir());
+  expect_batch_error(batch_options(), configure_nevisa, upload_fixture_small_answers,
+                     GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_WRITE, "could not be kept");
+}
+GST_END_TEST;
+
 /* Loop 1: the answer kept on disk (max-answer-size 1024), its words read
  * only as results are taken. */
 GST_START_TEST(test_batch_results_follow_the_output)
@@ -898,6 +921,7 @@ static Suite *batch_suite(void)
   tcase_add_loop_test(tc, test_batch_results_follow_the_output, 0, 2);
   tcase_add_test(tc, test_batch_skip_silence_keeps_times);
   tcase_add_test(tc, test_batch_answer_on_disk);
+  tcase_add_test(tc, test_answer_cannot_be_kept);
   return s;
 }
 
