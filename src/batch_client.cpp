@@ -153,14 +153,6 @@ void BatchClient::stop_polling()
   poll_fn_ = nullptr;
 }
 
-void BatchClient::deliver_segments(std::vector<Segment> segs, int64_t total_words,
-                                   int64_t known_words, bool input_times)
-{
-  for (Segment &s : segs)
-    queue_result(std::move(s), total_words, known_words, input_times);
-  drain_results();
-}
-
 void BatchClient::deliver_stream(SegmentSource next, bool input_times, int64_t total_words,
                                  int64_t known_words)
 {

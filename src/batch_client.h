@@ -40,16 +40,14 @@ class BatchClient : public Backend {
   /* Called by shutdown() before anything is cancelled, while a job runs. */
   virtual void abort_job() {}
 
-  /* Helpers for the protocols.  segs are in the time of the audio the
-   * service received; with skip-silence that is placed back in the input
-   * (cuts_), unless input_times says it was already. */
-  void deliver_segments(std::vector<Segment> segs, int64_t total_words = -1,
-                        int64_t known_words = -1, bool input_times = false);
-  /* Results too many to hold: next() puts the service's next segment in
-   * *seg (true), or says there is none left (false; with *error set if
-   * reading them failed, which fails the job).  It is called only as the
-   * host takes results, so that however many there are, a few are held at
-   * once.  done() then waits for the last. */
+  /* Helpers for the protocols. */
+  /* The results: next() puts the service's next segment in *seg (true),
+   * or says there is none left (false; with *error set if reading them
+   * failed, which fails the job).  It is called only as the host takes
+   * results, so that however many there are, a few are held at once.
+   * done() then waits for the last.  The segments are in the time of the
+   * audio the service received; with skip-silence that is placed back in
+   * the input (cuts_), unless input_times says it was already. */
   using SegmentSource = std::function<bool(Segment *seg, std::string *error)>;
   void deliver_stream(SegmentSource next, bool input_times, int64_t total_words = -1,
                       int64_t known_words = -1);
@@ -69,7 +67,7 @@ class BatchClient : public Backend {
   void fail(ErrorKind kind, const std::string &message, const std::string &debug = "",
             const char *reason = nullptr);
   /* The job is done: remove the file, then tell the host (once the
-   * results handed to deliver_segments() have all gone out). */
+   * results handed to deliver_stream() have all gone out). */
   void done();
   /* Maps an HTTP answer that is not a success to an error; true if it was
    * one (and was reported). what: "Nevisa login", "Harf upload", ... */

@@ -118,24 +118,17 @@ class HarfFileClient final : public BatchClient {
         }
         post_progress(task_id_, "SUCCESS", 100);
         /* Handed out as the element takes them, from disk or from memory */
-        auto segments = std::make_shared<std::vector<Segment>>(std::move(a.segments));
-        auto skipped = std::make_shared<std::vector<std::string>>(std::move(a.skipped));
+        auto held = std::make_shared<HeldItems<Segment>>(
+            HeldItems<Segment>{std::move(a.segments), std::move(a.skipped)});
         deliver_stream(
-            [this, file, spilled = r.spilled, segments, skipped, i = size_t(0)](
-                Segment *seg, std::string *error) mutable {
-              bool more = false;
-              if (file) {
-                more = file->next(seg, skipped.get());
-                if (!more && file->failed())
-                  *error = "Harf's answer could not be read back from disk";
-              } else if (i < segments->size()) {
-                *seg = std::move((*segments)[i++]);
-                more = true;
-              }
-              for (const std::string &why : *skipped)
+            [this, file, spilled = r.spilled, held](Segment *seg, std::string *error) {
+              std::vector<std::string> skipped;
+              const bool more = file ? file->next(seg, &skipped) : held->take(seg, &skipped);
+              if (!more && file && file->failed())
+                *error = "Harf's answer could not be read back from disk";
+              for (const std::string &why : skipped)
                 GST_WARNING_OBJECT(host_->log_object(), "skipping a segment Harf sent: %s",
                                    why.c_str());
-              skipped->clear();
               return more;
             },
             false, a.total_words, a.known_words);

@@ -124,14 +124,10 @@ class NevisaClient final : public BatchClient {
             return false;
           });
         else
-          deliver_words([p = std::move(p), i = size_t(0)](
-                            Word *w, std::vector<std::string> *skipped, std::string *) mutable {
-            if (i == 0)
-              skipped->swap(p.skipped);
-            if (i == p.words.size())
-              return false;
-            *w = std::move(p.words[i++]);
-            return true;
+          deliver_words([held = std::make_shared<HeldItems<Word>>(
+                             HeldItems<Word>{std::move(p.words), std::move(p.skipped)})](
+                            Word *w, std::vector<std::string> *skipped, std::string *) {
+            return held->take(w, skipped);
           });
         done();
         return;

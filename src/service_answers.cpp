@@ -520,17 +520,6 @@ template <class B> NodePtr parse_item(const B &d, size_t lo, size_t hi, std::str
   return node;
 }
 
-/* Reads the word at [lo, hi); false if it is not JSON */
-template <class B>
-bool read_item(const B &d, size_t lo, size_t hi, guint index, std::string *buf,
-               std::vector<Word> *words, std::vector<std::string> *skipped)
-{
-  NodePtr word = parse_item(d, lo, hi, buf);
-  if (!word)
-    return false;
-  read_vosk_word(word.get(), index, words, skipped);
-  return true;
-}
 
 }  // namespace
 
@@ -550,9 +539,12 @@ NevisaProgress parse_nevisa_progress(const char *data, size_t len, size_t split_
   size_t lo = 0, hi = 0;
   bool bad = false;
   std::string buf;
-  for (guint i = 0; next_item(d, cut, &cur, &lo, &hi, &bad); ++i)
-    if (!read_item(d, lo, hi, i, &buf, &out.words, &out.skipped))
+  for (guint i = 0; next_item(d, cut, &cur, &lo, &hi, &bad); ++i) {
+    NodePtr word = parse_item(d, lo, hi, &buf);
+    if (!word)
       return parse_nevisa_progress_whole(data, len);
+    read_vosk_word(word.get(), i, &out.words, &out.skipped);
+  }
   fill_word_times(&out.words);
   out.word_by_word = true;
   return out;
@@ -614,25 +606,6 @@ struct AnswerOnDisk {
     if (bytes.failed())
       *error = std::string("cannot read the answer back from disk: ") + g_strerror(errno);
     return !bytes.failed();
-  }
-};
-
-/* The items of a small answer parsed whole, handed out one at a time as
- * those read from disk are: the reasons for those left out first. */
-template <class T> struct HeldItems {
-  std::vector<T> items;
-  std::vector<std::string> skipped;
-  size_t next = 0;
-  bool take(T *out, std::vector<std::string> *why)
-  {
-    if (why && next == 0) {
-      why->insert(why->end(), skipped.begin(), skipped.end());
-      skipped.clear();
-    }
-    if (next >= items.size())
-      return false;
-    *out = std::move(items[next++]);
-    return true;
   }
 };
 
@@ -716,15 +689,12 @@ bool NevisaAnswerFile::next(Word *w, std::vector<std::string> *skipped)
     return false;
   if (!m.times)
     return m.held.take(w, skipped);
-  std::vector<std::string> why;
+  std::vector<std::string> unasked;
   guint i = 0;
   while (NodePtr node = m.disk.next(&i, &failed_)) {
     m.words.clear();
-    read_vosk_word(node.get(), i, &m.words, &why);
-    if (skipped)
-      for (std::string &reason : why)
-        skipped->push_back(std::move(reason));
-    why.clear();
+    unasked.clear();
+    read_vosk_word(node.get(), i, &m.words, skipped ? skipped : &unasked);
     if (m.words.empty())
       continue;
     *w = std::move(m.words[0]);

@@ -14,6 +14,26 @@
 
 namespace pt {
 
+/* The items of an answer parsed whole (words, segments), handed out one
+ * at a time the way those of an answer on disk are: take() gives the
+ * reasons for those left out first, then the items in order, then false. */
+template <class T> struct HeldItems {
+  std::vector<T> items;
+  std::vector<std::string> skipped;
+  size_t next = 0;
+  bool take(T *out, std::vector<std::string> *why)
+  {
+    if (why && next == 0) {
+      why->insert(why->end(), skipped.begin(), skipped.end());
+      skipped.clear();
+    }
+    if (next >= items.size())
+      return false;
+    *out = std::move(items[next++]);
+    return true;
+  }
+};
+
 /* An answer of Harf's file API: the result, or the state of a task. */
 struct HarfFileAnswer {
   enum class Kind { Result, State, Invalid };

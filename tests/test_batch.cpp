@@ -754,11 +754,6 @@ static uint64_t last_answer(emu::Emulator &e, const char *kind)
   return size;
 }
 
-static uint64_t last_progress_answer(emu::Emulator &e)
-{
-  return last_answer(e, "nevisa-progress");
-}
-
 static void small_answers_no_wait(GstElement *el)
 {
   small_answers(el);
@@ -892,7 +887,7 @@ GST_START_TEST(test_batch_results_follow_the_output)
   /* the job was complete: no terminate-task for it */
   fail_unless_equals_int(e.rest_count("nevisa-terminate"), 0);
   if (on_disk)
-    fail_unless(last_progress_answer(e) > 1024);
+    fail_unless(last_answer(e, "nevisa-progress") > 1024);
 }
 GST_END_TEST;
 
